@@ -1,0 +1,304 @@
+//! Where Pocket lives: the SSO (Keycloak) and the merchant API of each environment.
+
+use std::fmt;
+use std::str::FromStr;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use url::Url;
+
+use crate::InvoiceId;
+
+/// Everything in a path segment except RFC 3986's unreserved characters is encoded, so that
+/// `/`, `?`, `#` and `%` in an id can never change the URL's structure.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+const REALM: &str = "invescore";
+
+/// A Pocket environment.
+///
+/// ```
+/// use pocket_core::Environment;
+///
+/// let staging: Environment = "staging".parse()?;
+/// assert_eq!(staging.realm_url(), "https://sso-staging.invescore.mn/auth/realms/invescore");
+/// assert_eq!(staging.check_invoice_url(&"1/2".parse()?), "https://service-staging.invescore.mn/merchant/invoice/check/1%2F2");
+/// assert!("prod".parse::<Environment>().is_err());
+///
+/// // The sandbox, or any other Pocket-shaped server:
+/// let local = Environment::custom("http://127.0.0.1:8080", "invescore", "http://127.0.0.1:8080/merchant")?;
+/// assert_eq!(local.token_url(), "http://127.0.0.1:8080/auth/realms/invescore/protocol/openid-connect/token");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Environment {
+    /// Pocket's staging servers (`sso-staging.invescore.mn`, `service-staging.invescore.mn`).
+    Staging,
+    /// Pocket's production servers (`sso.invescore.mn`, `service.invescore.mn`).
+    Production,
+    /// Any other Pocket-shaped server, such as the sandbox; build it with [`Environment::custom`].
+    Custom(CustomEnvironment),
+}
+
+/// The addresses of a custom environment, validated by [`Environment::custom`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomEnvironment {
+    sso_base: String,
+    realm: String,
+    api_base: String,
+}
+
+/// Why an environment could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EnvironmentError {
+    /// A name other than `staging` or `production`.
+    #[error("unknown Pocket environment {name:?}; expected \"staging\" or \"production\"")]
+    UnknownName {
+        /// The name that was given, shortened to 32 characters.
+        name: String,
+    },
+    /// A base address that is not an absolute http(s) URL without query, fragment or user info.
+    #[error("the {which} base URL {url:?} is not usable: {reason}")]
+    InvalidUrl {
+        /// `"SSO"` or `"merchant API"`.
+        which: &'static str,
+        /// The URL that was given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A realm name that is empty or has characters other than letters, digits, `-`, `_`, `.`.
+    #[error("the realm {realm:?} is not a valid realm name")]
+    InvalidRealm {
+        /// The realm that was given.
+        realm: String,
+    },
+}
+
+impl Environment {
+    /// An environment at other addresses than Pocket's own, such as the sandbox.
+    ///
+    /// `sso_base` is the Keycloak server (the realm is at `{sso_base}/auth/realms/{realm}`) and
+    /// `api_base` the merchant API (for example `http://127.0.0.1:8080/merchant`). A trailing `/`
+    /// is ignored.
+    pub fn custom(sso_base: &str, realm: &str, api_base: &str) -> Result<Environment, EnvironmentError> {
+        let valid_realm = !realm.is_empty()
+            && realm != "."
+            && realm != ".."
+            && realm.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if !valid_realm {
+            return Err(EnvironmentError::InvalidRealm { realm: realm.to_owned() });
+        }
+        Ok(Environment::Custom(CustomEnvironment {
+            sso_base: base_url("SSO", sso_base)?,
+            realm: realm.to_owned(),
+            api_base: base_url("merchant API", api_base)?,
+        }))
+    }
+
+    /// `"staging"`, `"production"` or `"custom"`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Environment::Staging => "staging",
+            Environment::Production => "production",
+            Environment::Custom(_) => "custom",
+        }
+    }
+
+    /// Whether this is a custom environment (not one of Pocket's own).
+    pub fn is_custom(&self) -> bool {
+        matches!(self, Environment::Custom(_))
+    }
+
+    /// The SSO server's base URL, without a trailing `/`.
+    pub fn sso_base(&self) -> &str {
+        match self {
+            Environment::Staging => "https://sso-staging.invescore.mn",
+            Environment::Production => "https://sso.invescore.mn",
+            Environment::Custom(custom) => &custom.sso_base,
+        }
+    }
+
+    /// The Keycloak realm: `invescore` for Pocket's own environments.
+    pub fn realm(&self) -> &str {
+        match self {
+            Environment::Custom(custom) => &custom.realm,
+            _ => REALM,
+        }
+    }
+
+    /// The merchant API's base URL, without a trailing `/`.
+    pub fn api_base(&self) -> &str {
+        match self {
+            Environment::Staging => "https://service-staging.invescore.mn/merchant",
+            Environment::Production => "https://service.invescore.mn/merchant",
+            Environment::Custom(custom) => &custom.api_base,
+        }
+    }
+
+    /// The realm URL, which is also the `iss` of every token the realm issues.
+    pub fn realm_url(&self) -> String {
+        format!("{}/auth/realms/{}", self.sso_base(), self.realm())
+    }
+
+    /// The OAuth token endpoint (client credentials and refresh grants).
+    pub fn token_url(&self) -> String {
+        format!("{}/protocol/openid-connect/token", self.realm_url())
+    }
+
+    /// The token introspection endpoint (RFC 7662).
+    pub fn introspection_url(&self) -> String {
+        format!("{}/protocol/openid-connect/token/introspect", self.realm_url())
+    }
+
+    /// The realm's signing keys (JWKS).
+    pub fn certs_url(&self) -> String {
+        format!("{}/protocol/openid-connect/certs", self.realm_url())
+    }
+
+    /// The OpenID Connect discovery document.
+    pub fn discovery_url(&self) -> String {
+        format!("{}/.well-known/openid-configuration", self.realm_url())
+    }
+
+    /// `POST` here to create an invoice.
+    pub fn create_invoice_url(&self) -> String {
+        format!("{}/consumer/invoice", self.api_base())
+    }
+
+    /// `GET` here to check an invoice. The id is percent-encoded as exactly one path segment.
+    pub fn check_invoice_url(&self, id: &InvoiceId) -> String {
+        format!("{}/invoice/check/{}", self.api_base(), utf8_percent_encode(id.as_str(), PATH_SEGMENT))
+    }
+
+    /// `GET` (read) or `POST` (set) the payment configuration, which holds the webhook address.
+    pub fn payment_config_url(&self) -> String {
+        format!("{}/pg/config", self.api_base())
+    }
+}
+
+fn base_url(which: &'static str, text: &str) -> Result<String, EnvironmentError> {
+    let invalid =
+        |reason: &str| EnvironmentError::InvalidUrl { which, url: text.to_owned(), reason: reason.to_owned() };
+    let url = Url::parse(text).map_err(|e| invalid(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid("the scheme must be http or https"));
+    }
+    if url.host().is_none() {
+        return Err(invalid("it has no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("it must not have a query or a fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("credentials do not belong in a URL"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+impl FromStr for Environment {
+    type Err = EnvironmentError;
+
+    /// `staging` or `production` (any case). Anything else is an error — never a silent
+    /// fallback to production.
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name.to_ascii_lowercase().as_str() {
+            "staging" => Ok(Environment::Staging),
+            "production" => Ok(Environment::Production),
+            _ => Err(EnvironmentError::UnknownName { name: name.chars().take(32).collect() }),
+        }
+    }
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Environment::Custom(custom) => write!(f, "custom ({})", custom.api_base),
+            other => f.write_str(other.name()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_use_the_exact_hosts() {
+        let staging = Environment::Staging;
+        assert_eq!(staging.realm_url(), "https://sso-staging.invescore.mn/auth/realms/invescore");
+        assert_eq!(
+            staging.token_url(),
+            "https://sso-staging.invescore.mn/auth/realms/invescore/protocol/openid-connect/token"
+        );
+        assert_eq!(
+            staging.introspection_url(),
+            "https://sso-staging.invescore.mn/auth/realms/invescore/protocol/openid-connect/token/introspect"
+        );
+        assert_eq!(
+            staging.certs_url(),
+            "https://sso-staging.invescore.mn/auth/realms/invescore/protocol/openid-connect/certs"
+        );
+        assert_eq!(
+            staging.discovery_url(),
+            "https://sso-staging.invescore.mn/auth/realms/invescore/.well-known/openid-configuration"
+        );
+        assert_eq!(staging.create_invoice_url(), "https://service-staging.invescore.mn/merchant/consumer/invoice");
+        assert_eq!(staging.payment_config_url(), "https://service-staging.invescore.mn/merchant/pg/config");
+
+        let production = Environment::Production;
+        assert_eq!(production.realm_url(), "https://sso.invescore.mn/auth/realms/invescore");
+        assert_eq!(
+            production.check_invoice_url(&InvoiceId::from(42)),
+            "https://service.invescore.mn/merchant/invoice/check/42"
+        );
+    }
+
+    #[test]
+    fn names_parse_and_unknown_names_are_errors() {
+        assert_eq!("staging".parse(), Ok(Environment::Staging));
+        assert_eq!("Production".parse(), Ok(Environment::Production));
+        for name in ["prod", "", "stage", "custom", "production "] {
+            let error = name.parse::<Environment>().unwrap_err();
+            assert!(matches!(error, EnvironmentError::UnknownName { .. }), "{name:?}");
+            assert!(error.to_string().contains("expected \"staging\" or \"production\""));
+        }
+    }
+
+    #[test]
+    fn hostile_invoice_ids_stay_one_path_segment() {
+        let env = Environment::custom("http://127.0.0.1:9", "invescore", "http://127.0.0.1:9/merchant/").unwrap();
+        let url = |id: &str| env.check_invoice_url(&InvoiceId::new(id).unwrap());
+        let base = "http://127.0.0.1:9/merchant/invoice/check/";
+        assert_eq!(url("../x"), format!("{base}..%2Fx"));
+        assert_eq!(url("1/2"), format!("{base}1%2F2"));
+        assert_eq!(url("a?b=c#d"), format!("{base}a%3Fb%3Dc%23d"));
+        assert_eq!(url("%2e%2e"), format!("{base}%252e%252e"));
+        assert_eq!(url("..\\x"), format!("{base}..%5Cx"));
+        assert_eq!(url("Нэхэмжлэх 1"), format!("{base}%D0%9D%D1%8D%D1%85%D1%8D%D0%BC%D0%B6%D0%BB%D1%8D%D1%85%201"));
+        for id in ["../x", "1/2", "a?b=c#d", "..\\x", "../../admin", "%2F"] {
+            let parsed = Url::parse(&url(id)).unwrap();
+            let segments: Vec<_> = parsed.path_segments().unwrap().collect();
+            assert_eq!(segments.len(), 4, "{id:?} became {parsed}");
+            assert_eq!(&segments[..3], ["merchant", "invoice", "check"]);
+            assert!(parsed.query().is_none() && parsed.fragment().is_none());
+        }
+    }
+
+    #[test]
+    fn custom_environments_are_validated() {
+        let env = Environment::custom("http://127.0.0.1:8080/", "invescore", "http://127.0.0.1:8080/merchant").unwrap();
+        assert!(env.is_custom());
+        assert_eq!(env.realm_url(), "http://127.0.0.1:8080/auth/realms/invescore");
+        assert_eq!(env.create_invoice_url(), "http://127.0.0.1:8080/merchant/consumer/invoice");
+
+        let bad = |sso: &str, realm: &str| Environment::custom(sso, realm, "http://127.0.0.1/merchant").unwrap_err();
+        assert!(matches!(bad("ftp://h", "r"), EnvironmentError::InvalidUrl { which: "SSO", .. }));
+        assert!(matches!(bad("not a url", "r"), EnvironmentError::InvalidUrl { .. }));
+        assert!(matches!(bad("http://h/?a=1", "r"), EnvironmentError::InvalidUrl { .. }));
+        assert!(matches!(bad("http://u:p@h", "r"), EnvironmentError::InvalidUrl { .. }));
+        assert!(matches!(bad("http://h", ""), EnvironmentError::InvalidRealm { .. }));
+        assert!(matches!(bad("http://h", "a/b"), EnvironmentError::InvalidRealm { .. }));
+        assert!(matches!(bad("http://h", ".."), EnvironmentError::InvalidRealm { .. }));
+    }
+}

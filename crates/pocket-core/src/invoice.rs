@@ -1,0 +1,284 @@
+//! Invoices: the create request, the create response, and the check response.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use crate::{Amount, AmountError, ConsumerToken, InvoiceNote, InvoiceState, ValidationError, lenient};
+
+/// Pocket's id of an invoice. Pocket sends it as a number or a string; it is kept as text.
+///
+/// An id goes into a URL path (`/invoice/check/{id}`), so it is refused when it could not be one
+/// path segment: empty, `.` or `..`, longer than 256 bytes, or with control characters. Every
+/// other character is allowed and percent-encoded when the URL is built.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct InvoiceId(String);
+
+/// Why a text is not an [`InvoiceId`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvoiceIdError {
+    /// The id was empty.
+    #[error("the invoice id is empty")]
+    Empty,
+    /// The id was `.` or `..`, which no URL can carry as a path segment.
+    #[error("the invoice id {0:?} cannot be a URL path segment")]
+    DotSegment(String),
+    /// The id was longer than 256 bytes.
+    #[error("the invoice id is {len} bytes long; at most {max} are accepted")]
+    TooLong {
+        /// Its length in bytes.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The id contained a control character.
+    #[error("the invoice id contains a control character")]
+    ControlCharacter,
+}
+
+impl InvoiceId {
+    const MAX_LEN: usize = 256;
+
+    /// Validates `id` as an invoice id.
+    pub fn new(id: impl Into<String>) -> Result<InvoiceId, InvoiceIdError> {
+        let id = id.into();
+        if id.is_empty() {
+            return Err(InvoiceIdError::Empty);
+        }
+        if id == "." || id == ".." {
+            return Err(InvoiceIdError::DotSegment(id));
+        }
+        if id.len() > Self::MAX_LEN {
+            return Err(InvoiceIdError::TooLong { len: id.len(), max: Self::MAX_LEN });
+        }
+        if id.chars().any(char::is_control) {
+            return Err(InvoiceIdError::ControlCharacter);
+        }
+        Ok(InvoiceId(id))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<u64> for InvoiceId {
+    fn from(id: u64) -> Self {
+        InvoiceId(id.to_string())
+    }
+}
+
+impl FromStr for InvoiceId {
+    type Err = InvoiceIdError;
+
+    fn from_str(id: &str) -> Result<Self, Self::Err> {
+        InvoiceId::new(id)
+    }
+}
+
+impl fmt::Display for InvoiceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for InvoiceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "InvoiceId({:?})", self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for InvoiceId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        InvoiceId::new(lenient::text(deserializer)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A request to create an invoice for a wallet user, validated when it is made.
+///
+/// Serializes to exactly the documented body: `{"amount", "info", "consumerToken"}`.
+///
+/// ```
+/// use pocket_core::{Amount, ConsumerToken, NewInvoice};
+///
+/// let token = ConsumerToken::new("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln")?;
+/// let invoice = NewInvoice::new(Amount::from_tugrik(560)?, "Нэхэмжлэх".parse()?, token)?;
+/// assert_eq!(invoice.amount().to_string(), "560 ₮");
+///
+/// let too_small = NewInvoice::new(Amount::from_tugrik(499)?, "Tea".parse()?, invoice.consumer_token().clone());
+/// assert!(too_small.is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewInvoice {
+    amount: Amount,
+    info: InvoiceNote,
+    consumer_token: ConsumerToken,
+}
+
+impl NewInvoice {
+    /// A new invoice of `amount` (at least [`Amount::MIN_INVOICE`]) with the note `info`, for the
+    /// wallet user whose ID token is `consumer_token`.
+    pub fn new(
+        amount: Amount,
+        info: InvoiceNote,
+        consumer_token: ConsumerToken,
+    ) -> Result<NewInvoice, ValidationError> {
+        if amount < Amount::MIN_INVOICE {
+            return Err(AmountError::BelowMinimum { amount, minimum: Amount::MIN_INVOICE }.into());
+        }
+        Ok(NewInvoice { amount, info, consumer_token })
+    }
+
+    /// The amount to pay.
+    pub fn amount(&self) -> Amount {
+        self.amount
+    }
+
+    /// The note shown to the payer.
+    pub fn info(&self) -> &InvoiceNote {
+        &self.info
+    }
+
+    /// The wallet user's ID token.
+    pub fn consumer_token(&self) -> &ConsumerToken {
+        &self.consumer_token
+    }
+}
+
+impl fmt::Debug for NewInvoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewInvoice")
+            .field("amount", &self.amount)
+            .field("info", &self.info)
+            .field("consumer_token", &self.consumer_token)
+            .finish()
+    }
+}
+
+impl Serialize for NewInvoice {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut body = serializer.serialize_struct("NewInvoice", 3)?;
+        body.serialize_field("amount", &self.amount)?;
+        body.serialize_field("info", &self.info)?;
+        body.serialize_field("consumerToken", self.consumer_token.expose_secret())?;
+        body.end()
+    }
+}
+
+/// An invoice as Pocket returns it from `POST consumer/invoice`: at least `{id, info, amount,
+/// terminalId}`. Only `id` is required; every other field Pocket sends is kept in
+/// [`extra`](Self::extra).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Invoice {
+    /// Pocket's id of the invoice.
+    pub id: InvoiceId,
+    /// The note, as Pocket stored it.
+    #[serde(default, deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
+    pub info: Option<String>,
+    /// The amount, as Pocket stored it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Amount>,
+    /// The merchant's terminal that the invoice belongs to (the wallet's pay screen needs it).
+    #[serde(default, deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
+    pub terminal_id: Option<String>,
+    /// Every other field of the response.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Invoice {
+    /// An invoice with only its id; the other fields can be filled in afterwards.
+    pub fn new(id: InvoiceId) -> Invoice {
+        Invoice { id, info: None, amount: None, terminal_id: None, extra: Map::new() }
+    }
+}
+
+/// An invoice's state and details, as Pocket returns them from `GET invoice/check/{id}`.
+///
+/// The response's shape is not documented; every field is optional and unknown ones are kept in
+/// [`extra`](Self::extra). The state is read from `state` (or `invoiceState`); when Pocket sends
+/// neither it is an empty [`InvoiceState::Unknown`], which is neither paid nor final.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct InvoiceStatus {
+    /// Pocket's id of the invoice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<InvoiceId>,
+    /// The invoice's state.
+    #[serde(default, alias = "invoiceState")]
+    pub state: InvoiceState,
+    /// The amount of the invoice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Amount>,
+    /// The note.
+    #[serde(default, deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
+    pub info: Option<String>,
+    /// A longer description, if Pocket has one.
+    #[serde(default, deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// When the invoice was created, as Pocket wrote it.
+    #[serde(default, deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// The merchant's terminal.
+    #[serde(default, deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
+    pub terminal_id: Option<String>,
+    /// An order number, if Pocket has one.
+    #[serde(default, deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
+    pub order_number: Option<String>,
+    /// Every other field of the response.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl InvoiceStatus {
+    /// A status with a state and nothing else; the other fields can be filled in afterwards.
+    pub fn new(state: InvoiceState) -> InvoiceStatus {
+        InvoiceStatus {
+            id: None,
+            state,
+            amount: None,
+            info: None,
+            description: None,
+            created_at: None,
+            terminal_id: None,
+            order_number: None,
+            extra: Map::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invoice_ids_come_as_numbers_or_strings() {
+        let id: InvoiceId = serde_json::from_str("42").unwrap();
+        assert_eq!(id.as_str(), "42");
+        let id: InvoiceId = serde_json::from_str("\"INV-42\"").unwrap();
+        assert_eq!(id.as_str(), "INV-42");
+        assert_eq!(serde_json::to_string(&InvoiceId::from(7)).unwrap(), "\"7\"");
+    }
+
+    #[test]
+    fn invoice_ids_that_cannot_be_a_path_segment_are_refused() {
+        assert_eq!(InvoiceId::new(""), Err(InvoiceIdError::Empty));
+        assert!(matches!(InvoiceId::new(".."), Err(InvoiceIdError::DotSegment(_))));
+        assert!(matches!(InvoiceId::new("."), Err(InvoiceIdError::DotSegment(_))));
+        assert_eq!(InvoiceId::new("a\nb"), Err(InvoiceIdError::ControlCharacter));
+        assert!(matches!(InvoiceId::new("9".repeat(257)), Err(InvoiceIdError::TooLong { len: 257, .. })));
+        assert!(serde_json::from_str::<InvoiceId>("\"\"").is_err());
+        assert!(serde_json::from_str::<InvoiceId>("null").is_err());
+        assert!(InvoiceId::new("../x").is_ok(), "kept, and encoded as one segment later");
+    }
+}

@@ -1,0 +1,234 @@
+//! Secret material: client credentials and tokens. None of it is ever shown by `Debug` or
+//! `Display`; reading the value takes an explicit `expose_secret()`.
+
+use std::fmt;
+use std::sync::Arc;
+
+const REDACTED: &str = "[REDACTED]";
+
+/// Defines a cheap-to-clone string newtype whose `Debug` and `Display` never show the value.
+macro_rules! secret_string {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq)]
+        pub struct $name(Arc<str>);
+
+        impl $name {
+            /// The secret value itself. Keep it out of logs, errors and responses.
+            pub fn expose_secret(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({REDACTED})", stringify!($name))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(REDACTED)
+            }
+        }
+    };
+}
+
+secret_string!(
+    /// The merchant's `client_secret`, issued by Pocket with the `client_id`.
+    ClientSecret
+);
+secret_string!(
+    /// The merchant token: an access token of the merchant's own client, from the realm's token
+    /// endpoint, sent as `Authorization: Bearer` to the merchant API.
+    MerchantToken
+);
+secret_string!(
+    /// A refresh token from the realm's token endpoint.
+    RefreshToken
+);
+secret_string!(
+    /// The wallet user's ID token (an RS256 JWT), handed to the mini-app page by
+    /// `Pocket.getToken` and sent by the page to the merchant's backend.
+    ///
+    /// Holding one proves nothing: it is checked only for the shape of a JWT here. Verify it with
+    /// a [`ConsumerTokenVerifier`](crate::ConsumerTokenVerifier) before trusting its claims.
+    ConsumerToken
+);
+
+impl ClientSecret {
+    /// Wraps a client secret.
+    pub fn new(secret: impl Into<String>) -> ClientSecret {
+        ClientSecret(secret.into().into())
+    }
+}
+
+impl MerchantToken {
+    /// Wraps a merchant access token.
+    pub fn new(token: impl Into<String>) -> MerchantToken {
+        MerchantToken(token.into().into())
+    }
+}
+
+impl RefreshToken {
+    /// Wraps a refresh token.
+    pub fn new(token: impl Into<String>) -> RefreshToken {
+        RefreshToken(token.into().into())
+    }
+}
+
+/// Why a text is not shaped like a JWT. The token itself is never part of the error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConsumerTokenError {
+    /// The token was empty.
+    #[error("the consumer token is empty")]
+    Empty,
+    /// The token did not have exactly three parts separated by dots.
+    #[error("the consumer token has {segments} dot-separated parts; a JWT has exactly 3")]
+    WrongSegmentCount {
+        /// How many parts it had.
+        segments: usize,
+    },
+    /// One of the three parts was empty.
+    #[error("part {index} of the consumer token is empty")]
+    EmptySegment {
+        /// The zero-based part index.
+        index: usize,
+    },
+    /// A character outside the base64url alphabet.
+    #[error("the consumer token has a character outside the base64url alphabet at byte {position}")]
+    InvalidCharacter {
+        /// The zero-based byte offset.
+        position: usize,
+    },
+}
+
+impl ConsumerToken {
+    /// Wraps a consumer token after checking that it is shaped like a compact JWT: three
+    /// non-empty base64url parts separated by dots, nothing around them.
+    pub fn new(token: impl Into<String>) -> Result<ConsumerToken, ConsumerTokenError> {
+        let token = token.into();
+        check_jwt_shape(&token)?;
+        Ok(ConsumerToken(token.into()))
+    }
+}
+
+fn check_jwt_shape(token: &str) -> Result<(), ConsumerTokenError> {
+    if token.is_empty() {
+        return Err(ConsumerTokenError::Empty);
+    }
+    let is_base64url = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    if let Some(position) = token.bytes().position(|b| b != b'.' && !is_base64url(b)) {
+        return Err(ConsumerTokenError::InvalidCharacter { position });
+    }
+    let segments = token.split('.').count();
+    if segments != 3 {
+        return Err(ConsumerTokenError::WrongSegmentCount { segments });
+    }
+    if let Some(index) = token.split('.').position(str::is_empty) {
+        return Err(ConsumerTokenError::EmptySegment { index });
+    }
+    Ok(())
+}
+
+/// The merchant's OAuth client: `client_id` and `client_secret`, issued by Pocket.
+///
+/// ```
+/// use pocket_core::Credentials;
+///
+/// let credentials = Credentials::new("my-shop", "s3cr3t");
+/// assert_eq!(credentials.client_id(), "my-shop");
+/// assert!(!format!("{credentials:?}").contains("s3cr3t"));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    client_id: String,
+    client_secret: ClientSecret,
+}
+
+impl Credentials {
+    /// Credentials from a client id and secret.
+    pub fn new(client_id: impl Into<String>, client_secret: impl Into<String>) -> Credentials {
+        Credentials { client_id: client_id.into(), client_secret: ClientSecret::new(client_secret) }
+    }
+
+    /// The `client_id` (not a secret).
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The `client_secret`.
+    pub fn client_secret(&self) -> &ClientSecret {
+        &self.client_secret
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const JWT: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJl";
+
+    #[test]
+    fn secrets_never_show_in_debug_or_display() {
+        let secret = "hunter2-very-secret";
+        let shown = [
+            format!("{:?}", ClientSecret::new(secret)),
+            format!("{}", ClientSecret::new(secret)),
+            format!("{:?}", MerchantToken::new(secret)),
+            format!("{}", MerchantToken::new(secret)),
+            format!("{:?}", RefreshToken::new(secret)),
+            format!("{:#?}", RefreshToken::new(secret)),
+            format!("{:?}", Credentials::new("shop", secret)),
+            format!("{:#?}", Credentials::new("shop", secret)),
+        ];
+        for text in shown {
+            assert!(!text.contains(secret), "leaked in {text}");
+            assert!(text.contains(REDACTED), "{text} should say it is redacted");
+        }
+        let token = ConsumerToken::new(JWT).unwrap();
+        for text in [format!("{token:?}"), format!("{token}"), format!("{token:#?}")] {
+            assert!(!text.contains("eyJ"), "leaked in {text}");
+        }
+        assert_eq!(token.expose_secret(), JWT);
+    }
+
+    #[test]
+    fn debug_names_the_type_and_the_client_id() {
+        assert_eq!(format!("{:?}", MerchantToken::new("x")), "MerchantToken([REDACTED])");
+        let shown = format!("{:?}", Credentials::new("my-shop", "x"));
+        assert_eq!(shown, "Credentials { client_id: \"my-shop\", client_secret: ClientSecret([REDACTED]) }");
+    }
+
+    #[test]
+    fn consumer_token_must_be_jwt_shaped() {
+        use ConsumerTokenError::*;
+        assert_eq!(ConsumerToken::new(""), Err(Empty));
+        assert_eq!(ConsumerToken::new("abc"), Err(WrongSegmentCount { segments: 1 }));
+        assert_eq!(ConsumerToken::new("a.b"), Err(WrongSegmentCount { segments: 2 }));
+        assert_eq!(ConsumerToken::new("a.b.c.d"), Err(WrongSegmentCount { segments: 4 }));
+        assert_eq!(ConsumerToken::new("a..c"), Err(EmptySegment { index: 1 }));
+        assert_eq!(ConsumerToken::new("a.b."), Err(EmptySegment { index: 2 }));
+        assert_eq!(ConsumerToken::new(" a.b.c"), Err(InvalidCharacter { position: 0 }));
+        assert_eq!(ConsumerToken::new("a.b.c=="), Err(InvalidCharacter { position: 5 }));
+        assert_eq!(ConsumerToken::new("a+/.b.c"), Err(InvalidCharacter { position: 1 }));
+        assert!(ConsumerToken::new(JWT).is_ok());
+    }
+
+    #[test]
+    fn consumer_token_errors_never_echo_the_token() {
+        let hostile = "secret-part.with space.x";
+        let message = ConsumerToken::new(hostile).unwrap_err().to_string();
+        assert!(!message.contains("secret-part"), "{message}");
+    }
+}
