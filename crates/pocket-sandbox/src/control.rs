@@ -1,0 +1,260 @@
+//! `/_sandbox/…`: the sandbox's own control API, for the wallet simulator, for people trying
+//! things with curl, and for tests in other languages. Not part of Pocket; open to any origin.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use axum::{Json, Router};
+use pocket_core::InvoiceId;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::faults::{Endpoint, Fault};
+use crate::payments::settle;
+use crate::reply::api_error;
+use crate::state::{Shared, lock, rfc3339};
+use crate::webhook::{Delivery, DeliveryKind, DeliveryOutcome, Forgery, WebhookBehaviour, send_forged};
+use crate::{SandboxError, TestUser};
+
+pub(crate) fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/invoices", get(invoices))
+        .route("/invoices/{id}/pay", post(pay))
+        .route("/invoices/{id}/reject", post(reject))
+        .route("/consumer-tokens", post(mint))
+        .route("/deliveries", get(deliveries))
+        .route("/webhook-behaviour", put(webhook_behaviour))
+        .route("/forgeries", post(forge))
+        .route("/faults", delete(clear_faults))
+        .route("/faults/{endpoint}", put(set_fault).delete(clear_fault))
+        .route("/keys/rotate", post(rotate))
+        .route("/merchant-tokens/revoke", post(revoke))
+        .route("/mini-app", put(mini_app))
+        .layer(axum::middleware::from_fn(open_to_any_origin))
+}
+
+/// The wallet shim runs inside the mini-app's page, on another origin.
+async fn open_to_any_origin(request: Request, next: Next) -> Response {
+    let mut response = if request.method() == Method::OPTIONS {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        next.run(request).await
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, PUT, DELETE"));
+    headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type"));
+    response
+}
+
+fn error_response(error: SandboxError) -> Response {
+    let status = match error {
+        SandboxError::UnknownInvoice(_) => StatusCode::NOT_FOUND,
+        SandboxError::NotPending { .. } => StatusCode::CONFLICT,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    api_error(status, "SANDBOX", error.to_string())
+}
+
+async fn invoices(State(shared): State<Arc<Shared>>) -> Json<Vec<Value>> {
+    Json(lock(&shared.invoices).values().map(|invoice| invoice.check_view()).collect())
+}
+
+async fn settle_route(shared: &Arc<Shared>, id: &str, pay: bool) -> Response {
+    let Ok(id) = InvoiceId::new(id) else {
+        return api_error(StatusCode::NOT_FOUND, "SANDBOX", "no such invoice");
+    };
+    match settle(shared, &id, pay) {
+        Ok(invoice) => Json(invoice.check_view()).into_response(),
+        Err(error) => error_response(error),
+    }
+}
+
+async fn pay(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    settle_route(&shared, &id, true).await
+}
+
+async fn reject(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    settle_route(&shared, &id, false).await
+}
+
+/// What the wallet simulator asks for when the user consents: the configured wallet user's
+/// tokens, limited to the consented scopes.
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct MintRequest {
+    scopes: Option<Vec<String>>,
+}
+
+async fn mint(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
+    let request: MintRequest = if body.is_empty() {
+        MintRequest::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(request) => request,
+            Err(error) => return api_error(StatusCode::BAD_REQUEST, "SANDBOX", error.to_string()),
+        }
+    };
+    let mut user: TestUser = shared.config.wallet_user.clone();
+    if let Some(scopes) = request.scopes {
+        user.scopes = scopes;
+    }
+    match crate::server::mint(&shared, &user, shared.config.token_lifetime, serde_json::Map::new()) {
+        Ok(tokens) => Json(json!({
+            "accessToken": tokens.access_token.expose_secret(),
+            "refreshToken": tokens.refresh_token.expose_secret(),
+        }))
+        .into_response(),
+        Err(error) => error_response(error),
+    }
+}
+
+pub(crate) fn delivery_json(delivery: &Delivery) -> Value {
+    let (kind, forgery) = match &delivery.kind {
+        DeliveryKind::Genuine => ("genuine", None),
+        DeliveryKind::Duplicate => ("duplicate", None),
+        DeliveryKind::Forged(Forgery::UnpaidInvoice(_)) => ("forged", Some("unpaid-invoice")),
+        DeliveryKind::Forged(Forgery::UnknownInvoice) => ("forged", Some("unknown-invoice")),
+        DeliveryKind::Forged(Forgery::WrongAmount(_)) => ("forged", Some("wrong-amount")),
+    };
+    let (status, error) = match &delivery.outcome {
+        DeliveryOutcome::Answered(status) => (Some(*status), None),
+        DeliveryOutcome::Failed(error) => (None, Some(error.as_str())),
+        DeliveryOutcome::NoAddress => (None, Some("no fallBackUrl configured")),
+    };
+    json!({
+        "invoiceId": delivery.invoice_id,
+        "url": delivery.url,
+        "attempt": delivery.attempt,
+        "kind": kind,
+        "forgery": forgery,
+        "status": status,
+        "error": error,
+        "body": delivery.body,
+        "at": rfc3339(delivery.at),
+    })
+}
+
+async fn deliveries(State(shared): State<Arc<Shared>>) -> Json<Vec<Value>> {
+    Json(shared.webhooks.log().iter().map(delivery_json).collect())
+}
+
+async fn webhook_behaviour(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
+    match serde_json::from_slice::<WebhookBehaviour>(&body) {
+        Ok(behaviour) => {
+            shared.webhooks.set_behaviour(behaviour);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(error) => api_error(StatusCode::BAD_REQUEST, "SANDBOX", error.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ForgeryRequest {
+    kind: String,
+    invoice_id: Option<String>,
+}
+
+async fn forge(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
+    let request: ForgeryRequest = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(error) => return api_error(StatusCode::BAD_REQUEST, "SANDBOX", error.to_string()),
+    };
+    let id = || {
+        request
+            .invoice_id
+            .as_deref()
+            .and_then(|id| InvoiceId::new(id).ok())
+            .ok_or_else(|| api_error(StatusCode::BAD_REQUEST, "SANDBOX", "invoiceId is required for this forgery"))
+    };
+    let forgery = match request.kind.as_str() {
+        "unknown-invoice" => Forgery::UnknownInvoice,
+        "unpaid-invoice" => match id() {
+            Ok(id) => Forgery::UnpaidInvoice(id),
+            Err(response) => return response,
+        },
+        "wrong-amount" => match id() {
+            Ok(id) => Forgery::WrongAmount(id),
+            Err(response) => return response,
+        },
+        other => {
+            return api_error(
+                StatusCode::BAD_REQUEST,
+                "SANDBOX",
+                format!("unknown forgery {other:?}; expected unpaid-invoice, unknown-invoice or wrong-amount"),
+            );
+        }
+    };
+    let client_id = shared.config.clients[0].client_id.clone();
+    match send_forged(&shared, forgery, &client_id).await {
+        Ok(delivery) => Json(delivery_json(&delivery)).into_response(),
+        Err(error) => api_error(StatusCode::BAD_REQUEST, "SANDBOX", error),
+    }
+}
+
+fn endpoint(name: &str) -> Result<Endpoint, Response> {
+    name.parse().map_err(|error: String| api_error(StatusCode::NOT_FOUND, "SANDBOX", error))
+}
+
+async fn set_fault(State(shared): State<Arc<Shared>>, Path(name): Path<String>, body: axum::body::Bytes) -> Response {
+    let endpoint = match endpoint(&name) {
+        Ok(endpoint) => endpoint,
+        Err(response) => return response,
+    };
+    match serde_json::from_slice::<Fault>(&body) {
+        Ok(fault) => {
+            shared.faults.set(endpoint, fault);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(error) => api_error(StatusCode::BAD_REQUEST, "SANDBOX", error.to_string()),
+    }
+}
+
+async fn clear_fault(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {
+    match endpoint(&name) {
+        Ok(endpoint) => {
+            shared.faults.clear(Some(endpoint));
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(response) => response,
+    }
+}
+
+async fn clear_faults(State(shared): State<Arc<Shared>>) -> StatusCode {
+    shared.faults.clear(None);
+    StatusCode::NO_CONTENT
+}
+
+async fn rotate(State(shared): State<Arc<Shared>>) -> Response {
+    let rotated = lock(&shared.keys).rotate(std::time::SystemTime::now(), shared.config.key_grace_period);
+    match rotated {
+        Ok(()) => Json(json!({ "kid": lock(&shared.keys).current().kid() })).into_response(),
+        Err(error) => error_response(error),
+    }
+}
+
+async fn revoke(State(shared): State<Arc<Shared>>) -> Json<Value> {
+    Json(json!({ "revoked": lock(&shared.tokens).revoke_merchant_tokens(None) }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MiniApp {
+    url: String,
+}
+
+async fn mini_app(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
+    match serde_json::from_slice::<MiniApp>(&body) {
+        Ok(MiniApp { url }) if url.starts_with("http://") || url.starts_with("https://") => {
+            *lock(&shared.mini_app_url) = Some(url.trim_end_matches('/').to_owned());
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Ok(_) => api_error(StatusCode::BAD_REQUEST, "SANDBOX", "url must be an http(s) URL"),
+        Err(error) => api_error(StatusCode::BAD_REQUEST, "SANDBOX", error.to_string()),
+    }
+}

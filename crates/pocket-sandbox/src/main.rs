@@ -1,0 +1,66 @@
+//! `cargo run -p pocket-sandbox`: a local Pocket on 127.0.0.1 until Ctrl-C.
+//!
+//! Options: `--port N` (default 8780; 0 picks any free port), `--mini-app URL` (the mini-app the
+//! wallet simulator opens at `/app/`). Log detail follows `RUST_LOG` (default `info`).
+
+use std::process::ExitCode;
+
+use pocket_sandbox::SandboxConfig;
+
+const USAGE: &str = "usage: pocket-sandbox [--port N] [--mini-app URL]";
+
+fn parse_args() -> Result<SandboxConfig, String> {
+    let mut config = SandboxConfig::default().port(8780);
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--port" => {
+                let value = args.next().ok_or("--port needs a number")?;
+                config = config.port(value.parse().map_err(|_| format!("--port: {value:?} is not a port number"))?);
+            }
+            "--mini-app" => config = config.mini_app_url(args.next().ok_or("--mini-app needs a URL")?),
+            "-h" | "--help" => return Err(USAGE.to_owned()),
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    Ok(config)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let config = match parse_args() {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    let sandbox = match config.start().await {
+        Ok(sandbox) => sandbox,
+        Err(error) => {
+            eprintln!("pocket-sandbox could not start: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let client = &sandbox.clients()[0];
+    println!("pocket-sandbox is running at {}", sandbox.base_url());
+    println!();
+    println!("  environment   POCKET_ENV=custom  sso={}  api={}/merchant", sandbox.base_url(), sandbox.base_url());
+    println!("  realm (iss)   {}", sandbox.realm_url());
+    println!("  client id     {}", client.client_id);
+    println!("  client secret {}   (a sandbox-only test secret)", client.client_secret);
+    println!("  wallet        {}", sandbox.wallet_url());
+    println!("  OpenAPI       {}/openapi.json", sandbox.base_url());
+    println!("  control API   {}/_sandbox/invoices, …/deliveries, …/faults/{{endpoint}}", sandbox.base_url());
+    println!();
+    println!("Press Ctrl-C to stop.");
+    if let Err(error) = tokio::signal::ctrl_c().await {
+        eprintln!("cannot wait for Ctrl-C ({error}); stopping");
+    }
+    println!("stopping pocket-sandbox");
+    sandbox.shutdown().await;
+    ExitCode::SUCCESS
+}

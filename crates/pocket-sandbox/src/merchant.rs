@@ -1,0 +1,261 @@
+//! The merchant API under `/merchant`: create and check invoices, read and set the webhook
+//! address. Every call needs a merchant token (`Authorization: Bearer …`).
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use pocket_core::{Amount, InvoiceId, InvoiceNote, InvoiceState};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
+
+use crate::reply::{ApiError, api_error, bearer, has_content_type};
+use crate::state::{SandboxInvoice, Shared, lock, numeric_id, rfc3339};
+use crate::tokens::TokenKind;
+
+/// `POST /merchant/consumer/invoice`'s body.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct CreateInvoiceRequest {
+    /// Tögrög, at least 500; a JSON number (a numeric string is accepted too).
+    #[schema(example = 560)]
+    amount: f64,
+    /// 1 to 100 characters.
+    #[schema(example = "Нэхэмжлэх")]
+    info: String,
+    /// The wallet user's ID token, from `Pocket.getToken`.
+    #[serde(rename = "consumerToken")]
+    consumer_token: String,
+}
+
+/// The invoice, as create returns it.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct InvoiceCreated {
+    #[schema(value_type = u64, example = 10001)]
+    id: Value,
+    info: String,
+    #[schema(value_type = f64, example = 560)]
+    amount: Amount,
+    #[schema(example = 7001)]
+    terminal_id: u64,
+    created_at: String,
+    #[schema(example = "PENDING")]
+    state: String,
+}
+
+/// The webhook configuration.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PaymentConfigBody {
+    /// Where Pocket posts payment webhooks; `null` when not set.
+    #[serde(rename = "fallBackUrl")]
+    fall_back_url: Option<String>,
+}
+
+/// The merchant client a request's bearer token belongs to.
+fn merchant(shared: &Shared, headers: &HeaderMap) -> Result<String, Response> {
+    let Some(token) = bearer(headers) else {
+        return Err(api_error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "a merchant token is required (Authorization: Bearer …)",
+        ));
+    };
+    let tokens = lock(&shared.tokens);
+    match tokens.check(token, TokenKind::Merchant, SystemTime::now()) {
+        Ok(issued) => Ok(issued.client_id.clone()),
+        Err(refusal) => Err(api_error(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", refusal.describe())),
+    }
+}
+
+fn json_object(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, Response> {
+    if !has_content_type(headers, "application/json") {
+        return Err(api_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "INVALID_REQUEST",
+            "the body must be application/json",
+        ));
+    }
+    match serde_json::from_slice(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(api_error(StatusCode::BAD_REQUEST, "INVALID_REQUEST", "the body must be a JSON object")),
+        Err(error) => {
+            Err(api_error(StatusCode::BAD_REQUEST, "INVALID_REQUEST", format!("the body is not valid JSON: {error}")))
+        }
+    }
+}
+
+/// Creates an invoice for a wallet user.
+#[utoipa::path(
+    post,
+    path = "/merchant/consumer/invoice",
+    tag = "merchant",
+    security(("merchant_token" = [])),
+    request_body = CreateInvoiceRequest,
+    responses(
+        (status = 200, description = "The invoice", body = InvoiceCreated),
+        (status = 400, description = "Amount below 500 ₮, note missing or too long, consumer token invalid, malformed JSON", body = ApiError),
+        (status = 401, description = "Missing, expired or revoked merchant token", body = ApiError),
+        (status = 415, description = "Not JSON", body = ApiError),
+    )
+)]
+pub(crate) async fn create_invoice(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    let client_id = match merchant(&shared, &headers) {
+        Ok(client_id) => client_id,
+        Err(response) => return response,
+    };
+    let mut fields = match json_object(&headers, &body) {
+        Ok(fields) => fields,
+        Err(response) => return response,
+    };
+    let bad = |code, message: String| api_error(StatusCode::BAD_REQUEST, code, message);
+    let amount = match fields.remove("amount").map(serde_json::from_value::<Amount>) {
+        None => return bad("INVALID_AMOUNT", "amount is required".to_owned()),
+        Some(Err(error)) => return bad("INVALID_AMOUNT", format!("amount: {error}")),
+        Some(Ok(amount)) if amount < Amount::MIN_INVOICE => {
+            return bad("INVALID_AMOUNT", format!("amount must be at least {}", Amount::MIN_INVOICE));
+        }
+        Some(Ok(amount)) => amount,
+    };
+    let info = match fields.remove("info") {
+        Some(Value::String(info)) => match InvoiceNote::new(info) {
+            Ok(note) => note,
+            Err(error) => return bad("INVALID_INFO", format!("info: {error}")),
+        },
+        Some(_) => return bad("INVALID_INFO", "info must be a string".to_owned()),
+        None => return bad("INVALID_INFO", "info is required".to_owned()),
+    };
+    let payer = match fields.remove("consumerToken") {
+        Some(Value::String(token)) => {
+            let tokens = lock(&shared.tokens);
+            match tokens.check(&token, TokenKind::Consumer, SystemTime::now()) {
+                Ok(issued) => issued.claims.clone(),
+                Err(refusal) => return bad("INVALID_CONSUMER_TOKEN", format!("consumerToken: {}", refusal.describe())),
+            }
+        }
+        _ => return bad("INVALID_CONSUMER_TOKEN", "consumerToken is required".to_owned()),
+    };
+    let Some(client) = shared.client(&client_id) else {
+        return api_error(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "unknown merchant");
+    };
+    let id = shared.next_invoice_id();
+    let invoice = SandboxInvoice {
+        id: InvoiceId::from(id),
+        client_id,
+        terminal_id: client.terminal_id,
+        amount,
+        info: info.as_str().to_owned(),
+        state: InvoiceState::Pending,
+        payer: payer["sub"].as_str().unwrap_or_default().to_owned(),
+        payer_phone: payer["phone_number"].as_str().map(str::to_owned),
+        created_at: SystemTime::now(),
+        paid_at: None,
+        transaction_id: None,
+    };
+    let created = InvoiceCreated {
+        id: numeric_id(&invoice.id),
+        info: invoice.info.clone(),
+        amount,
+        terminal_id: invoice.terminal_id,
+        created_at: rfc3339(invoice.created_at),
+        state: "PENDING".to_owned(),
+    };
+    lock(&shared.invoices).insert(id, invoice);
+    Json(created).into_response()
+}
+
+/// An invoice's state and details.
+#[utoipa::path(
+    get,
+    path = "/merchant/invoice/check/{id}",
+    tag = "merchant",
+    security(("merchant_token" = [])),
+    params(("id" = String, Path, description = "The invoice id")),
+    responses(
+        (status = 200, description = "`{id, state, amount, info, description, createdAt, terminalId, orderNumber, paidAt?}`; state is PENDING, PAID or REJECTED", body = Object),
+        (status = 401, description = "Missing, expired or revoked merchant token", body = ApiError),
+        (status = 404, description = "No such invoice for this merchant", body = ApiError),
+    )
+)]
+pub(crate) async fn check_invoice(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let client_id = match merchant(&shared, &headers) {
+        Ok(client_id) => client_id,
+        Err(response) => return response,
+    };
+    let invoice = id.parse::<u64>().ok().and_then(|n| lock(&shared.invoices).get(&n).cloned());
+    match invoice.filter(|invoice| invoice.client_id == client_id) {
+        Some(invoice) => Json(invoice.check_view()).into_response(),
+        None => api_error(StatusCode::NOT_FOUND, "NOT_FOUND", format!("invoice {id:?} not found")),
+    }
+}
+
+/// The merchant's payment configuration.
+#[utoipa::path(
+    get,
+    path = "/merchant/pg/config",
+    tag = "merchant",
+    security(("merchant_token" = [])),
+    responses(
+        (status = 200, description = "The webhook address", body = PaymentConfigBody),
+        (status = 401, description = "Missing, expired or revoked merchant token", body = ApiError),
+    )
+)]
+pub(crate) async fn read_config(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    match merchant(&shared, &headers) {
+        Ok(client_id) => {
+            let fall_back_url = lock(&shared.webhook_urls).get(&client_id).cloned();
+            Json(PaymentConfigBody { fall_back_url }).into_response()
+        }
+        Err(response) => response,
+    }
+}
+
+/// Sets where Pocket posts payment webhooks.
+#[utoipa::path(
+    post,
+    path = "/merchant/pg/config",
+    tag = "merchant",
+    security(("merchant_token" = [])),
+    request_body = PaymentConfigBody,
+    responses(
+        (status = 200, description = "The new configuration", body = PaymentConfigBody),
+        (status = 400, description = "fallBackUrl missing or not an absolute http(s) URL", body = ApiError),
+        (status = 401, description = "Missing, expired or revoked merchant token", body = ApiError),
+    )
+)]
+pub(crate) async fn write_config(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    let client_id = match merchant(&shared, &headers) {
+        Ok(client_id) => client_id,
+        Err(response) => return response,
+    };
+    let fields = match json_object(&headers, &body) {
+        Ok(fields) => fields,
+        Err(response) => return response,
+    };
+    let url = match fields.get("fallBackUrl") {
+        Some(Value::String(url)) if is_http_url(url) => url.clone(),
+        Some(_) => {
+            return api_error(StatusCode::BAD_REQUEST, "INVALID_URL", "fallBackUrl must be an absolute http(s) URL");
+        }
+        None => return api_error(StatusCode::BAD_REQUEST, "INVALID_URL", "fallBackUrl is required"),
+    };
+    lock(&shared.webhook_urls).insert(client_id, url.clone());
+    Json(json!({ "fallBackUrl": url })).into_response()
+}
+
+fn is_http_url(url: &str) -> bool {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|rest| {
+        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        !host.is_empty() && !rest.chars().any(|c| c.is_whitespace() || c.is_control())
+    })
+}

@@ -1,0 +1,54 @@
+//! The OpenAPI document of the Pocket API as the sandbox models it, served at `/openapi.json`.
+
+use axum::http::header;
+use axum::response::IntoResponse;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::{merchant, reply, sso};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Pocket merchant API (as modelled by pocket-sandbox)",
+        description = "Pocket's SSO (Keycloak realm `invescore`) and merchant API, as documented by Pocket and as observed; \
+                       where Pocket documents nothing, this is the sandbox's model. The payment webhook Pocket sends is \
+                       `POST {fallBackUrl}` with `{id, amount, info, invoiceId, invoiceState, phoneNumber}`."
+    ),
+    paths(
+        sso::token,
+        sso::introspect,
+        sso::certs,
+        sso::discovery,
+        merchant::create_invoice,
+        merchant::check_invoice,
+        merchant::read_config,
+        merchant::write_config,
+    ),
+    components(schemas(reply::OAuthError, reply::ApiError)),
+    modifiers(&MerchantToken),
+    tags(
+        (name = "sso", description = "Keycloak: merchant tokens, introspection, signing keys"),
+        (name = "merchant", description = "Invoices and the webhook address; every call needs a merchant token"),
+    )
+)]
+struct PocketApi;
+
+struct MerchantToken;
+
+impl Modify for MerchantToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let scheme =
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build());
+        openapi.components.get_or_insert_with(Default::default).add_security_scheme("merchant_token", scheme);
+    }
+}
+
+/// The document, pretty-printed.
+pub(crate) fn document() -> String {
+    PocketApi::openapi().to_pretty_json().unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}"))
+}
+
+pub(crate) async fn serve() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], document())
+}

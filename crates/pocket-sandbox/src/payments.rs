@@ -1,0 +1,35 @@
+//! The wallet user's side of an invoice: paying it or rejecting it.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use pocket_core::{InvoiceId, InvoiceState};
+
+use crate::SandboxError;
+use crate::state::{SandboxInvoice, Shared, lock};
+use crate::webhook::deliver_payment;
+
+/// Moves a pending invoice to paid (and sends its webhook) or to rejected.
+pub(crate) fn settle(shared: &Arc<Shared>, id: &InvoiceId, pay: bool) -> Result<SandboxInvoice, SandboxError> {
+    let unknown = || SandboxError::UnknownInvoice(id.to_string());
+    let number: u64 = id.as_str().parse().map_err(|_| unknown())?;
+    let settled = {
+        let mut invoices = lock(&shared.invoices);
+        let invoice = invoices.get_mut(&number).ok_or_else(unknown)?;
+        if invoice.state != InvoiceState::Pending {
+            return Err(SandboxError::NotPending { id: id.to_string(), state: invoice.state.to_string() });
+        }
+        if pay {
+            invoice.state = InvoiceState::Paid;
+            invoice.paid_at = Some(SystemTime::now());
+            invoice.transaction_id = Some(shared.next_transaction_id());
+        } else {
+            invoice.state = InvoiceState::Rejected;
+        }
+        invoice.clone()
+    };
+    if pay {
+        deliver_payment(shared, settled.clone());
+    }
+    Ok(settled)
+}

@@ -1,0 +1,54 @@
+//! The error bodies the sandbox answers with: Keycloak's for the SSO, a small `{code, message}`
+//! for the merchant API (whose real error shape is undocumented).
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Keycloak's OAuth error body.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct OAuthError {
+    /// `invalid_request`, `invalid_client`, `invalid_grant`, `unsupported_grant_type`, …
+    pub error: &'static str,
+    /// A sentence for people.
+    pub error_description: String,
+}
+
+/// The merchant API's error body, as the sandbox models it.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ApiError {
+    /// A stable code: `INVALID_AMOUNT`, `UNAUTHORIZED`, `NOT_FOUND`, …
+    pub code: &'static str,
+    /// A sentence for people.
+    pub message: String,
+}
+
+pub(crate) fn oauth_error(status: StatusCode, error: &'static str, description: impl Into<String>) -> Response {
+    (status, Json(OAuthError { error, error_description: description.into() })).into_response()
+}
+
+pub(crate) fn api_error(status: StatusCode, code: &'static str, message: impl Into<String>) -> Response {
+    let mut response = (status, Json(ApiError { code, message: message.into() })).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"invescore\""));
+    }
+    response
+}
+
+/// Whether the request's content type is `expected` (parameters such as `charset` allowed).
+pub(crate) fn has_content_type(headers: &axum::http::HeaderMap, expected: &str) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(expected))
+}
+
+/// The token of an `Authorization: Bearer …` header (scheme in any case).
+pub(crate) fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim())
+}

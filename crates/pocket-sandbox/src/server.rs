@@ -1,0 +1,346 @@
+//! The running sandbox: the router, and the handle tests and programs hold.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{MethodRouter, get, post};
+use pocket_core::{ConsumerToken, Credentials, Environment, InvoiceId, RefreshToken};
+use serde_json::{Map, Value};
+use tokio::sync::oneshot;
+
+use crate::faults::{Endpoint, Fault, inject};
+use crate::state::{SandboxInvoice, Shared, lock};
+use crate::tokens::{Issued, TokenKind, consumer_claims, random_id, refresh_claims};
+use crate::webhook::{Delivery, Forgery, WebhookBehaviour, send_forged};
+use crate::{SandboxConfig, SandboxError, TestClient, TestUser, control, merchant, openapi, payments, sso, wallet};
+
+/// Request bodies larger than this are refused with 413 before any handler reads them.
+pub(crate) const BODY_LIMIT: usize = 64 * 1024;
+
+/// A wallet user's tokens, as `Pocket.getToken` hands them to a mini-app.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ConsumerTokens {
+    /// The access ("ID") token the mini-app sends to its backend.
+    pub access_token: ConsumerToken,
+    /// The wallet's refresh token.
+    pub refresh_token: RefreshToken,
+}
+
+/// A running sandbox on 127.0.0.1. Dropping it stops the server.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use pocket_sandbox::{Sandbox, TestUser};
+///
+/// let sandbox = Sandbox::start().await?;
+/// let environment = sandbox.environment(); // point pocket-http / pocket-jwt here
+/// let credentials = sandbox.credentials();
+/// let user_token = sandbox.mint_consumer_token(&TestUser::default())?;
+/// // … create an invoice with your client, then:
+/// // sandbox.pay(&invoice.id)?;
+/// // let deliveries = sandbox.wait_for_deliveries(1, std::time::Duration::from_secs(5)).await;
+/// sandbox.shutdown().await;
+/// # Ok(()) }
+/// ```
+pub struct Sandbox {
+    shared: Arc<Shared>,
+    address: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Starts a sandbox with the default settings on a free port of 127.0.0.1.
+    pub async fn start() -> Result<Sandbox, SandboxError> {
+        SandboxConfig::default().start().await
+    }
+
+    pub(crate) async fn start_with(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await.map_err(SandboxError::Bind)?;
+        let address = listener.local_addr().map_err(SandboxError::Bind)?;
+        let shared = Arc::new(Shared::new(config, format!("http://{address}"))?);
+        let app = router(shared.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let serving = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(error) = serving.await {
+                tracing::error!(%error, "the sandbox server stopped");
+            }
+        });
+        Ok(Sandbox { shared, address, stop: Some(stop), server: Some(server) })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> &str {
+        &self.shared.base_url
+    }
+
+    /// The socket address the sandbox listens on.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The environment clients use to reach this sandbox.
+    pub fn environment(&self) -> Environment {
+        let base = self.base_url();
+        match Environment::custom(base, "invescore", &format!("{base}/merchant")) {
+            Ok(environment) => environment,
+            Err(error) => unreachable!("the sandbox's own address is a valid environment: {error}"),
+        }
+    }
+
+    /// The realm URL: the issuer of every token the sandbox signs.
+    pub fn realm_url(&self) -> String {
+        self.shared.issuer()
+    }
+
+    /// The credentials of the first merchant client.
+    pub fn credentials(&self) -> Credentials {
+        self.clients()[0].credentials()
+    }
+
+    /// Every merchant client the sandbox knows.
+    pub fn clients(&self) -> &[TestClient] {
+        &self.shared.config.clients
+    }
+
+    /// The wallet simulator's home page.
+    pub fn wallet_url(&self) -> String {
+        format!("{}/wallet", self.base_url())
+    }
+
+    /// The OpenAPI document of the Pocket API as the sandbox models it.
+    pub fn openapi_json(&self) -> String {
+        openapi::document()
+    }
+
+    /// Mints the tokens the wallet hands a mini-app after `user` consents, issued to the first
+    /// merchant client's mini-app, valid for the configured token lifetime.
+    pub fn mint_consumer_token(&self, user: &TestUser) -> Result<ConsumerTokens, SandboxError> {
+        self.mint_consumer_token_with(user, self.shared.config.token_lifetime, Map::new())
+    }
+
+    /// Like [`mint_consumer_token`](Self::mint_consumer_token), living `lifetime`, with `overrides`
+    /// merged into the claims (a `null` removes a claim). The token is registered: the sandbox
+    /// accepts it wherever a consumer token is expected, while it is unexpired.
+    pub fn mint_consumer_token_with(
+        &self,
+        user: &TestUser,
+        lifetime: Duration,
+        overrides: Map<String, Value>,
+    ) -> Result<ConsumerTokens, SandboxError> {
+        mint(&self.shared, user, lifetime, overrides)
+    }
+
+    /// Signs any header and claims with the realm's current key (RS256), without registering
+    /// the token — for verifier tests that need hand-made tokens.
+    pub fn sign_token(&self, header: &Value, claims: &Value) -> Result<String, SandboxError> {
+        lock(&self.shared.keys).current().sign(header, claims)
+    }
+
+    /// The kid of the current signing key.
+    pub fn signing_kid(&self) -> String {
+        lock(&self.shared.keys).current().kid().to_owned()
+    }
+
+    /// The kid of the JWKS's encryption (`use: enc`) entry.
+    pub fn encryption_kid(&self) -> String {
+        lock(&self.shared.keys).enc_kid().to_owned()
+    }
+
+    /// The current signing key's public half as PEM (`-----BEGIN PUBLIC KEY-----`).
+    pub fn public_key_pem(&self) -> Result<String, SandboxError> {
+        lock(&self.shared.keys).current().public_pem()
+    }
+
+    /// Rotates the signing key; the old one stays published for the grace period.
+    pub fn rotate_keys(&self) -> Result<(), SandboxError> {
+        lock(&self.shared.keys).rotate(SystemTime::now(), self.shared.config.key_grace_period)
+    }
+
+    /// The wallet user pays the invoice: it becomes paid and its webhook is sent.
+    pub fn pay(&self, id: &InvoiceId) -> Result<SandboxInvoice, SandboxError> {
+        payments::settle(&self.shared, id, true)
+    }
+
+    /// The wallet user rejects the invoice.
+    pub fn reject(&self, id: &InvoiceId) -> Result<SandboxInvoice, SandboxError> {
+        payments::settle(&self.shared, id, false)
+    }
+
+    /// One invoice, as the sandbox holds it.
+    pub fn invoice(&self, id: &InvoiceId) -> Option<SandboxInvoice> {
+        let number: u64 = id.as_str().parse().ok()?;
+        lock(&self.shared.invoices).get(&number).cloned()
+    }
+
+    /// Every invoice, oldest first.
+    pub fn invoices(&self) -> Vec<SandboxInvoice> {
+        lock(&self.shared.invoices).values().cloned().collect()
+    }
+
+    /// The webhook delivery log: every attempt so far.
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.shared.webhooks.log()
+    }
+
+    /// Waits until the log holds at least `count` attempts or `timeout` passes; returns the log.
+    pub async fn wait_for_deliveries(&self, count: usize, timeout: Duration) -> Vec<Delivery> {
+        self.shared.webhooks.wait_for(count, timeout).await
+    }
+
+    /// Changes how webhooks are sent from now on.
+    pub fn set_webhook_behaviour(&self, behaviour: WebhookBehaviour) {
+        self.shared.webhooks.set_behaviour(behaviour);
+    }
+
+    /// Sends a forged notice to the first merchant's webhook address now.
+    pub async fn send_forged_webhook(&self, forgery: Forgery) -> Result<Delivery, SandboxError> {
+        send_forged(&self.shared, forgery, &self.clients()[0].client_id).await.map_err(SandboxError::Forgery)
+    }
+
+    /// Sets the fault of one endpoint (replacing any earlier one).
+    pub fn set_fault(&self, endpoint: Endpoint, fault: Fault) {
+        self.shared.faults.set(endpoint, fault);
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        self.shared.faults.clear(None);
+    }
+
+    /// Makes the JWKS endpoint fail with 503 (`true`) or work again (`false`).
+    pub fn set_jwks_outage(&self, down: bool) {
+        match down {
+            true => self.set_fault(Endpoint::Certs, Fault::outage()),
+            false => self.shared.faults.clear(Some(Endpoint::Certs)),
+        }
+    }
+
+    /// How many requests `endpoint` has received, faulted ones included.
+    pub fn requests(&self, endpoint: Endpoint) -> u64 {
+        self.shared.faults.requests(endpoint)
+    }
+
+    /// Revokes every merchant access and refresh token issued so far; returns how many.
+    pub fn revoke_merchant_tokens(&self) -> usize {
+        lock(&self.shared.tokens).revoke_merchant_tokens(None)
+    }
+
+    /// Revokes one token of any kind; returns whether the sandbox had issued it.
+    pub fn revoke_token(&self, token: &str) -> bool {
+        lock(&self.shared.tokens).revoke(token)
+    }
+
+    /// The mini-app the wallet simulator serves at `/app/`.
+    pub fn set_mini_app_url(&self, url: &str) {
+        *lock(&self.shared.mini_app_url) = Some(url.trim_end_matches('/').to_owned());
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox").field("base_url", &self.base_url()).finish_non_exhaustive()
+    }
+}
+
+/// Mints and registers a wallet user's tokens for the first merchant client's mini-app.
+pub(crate) fn mint(
+    shared: &Shared,
+    user: &TestUser,
+    lifetime: Duration,
+    overrides: Map<String, Value>,
+) -> Result<ConsumerTokens, SandboxError> {
+    let client_id = shared.config.clients[0].client_id.clone();
+    let now = SystemTime::now();
+    let mut claims = consumer_claims(&shared.issuer(), &client_id, user, now, lifetime);
+    for (key, value) in overrides {
+        if value.is_null() {
+            claims.remove(&key);
+        } else {
+            claims.insert(key, value);
+        }
+    }
+    let expires_at =
+        claims.get("exp").and_then(Value::as_u64).map_or(now, |exp| SystemTime::UNIX_EPOCH + Duration::from_secs(exp));
+    let session = claims.get("sid").and_then(Value::as_str).map_or_else(random_id, str::to_owned);
+    let claims = Value::Object(claims);
+    let mut refresh = refresh_claims(&shared.issuer(), &client_id, &session, now, shared.config.refresh_lifetime);
+    refresh["sub"] = Value::String(user.subject.clone());
+    let key = lock(&shared.keys).current();
+    let access = key.sign_keycloak_style(&claims)?;
+    let refresh_token = key.sign_keycloak_style(&refresh)?;
+    let mut tokens = lock(&shared.tokens);
+    tokens.insert(
+        access.clone(),
+        Issued { kind: TokenKind::Consumer, client_id: client_id.clone(), expires_at, revoked: false, claims },
+    );
+    let refresh_expiry = now + shared.config.refresh_lifetime;
+    tokens.insert(
+        refresh_token.clone(),
+        Issued { kind: TokenKind::Refresh, client_id, expires_at: refresh_expiry, revoked: false, claims: refresh },
+    );
+    let access_token = ConsumerToken::new(access).map_err(|e| SandboxError::Token(e.to_string()))?;
+    Ok(ConsumerTokens { access_token, refresh_token: RefreshToken::new(refresh_token) })
+}
+
+/// A route of a Pocket endpoint: faults are injected in front of its handler.
+fn faulty(shared: &Arc<Shared>, endpoint: Endpoint, route: MethodRouter<Arc<Shared>>) -> MethodRouter<Arc<Shared>> {
+    route.layer(axum::middleware::from_fn_with_state((shared.clone(), endpoint), inject))
+}
+
+fn router(shared: Arc<Shared>) -> Router {
+    let realm = sso::REALM_PATH;
+    let oidc = format!("{realm}/protocol/openid-connect");
+    let s = &shared;
+    Router::new()
+        .route(&format!("{oidc}/token"), faulty(s, Endpoint::Token, post(sso::token)))
+        .route(&format!("{oidc}/token/introspect"), faulty(s, Endpoint::Introspect, post(sso::introspect)))
+        .route(&format!("{oidc}/certs"), faulty(s, Endpoint::Certs, get(sso::certs)))
+        .route(
+            &format!("{realm}/.well-known/openid-configuration"),
+            faulty(s, Endpoint::Discovery, get(sso::discovery)),
+        )
+        .route("/merchant/consumer/invoice", faulty(s, Endpoint::CreateInvoice, post(merchant::create_invoice)))
+        .route("/merchant/invoice/check/{id}", faulty(s, Endpoint::CheckInvoice, get(merchant::check_invoice)))
+        .route(
+            "/merchant/pg/config",
+            faulty(s, Endpoint::ReadConfig, get(merchant::read_config)).merge(faulty(
+                s,
+                Endpoint::WriteConfig,
+                post(merchant::write_config),
+            )),
+        )
+        .route("/openapi.json", get(openapi::serve))
+        .merge(wallet::routes())
+        .nest("/_sandbox", control::routes())
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(shared)
+}

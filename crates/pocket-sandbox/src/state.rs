@@ -1,0 +1,165 @@
+//! The sandbox's shared state: keys, tokens, invoices, webhook addresses, faults and the
+//! delivery log, behind short-lived locks (never held across an `.await`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use pocket_core::{Amount, InvoiceId, InvoiceState};
+use serde_json::Value;
+
+use crate::faults::Faults;
+use crate::keys::KeyRing;
+use crate::tokens::TokenRegistry;
+use crate::webhook::Webhooks;
+use crate::{SandboxConfig, SandboxError, TestClient};
+
+pub(crate) struct Shared {
+    pub config: SandboxConfig,
+    pub base_url: String,
+    pub keys: Mutex<KeyRing>,
+    pub tokens: Mutex<TokenRegistry>,
+    pub invoices: Mutex<BTreeMap<u64, SandboxInvoice>>,
+    pub webhook_urls: Mutex<HashMap<String, String>>,
+    pub faults: Faults,
+    pub webhooks: Webhooks,
+    pub http: reqwest::Client,
+    pub mini_app_url: Mutex<Option<String>>,
+    next_invoice_id: AtomicU64,
+    next_transaction_id: AtomicU64,
+}
+
+/// Locks a mutex, carrying on if a panicking thread poisoned it: every update here leaves the
+/// data consistent, so the data is still good.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Shared {
+    pub(crate) fn new(config: SandboxConfig, base_url: String) -> Result<Shared, SandboxError> {
+        let seed = config.seed;
+        Ok(Shared {
+            keys: Mutex::new(KeyRing::new()?),
+            tokens: Mutex::default(),
+            invoices: Mutex::default(),
+            webhook_urls: Mutex::default(),
+            faults: Faults::new(seed),
+            webhooks: Webhooks::new(seed),
+            http: reqwest::Client::new(),
+            mini_app_url: Mutex::new(config.mini_app_url.clone()),
+            next_invoice_id: AtomicU64::new(10_001),
+            next_transaction_id: AtomicU64::new(880_001),
+            config,
+            base_url,
+        })
+    }
+
+    pub(crate) fn issuer(&self) -> String {
+        format!("{}/auth/realms/invescore", self.base_url)
+    }
+
+    pub(crate) fn client(&self, client_id: &str) -> Option<&TestClient> {
+        self.config.clients.iter().find(|c| c.client_id == client_id)
+    }
+
+    pub(crate) fn next_invoice_id(&self) -> u64 {
+        self.next_invoice_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn next_transaction_id(&self) -> u64 {
+        self.next_transaction_id.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// An invoice as the sandbox holds it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct SandboxInvoice {
+    /// Its id.
+    pub id: InvoiceId,
+    /// The merchant client that created it.
+    pub client_id: String,
+    /// The merchant's terminal.
+    pub terminal_id: u64,
+    /// The amount.
+    pub amount: Amount,
+    /// The note.
+    pub info: String,
+    /// Pending, then paid or rejected.
+    pub state: InvoiceState,
+    /// The wallet user it was created for (`sub` of the consumer token).
+    pub payer: String,
+    /// The payer's phone number, from the consumer token when the user shared it.
+    pub payer_phone: Option<String>,
+    /// When it was created.
+    pub created_at: SystemTime,
+    /// When it was paid.
+    pub paid_at: Option<SystemTime>,
+    /// The payment's transaction record number, once paid.
+    pub transaction_id: Option<u64>,
+}
+
+impl SandboxInvoice {
+    /// The check endpoint's answer. States are upper-case, as several Pocket services write them.
+    pub(crate) fn check_view(&self) -> Value {
+        let mut view = serde_json::json!({
+            "id": numeric_id(&self.id),
+            "state": self.state.as_str().to_ascii_uppercase(),
+            "amount": self.amount,
+            "info": self.info,
+            "description": self.info,
+            "createdAt": rfc3339(self.created_at),
+            "terminalId": self.terminal_id,
+            "orderNumber": format!("ORD-{}", self.id),
+        });
+        if let Some(paid_at) = self.paid_at {
+            view["paidAt"] = Value::String(rfc3339(paid_at));
+        }
+        view
+    }
+}
+
+/// Ids are numbers on the wire, as Pocket sends them.
+pub(crate) fn numeric_id(id: &InvoiceId) -> Value {
+    id.as_str().parse::<u64>().map(Value::from).unwrap_or_else(|_| Value::String(id.to_string()))
+}
+
+/// `2026-11-26T10:00:00.000Z`.
+pub(crate) fn rfc3339(time: SystemTime) -> String {
+    let since = time.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        since.subsec_millis()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn formats_utc_timestamps() {
+        assert_eq!(rfc3339(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_689_296_789);
+        assert_eq!(rfc3339(t), "2026-11-26T10:34:56.789Z");
+        let leap = SystemTime::UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(rfc3339(leap), "2000-02-29T00:00:00.000Z");
+    }
+}

@@ -1,0 +1,332 @@
+//! Payment webhook delivery: POSTs the notice to the merchant's fallBackUrl, retries non-2xx
+//! answers and failures on a schedule, keeps a log, and on demand misbehaves the way a real
+//! sender may — duplicates, out-of-order delivery, strings instead of numbers, forged notices.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use pocket_core::{Amount, InvoiceId, InvoiceState};
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+use crate::state::{SandboxInvoice, Shared, lock};
+
+/// Why a webhook was sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DeliveryKind {
+    /// The notice of a real payment.
+    Genuine,
+    /// An extra copy of a genuine notice (see [`WebhookBehaviour::duplicates`]).
+    Duplicate,
+    /// A forged notice, sent on request.
+    Forged(Forgery),
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DeliveryOutcome {
+    /// The merchant answered with this status.
+    Answered(u16),
+    /// No answer: connection refused, timeout, broken response.
+    Failed(String),
+    /// The merchant has no fallBackUrl; nothing was sent.
+    NoAddress,
+}
+
+impl DeliveryOutcome {
+    /// Whether the merchant accepted the notice (a 2xx answer).
+    pub fn is_success(&self) -> bool {
+        matches!(self, DeliveryOutcome::Answered(status) if (200..300).contains(status))
+    }
+}
+
+/// One delivery attempt, as the log keeps it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Delivery {
+    /// The invoice the notice is about (as written in the body).
+    pub invoice_id: String,
+    /// Where it was posted.
+    pub url: Option<String>,
+    /// The JSON body.
+    pub body: Value,
+    /// 1 for the first attempt, 2 for the first retry, …
+    pub attempt: u32,
+    /// Why it was sent.
+    pub kind: DeliveryKind,
+    /// How it ended.
+    pub outcome: DeliveryOutcome,
+    /// When the attempt ended.
+    pub at: SystemTime,
+}
+
+/// How webhook fields are written: Pocket documents them all as text, public code reads numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum FieldStyle {
+    /// `{"id": 880001, "amount": 560, "invoiceId": 10001, …}`
+    #[default]
+    Numbers,
+    /// `{"id": "880001", "amount": "560.00", "invoiceId": "10001", …}`
+    Strings,
+    /// Numbers and strings by turns, notice by notice.
+    Alternate,
+}
+
+/// How the sandbox sends webhooks, changeable at run time.
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct WebhookBehaviour {
+    /// Extra copies of every genuine notice, sent at the same time as it.
+    pub duplicates: u32,
+    /// When set, every notice first waits a random (seeded) time up to this many milliseconds,
+    /// so notices of several payments arrive in another order than the payments happened.
+    pub shuffle_ms: Option<u64>,
+    /// How fields are written.
+    pub field_style: FieldStyle,
+}
+
+impl WebhookBehaviour {
+    /// Sends `copies` extra copies of every notice.
+    pub fn duplicates(copies: u32) -> WebhookBehaviour {
+        WebhookBehaviour { duplicates: copies, ..WebhookBehaviour::default() }
+    }
+
+    /// Delays every notice by a random time up to `max`.
+    pub fn out_of_order(max: Duration) -> WebhookBehaviour {
+        WebhookBehaviour { shuffle_ms: Some(u64::try_from(max.as_millis()).unwrap_or(u64::MAX)), ..Self::default() }
+    }
+
+    /// Writes fields in `style`.
+    pub fn field_style(style: FieldStyle) -> WebhookBehaviour {
+        WebhookBehaviour { field_style: style, ..WebhookBehaviour::default() }
+    }
+}
+
+/// A notice that did not come from a payment, to prove a merchant's webhook resists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Forgery {
+    /// "Paid" for an invoice that exists but is not paid.
+    UnpaidInvoice(InvoiceId),
+    /// "Paid" for an invoice Pocket never issued.
+    UnknownInvoice,
+    /// "Paid" for a paid invoice, but claiming another amount than was paid.
+    WrongAmount(InvoiceId),
+}
+
+pub(crate) struct Webhooks {
+    log: Mutex<Vec<Delivery>>,
+    behaviour: Mutex<WebhookBehaviour>,
+    rng: Mutex<fastrand::Rng>,
+    notices_sent: Mutex<u64>,
+    logged: Notify,
+}
+
+impl Webhooks {
+    pub(crate) fn new(seed: u64) -> Webhooks {
+        Webhooks {
+            log: Mutex::default(),
+            behaviour: Mutex::default(),
+            rng: Mutex::new(fastrand::Rng::with_seed(seed)),
+            notices_sent: Mutex::new(0),
+            logged: Notify::new(),
+        }
+    }
+
+    pub(crate) fn set_behaviour(&self, behaviour: WebhookBehaviour) {
+        *lock(&self.behaviour) = behaviour;
+    }
+
+    pub(crate) fn log(&self) -> Vec<Delivery> {
+        lock(&self.log).clone()
+    }
+
+    fn record(&self, delivery: Delivery) {
+        lock(&self.log).push(delivery);
+        self.logged.notify_waiters();
+    }
+
+    /// Waits until the log holds at least `count` attempts, or `timeout` passes.
+    pub(crate) async fn wait_for(&self, count: usize, timeout: Duration) -> Vec<Delivery> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.logged.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let log = self.log();
+            if log.len() >= count {
+                return log;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return self.log();
+            }
+        }
+    }
+
+    fn next_style(&self, style: FieldStyle) -> FieldStyle {
+        let mut sent = lock(&self.notices_sent);
+        *sent += 1;
+        match style {
+            FieldStyle::Alternate if *sent % 2 == 0 => FieldStyle::Strings,
+            FieldStyle::Alternate => FieldStyle::Numbers,
+            fixed => fixed,
+        }
+    }
+}
+
+/// The webhook body for `invoice`, claiming `state` and `amount`.
+fn notice_body(invoice: &SandboxInvoice, state: &InvoiceState, amount: Amount, style: FieldStyle) -> Value {
+    let transaction = invoice.transaction_id.unwrap_or(0);
+    match style {
+        FieldStyle::Strings => json!({
+            "id": transaction.to_string(),
+            "amount": amount.to_decimal_string(),
+            "info": invoice.info,
+            "invoiceId": invoice.id.to_string(),
+            "invoiceState": state.as_str(),
+            "phoneNumber": invoice.payer_phone,
+            "orderNumber": format!("ORD-{}", invoice.id),
+        }),
+        _ => json!({
+            "id": transaction,
+            "amount": amount,
+            "info": invoice.info,
+            "invoiceId": crate::state::numeric_id(&invoice.id),
+            "invoiceState": state.as_str().to_ascii_uppercase(),
+            "phoneNumber": invoice.payer_phone,
+        }),
+    }
+}
+
+/// Starts delivering the notice of a payment (and its duplicates) in the background.
+pub(crate) fn deliver_payment(shared: &Arc<Shared>, invoice: SandboxInvoice) {
+    let behaviour = lock(&shared.webhooks.behaviour).clone();
+    let style = shared.webhooks.next_style(behaviour.field_style);
+    let body = notice_body(&invoice, &invoice.state, invoice.amount, style);
+    let url = lock(&shared.webhook_urls).get(&invoice.client_id).cloned();
+    let copies =
+        std::iter::once(DeliveryKind::Genuine).chain((0..behaviour.duplicates).map(|_| DeliveryKind::Duplicate));
+    for kind in copies {
+        let delay = behaviour
+            .shuffle_ms
+            .map(|max| Duration::from_millis(lock(&shared.webhooks.rng).u64(0..=max)))
+            .unwrap_or_default();
+        let (shared, body, url, id) = (shared.clone(), body.clone(), url.clone(), invoice.id.to_string());
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let retries =
+                if kind == DeliveryKind::Genuine { shared.config.webhook_retry_schedule.clone() } else { vec![] };
+            deliver_with_retries(&shared, &id, url.as_deref(), &body, kind, &retries).await;
+        });
+    }
+}
+
+async fn deliver_with_retries(
+    shared: &Shared,
+    invoice_id: &str,
+    url: Option<&str>,
+    body: &Value,
+    kind: DeliveryKind,
+    retries: &[Duration],
+) {
+    let mut waits = retries.iter();
+    for attempt in 1.. {
+        let outcome = match url {
+            Some(url) => post(shared, url, body).await,
+            None => DeliveryOutcome::NoAddress,
+        };
+        let done = outcome.is_success() || outcome == DeliveryOutcome::NoAddress;
+        shared.webhooks.record(Delivery {
+            invoice_id: invoice_id.to_owned(),
+            url: url.map(str::to_owned),
+            body: body.clone(),
+            attempt,
+            kind: kind.clone(),
+            outcome,
+            at: SystemTime::now(),
+        });
+        match waits.next() {
+            Some(wait) if !done => tokio::time::sleep(*wait).await,
+            _ => return,
+        }
+    }
+}
+
+async fn post(shared: &Shared, url: &str, body: &Value) -> DeliveryOutcome {
+    let sent = shared
+        .http
+        .post(url)
+        .timeout(shared.config.webhook_timeout)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(reqwest::header::USER_AGENT, "pocket-sandbox-webhook/1")
+        .body(body.to_string())
+        .send()
+        .await;
+    match sent {
+        Ok(response) => DeliveryOutcome::Answered(response.status().as_u16()),
+        Err(error) if error.is_timeout() => DeliveryOutcome::Failed("timed out".to_owned()),
+        Err(error) if error.is_connect() => DeliveryOutcome::Failed("could not connect".to_owned()),
+        Err(error) => DeliveryOutcome::Failed(error.to_string()),
+    }
+}
+
+/// Sends one forged notice now and returns how it went. Forged notices are not retried.
+pub(crate) async fn send_forged(shared: &Shared, forgery: Forgery, client_id: &str) -> Result<Delivery, String> {
+    let invoice_of = |id: &InvoiceId| {
+        let number: u64 = id.as_str().parse().map_err(|_| format!("no invoice {id}"))?;
+        lock(&shared.invoices).get(&number).cloned().ok_or_else(|| format!("no invoice {id}"))
+    };
+    let paid = InvoiceState::Paid;
+    let body = match &forgery {
+        Forgery::UnpaidInvoice(id) => {
+            let mut invoice = invoice_of(id)?;
+            if invoice.state.is_paid() {
+                return Err(format!("invoice {id} is paid; a forgery needs an unpaid one"));
+            }
+            invoice.transaction_id = Some(shared.next_transaction_id());
+            notice_body(&invoice, &paid, invoice.amount, FieldStyle::Numbers)
+        }
+        Forgery::UnknownInvoice => {
+            let invoice = SandboxInvoice {
+                id: InvoiceId::from(999_999_999),
+                client_id: client_id.to_owned(),
+                terminal_id: 0,
+                amount: Amount::from_tugrik(50_000).map_err(|e| e.to_string())?,
+                info: "forged".to_owned(),
+                state: paid.clone(),
+                payer: "nobody".to_owned(),
+                payer_phone: Some("88000000".to_owned()),
+                created_at: SystemTime::now(),
+                paid_at: None,
+                transaction_id: Some(shared.next_transaction_id()),
+            };
+            notice_body(&invoice, &paid, invoice.amount, FieldStyle::Numbers)
+        }
+        Forgery::WrongAmount(id) => {
+            let invoice = invoice_of(id)?;
+            let inflated = invoice.amount.checked_mul(10).unwrap_or(Amount::MAX);
+            notice_body(&invoice, &paid, inflated, FieldStyle::Numbers)
+        }
+    };
+    let url = lock(&shared.webhook_urls).get(client_id).cloned();
+    let outcome = match &url {
+        Some(url) => post(shared, url, &body).await,
+        None => DeliveryOutcome::NoAddress,
+    };
+    let delivery = Delivery {
+        invoice_id: body["invoiceId"].to_string().trim_matches('"').to_owned(),
+        url,
+        body,
+        attempt: 1,
+        kind: DeliveryKind::Forged(forgery),
+        outcome,
+        at: SystemTime::now(),
+    };
+    shared.webhooks.record(delivery.clone());
+    Ok(delivery)
+}
