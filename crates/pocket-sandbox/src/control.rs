@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -15,9 +16,9 @@ use serde_json::{Value, json};
 
 use crate::faults::{Endpoint, Fault};
 use crate::payments::settle;
-use crate::reply::api_error;
+use crate::reply::{ApiFailure, api_error};
 use crate::state::{Shared, lock, rfc3339};
-use crate::webhook::{Delivery, DeliveryKind, DeliveryOutcome, Forgery, WebhookBehaviour, send_forged};
+use crate::webhook::{Delivery, DeliveryKind, DeliveryOutcome, Forgery, send_forged};
 use crate::{SandboxError, TestUser};
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
@@ -51,7 +52,7 @@ async fn open_to_any_origin(request: Request, next: Next) -> Response {
     response
 }
 
-fn error_response(error: SandboxError) -> Response {
+fn sandbox_failure(error: SandboxError) -> ApiFailure {
     let status = match error {
         SandboxError::UnknownInvoice(_) => StatusCode::NOT_FOUND,
         SandboxError::NotPending { .. } => StatusCode::CONFLICT,
@@ -60,26 +61,29 @@ fn error_response(error: SandboxError) -> Response {
     api_error(status, "SANDBOX", error.to_string())
 }
 
+/// A JSON body of the control API; an empty body is the type's default.
+fn json_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiFailure> {
+    if body.is_empty() {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|error| api_error(StatusCode::BAD_REQUEST, "SANDBOX", error.to_string()))
+}
+
 async fn invoices(State(shared): State<Arc<Shared>>) -> Json<Vec<Value>> {
     Json(lock(&shared.invoices).values().map(|invoice| invoice.check_view()).collect())
 }
 
-async fn settle_route(shared: &Arc<Shared>, id: &str, pay: bool) -> Response {
-    let Ok(id) = InvoiceId::new(id) else {
-        return api_error(StatusCode::NOT_FOUND, "SANDBOX", "no such invoice");
-    };
-    match settle(shared, &id, pay) {
-        Ok(invoice) => Json(invoice.check_view()).into_response(),
-        Err(error) => error_response(error),
-    }
+fn settle_route(shared: &Arc<Shared>, id: &str, pay: bool) -> Result<Json<Value>, ApiFailure> {
+    let id = InvoiceId::new(id).map_err(|_| api_error(StatusCode::NOT_FOUND, "SANDBOX", "no such invoice"))?;
+    settle(shared, &id, pay).map(|invoice| Json(invoice.check_view())).map_err(sandbox_failure)
 }
 
-async fn pay(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
-    settle_route(&shared, &id, true).await
+async fn pay(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Result<Json<Value>, ApiFailure> {
+    settle_route(&shared, &id, true)
 }
 
-async fn reject(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
-    settle_route(&shared, &id, false).await
+async fn reject(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Result<Json<Value>, ApiFailure> {
+    settle_route(&shared, &id, false)
 }
 
 /// What the wallet simulator asks for when the user consents: the configured wallet user's
@@ -90,27 +94,18 @@ struct MintRequest {
     scopes: Option<Vec<String>>,
 }
 
-async fn mint(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
-    let request: MintRequest = if body.is_empty() {
-        MintRequest::default()
-    } else {
-        match serde_json::from_slice(&body) {
-            Ok(request) => request,
-            Err(error) => return api_error(StatusCode::BAD_REQUEST, "SANDBOX", error.to_string()),
-        }
-    };
+async fn mint(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Json<Value>, ApiFailure> {
+    let request: MintRequest = json_body(&body)?;
     let mut user: TestUser = shared.config.wallet_user.clone();
     if let Some(scopes) = request.scopes {
         user.scopes = scopes;
     }
-    match crate::server::mint(&shared, &user, shared.config.token_lifetime, serde_json::Map::new()) {
-        Ok(tokens) => Json(json!({
-            "accessToken": tokens.access_token.expose_secret(),
-            "refreshToken": tokens.refresh_token.expose_secret(),
-        }))
-        .into_response(),
-        Err(error) => error_response(error),
-    }
+    let tokens = crate::server::mint(&shared, &user, shared.config.token_lifetime, serde_json::Map::new())
+        .map_err(sandbox_failure)?;
+    Ok(Json(json!({
+        "accessToken": tokens.access_token.expose_secret(),
+        "refreshToken": tokens.refresh_token.expose_secret(),
+    })))
 }
 
 pub(crate) fn delivery_json(delivery: &Delivery) -> Value {
@@ -143,28 +138,20 @@ async fn deliveries(State(shared): State<Arc<Shared>>) -> Json<Vec<Value>> {
     Json(shared.webhooks.log().iter().map(delivery_json).collect())
 }
 
-async fn webhook_behaviour(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
-    match serde_json::from_slice::<WebhookBehaviour>(&body) {
-        Ok(behaviour) => {
-            shared.webhooks.set_behaviour(behaviour);
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Err(error) => api_error(StatusCode::BAD_REQUEST, "SANDBOX", error.to_string()),
-    }
+async fn webhook_behaviour(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<StatusCode, ApiFailure> {
+    shared.webhooks.set_behaviour(json_body(&body)?);
+    Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct ForgeryRequest {
     kind: String,
     invoice_id: Option<String>,
 }
 
-async fn forge(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
-    let request: ForgeryRequest = match serde_json::from_slice(&body) {
-        Ok(request) => request,
-        Err(error) => return api_error(StatusCode::BAD_REQUEST, "SANDBOX", error.to_string()),
-    };
+async fn forge(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Json<Value>, ApiFailure> {
+    let request: ForgeryRequest = json_body(&body)?;
     let id = || {
         request
             .invoice_id
@@ -174,55 +161,38 @@ async fn forge(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Re
     };
     let forgery = match request.kind.as_str() {
         "unknown-invoice" => Forgery::UnknownInvoice,
-        "unpaid-invoice" => match id() {
-            Ok(id) => Forgery::UnpaidInvoice(id),
-            Err(response) => return response,
-        },
-        "wrong-amount" => match id() {
-            Ok(id) => Forgery::WrongAmount(id),
-            Err(response) => return response,
-        },
+        "unpaid-invoice" => Forgery::UnpaidInvoice(id()?),
+        "wrong-amount" => Forgery::WrongAmount(id()?),
         other => {
-            return api_error(
-                StatusCode::BAD_REQUEST,
-                "SANDBOX",
-                format!("unknown forgery {other:?}; expected unpaid-invoice, unknown-invoice or wrong-amount"),
-            );
+            let message =
+                format!("unknown forgery {other:?}; expected unpaid-invoice, unknown-invoice or wrong-amount");
+            return Err(api_error(StatusCode::BAD_REQUEST, "SANDBOX", message));
         }
     };
     let client_id = shared.config.clients[0].client_id.clone();
-    match send_forged(&shared, forgery, &client_id).await {
-        Ok(delivery) => Json(delivery_json(&delivery)).into_response(),
-        Err(error) => api_error(StatusCode::BAD_REQUEST, "SANDBOX", error),
-    }
+    let delivery = send_forged(&shared, forgery, &client_id)
+        .await
+        .map_err(|error| api_error(StatusCode::BAD_REQUEST, "SANDBOX", error))?;
+    Ok(Json(delivery_json(&delivery)))
 }
 
-fn endpoint(name: &str) -> Result<Endpoint, Response> {
+fn endpoint(name: &str) -> Result<Endpoint, ApiFailure> {
     name.parse().map_err(|error: String| api_error(StatusCode::NOT_FOUND, "SANDBOX", error))
 }
 
-async fn set_fault(State(shared): State<Arc<Shared>>, Path(name): Path<String>, body: axum::body::Bytes) -> Response {
-    let endpoint = match endpoint(&name) {
-        Ok(endpoint) => endpoint,
-        Err(response) => return response,
-    };
-    match serde_json::from_slice::<Fault>(&body) {
-        Ok(fault) => {
-            shared.faults.set(endpoint, fault);
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Err(error) => api_error(StatusCode::BAD_REQUEST, "SANDBOX", error.to_string()),
-    }
+async fn set_fault(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, ApiFailure> {
+    let endpoint = endpoint(&name)?;
+    shared.faults.set(endpoint, json_body::<Fault>(&body)?);
+    Ok(StatusCode::NO_CONTENT)
 }
 
-async fn clear_fault(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {
-    match endpoint(&name) {
-        Ok(endpoint) => {
-            shared.faults.clear(Some(endpoint));
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Err(response) => response,
-    }
+async fn clear_fault(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Result<StatusCode, ApiFailure> {
+    shared.faults.clear(Some(endpoint(&name)?));
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn clear_faults(State(shared): State<Arc<Shared>>) -> StatusCode {
@@ -230,31 +200,27 @@ async fn clear_faults(State(shared): State<Arc<Shared>>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-async fn rotate(State(shared): State<Arc<Shared>>) -> Response {
-    let rotated = lock(&shared.keys).rotate(std::time::SystemTime::now(), shared.config.key_grace_period);
-    match rotated {
-        Ok(()) => Json(json!({ "kid": lock(&shared.keys).current().kid() })).into_response(),
-        Err(error) => error_response(error),
-    }
+async fn rotate(State(shared): State<Arc<Shared>>) -> Result<Json<Value>, ApiFailure> {
+    let mut keys = lock(&shared.keys);
+    keys.rotate(std::time::SystemTime::now(), shared.config.key_grace_period).map_err(sandbox_failure)?;
+    Ok(Json(json!({ "kid": keys.current().kid() })))
 }
 
 async fn revoke(State(shared): State<Arc<Shared>>) -> Json<Value> {
     Json(json!({ "revoked": lock(&shared.tokens).revoke_merchant_tokens(None) }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct MiniApp {
     url: String,
 }
 
-async fn mini_app(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
-    match serde_json::from_slice::<MiniApp>(&body) {
-        Ok(MiniApp { url }) if url.starts_with("http://") || url.starts_with("https://") => {
-            *lock(&shared.mini_app_url) = Some(url.trim_end_matches('/').to_owned());
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Ok(_) => api_error(StatusCode::BAD_REQUEST, "SANDBOX", "url must be an http(s) URL"),
-        Err(error) => api_error(StatusCode::BAD_REQUEST, "SANDBOX", error.to_string()),
+async fn mini_app(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<StatusCode, ApiFailure> {
+    let MiniApp { url } = json_body(&body)?;
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(api_error(StatusCode::BAD_REQUEST, "SANDBOX", "url must be an http(s) URL"));
     }
+    *lock(&shared.mini_app_url) = Some(url.trim_end_matches('/').to_owned());
+    Ok(StatusCode::NO_CONTENT)
 }

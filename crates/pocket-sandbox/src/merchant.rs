@@ -8,13 +8,12 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use pocket_core::{Amount, InvoiceId, InvoiceNote, InvoiceState};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use crate::reply::{ApiError, api_error, bearer, has_content_type};
+use crate::reply::{ApiError, ApiFailure, api_error, bearer, has_content_type};
 use crate::state::{SandboxInvoice, Shared, lock, numeric_id, rfc3339};
 use crate::tokens::TokenKind;
 
@@ -58,7 +57,7 @@ pub(crate) struct PaymentConfigBody {
 }
 
 /// The merchant client a request's bearer token belongs to.
-fn merchant(shared: &Shared, headers: &HeaderMap) -> Result<String, Response> {
+fn merchant(shared: &Shared, headers: &HeaderMap) -> Result<String, ApiFailure> {
     let Some(token) = bearer(headers) else {
         return Err(api_error(
             StatusCode::UNAUTHORIZED,
@@ -73,7 +72,7 @@ fn merchant(shared: &Shared, headers: &HeaderMap) -> Result<String, Response> {
     }
 }
 
-fn json_object(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, Response> {
+fn json_object(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, ApiFailure> {
     if !has_content_type(headers, "application/json") {
         return Err(api_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -104,50 +103,44 @@ fn json_object(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, R
         (status = 415, description = "Not JSON", body = ApiError),
     )
 )]
-pub(crate) async fn create_invoice(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let client_id = match merchant(&shared, &headers) {
-        Ok(client_id) => client_id,
-        Err(response) => return response,
-    };
-    let mut fields = match json_object(&headers, &body) {
-        Ok(fields) => fields,
-        Err(response) => return response,
-    };
+pub(crate) async fn create_invoice(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<InvoiceCreated>, ApiFailure> {
+    let client_id = merchant(&shared, &headers)?;
+    let mut fields = json_object(&headers, &body)?;
     let bad = |code, message: String| api_error(StatusCode::BAD_REQUEST, code, message);
     let amount = match fields.remove("amount").map(serde_json::from_value::<Amount>) {
-        None => return bad("INVALID_AMOUNT", "amount is required".to_owned()),
-        Some(Err(error)) => return bad("INVALID_AMOUNT", format!("amount: {error}")),
+        None => return Err(bad("INVALID_AMOUNT", "amount is required".to_owned())),
+        Some(Err(error)) => return Err(bad("INVALID_AMOUNT", format!("amount: {error}"))),
         Some(Ok(amount)) if amount < Amount::MIN_INVOICE => {
-            return bad("INVALID_AMOUNT", format!("amount must be at least {}", Amount::MIN_INVOICE));
+            return Err(bad("INVALID_AMOUNT", format!("amount must be at least {}", Amount::MIN_INVOICE)));
         }
         Some(Ok(amount)) => amount,
     };
     let info = match fields.remove("info") {
-        Some(Value::String(info)) => match InvoiceNote::new(info) {
-            Ok(note) => note,
-            Err(error) => return bad("INVALID_INFO", format!("info: {error}")),
-        },
-        Some(_) => return bad("INVALID_INFO", "info must be a string".to_owned()),
-        None => return bad("INVALID_INFO", "info is required".to_owned()),
-    };
-    let payer = match fields.remove("consumerToken") {
-        Some(Value::String(token)) => {
-            let tokens = lock(&shared.tokens);
-            match tokens.check(&token, TokenKind::Consumer, SystemTime::now()) {
-                Ok(issued) => issued.claims.clone(),
-                Err(refusal) => return bad("INVALID_CONSUMER_TOKEN", format!("consumerToken: {}", refusal.describe())),
-            }
+        Some(Value::String(info)) => {
+            InvoiceNote::new(info).map_err(|error| bad("INVALID_INFO", format!("info: {error}")))?
         }
-        _ => return bad("INVALID_CONSUMER_TOKEN", "consumerToken is required".to_owned()),
+        Some(_) => return Err(bad("INVALID_INFO", "info must be a string".to_owned())),
+        None => return Err(bad("INVALID_INFO", "info is required".to_owned())),
     };
-    let Some(client) = shared.client(&client_id) else {
-        return api_error(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "unknown merchant");
+    let Some(Value::String(token)) = fields.remove("consumerToken") else {
+        return Err(bad("INVALID_CONSUMER_TOKEN", "consumerToken is required".to_owned()));
     };
+    let payer = lock(&shared.tokens)
+        .check(&token, TokenKind::Consumer, SystemTime::now())
+        .map(|issued| issued.claims.clone())
+        .map_err(|refusal| bad("INVALID_CONSUMER_TOKEN", format!("consumerToken: {}", refusal.describe())))?;
+    let client = shared
+        .client(&client_id)
+        .ok_or_else(|| api_error(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "unknown merchant"))?;
     let id = shared.next_invoice_id();
     let invoice = SandboxInvoice {
         id: InvoiceId::from(id),
-        client_id,
         terminal_id: client.terminal_id,
+        client_id,
         amount,
         info: info.as_str().to_owned(),
         state: InvoiceState::Pending,
@@ -166,7 +159,7 @@ pub(crate) async fn create_invoice(State(shared): State<Arc<Shared>>, headers: H
         state: "PENDING".to_owned(),
     };
     lock(&shared.invoices).insert(id, invoice);
-    Json(created).into_response()
+    Ok(Json(created))
 }
 
 /// An invoice's state and details.
@@ -186,15 +179,12 @@ pub(crate) async fn check_invoice(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Response {
-    let client_id = match merchant(&shared, &headers) {
-        Ok(client_id) => client_id,
-        Err(response) => return response,
-    };
+) -> Result<Json<Value>, ApiFailure> {
+    let client_id = merchant(&shared, &headers)?;
     let invoice = id.parse::<u64>().ok().and_then(|n| lock(&shared.invoices).get(&n).cloned());
     match invoice.filter(|invoice| invoice.client_id == client_id) {
-        Some(invoice) => Json(invoice.check_view()).into_response(),
-        None => api_error(StatusCode::NOT_FOUND, "NOT_FOUND", format!("invoice {id:?} not found")),
+        Some(invoice) => Ok(Json(invoice.check_view())),
+        None => Err(api_error(StatusCode::NOT_FOUND, "NOT_FOUND", format!("invoice {id:?} not found"))),
     }
 }
 
@@ -209,14 +199,13 @@ pub(crate) async fn check_invoice(
         (status = 401, description = "Missing, expired or revoked merchant token", body = ApiError),
     )
 )]
-pub(crate) async fn read_config(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    match merchant(&shared, &headers) {
-        Ok(client_id) => {
-            let fall_back_url = lock(&shared.webhook_urls).get(&client_id).cloned();
-            Json(PaymentConfigBody { fall_back_url }).into_response()
-        }
-        Err(response) => response,
-    }
+pub(crate) async fn read_config(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+) -> Result<Json<PaymentConfigBody>, ApiFailure> {
+    let client_id = merchant(&shared, &headers)?;
+    let fall_back_url = lock(&shared.webhook_urls).get(&client_id).cloned();
+    Ok(Json(PaymentConfigBody { fall_back_url }))
 }
 
 /// Sets where Pocket posts payment webhooks.
@@ -232,24 +221,26 @@ pub(crate) async fn read_config(State(shared): State<Arc<Shared>>, headers: Head
         (status = 401, description = "Missing, expired or revoked merchant token", body = ApiError),
     )
 )]
-pub(crate) async fn write_config(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let client_id = match merchant(&shared, &headers) {
-        Ok(client_id) => client_id,
-        Err(response) => return response,
-    };
-    let fields = match json_object(&headers, &body) {
-        Ok(fields) => fields,
-        Err(response) => return response,
-    };
+pub(crate) async fn write_config(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<PaymentConfigBody>, ApiFailure> {
+    let client_id = merchant(&shared, &headers)?;
+    let fields = json_object(&headers, &body)?;
     let url = match fields.get("fallBackUrl") {
         Some(Value::String(url)) if is_http_url(url) => url.clone(),
         Some(_) => {
-            return api_error(StatusCode::BAD_REQUEST, "INVALID_URL", "fallBackUrl must be an absolute http(s) URL");
+            return Err(api_error(
+                StatusCode::BAD_REQUEST,
+                "INVALID_URL",
+                "fallBackUrl must be an absolute http(s) URL",
+            ));
         }
-        None => return api_error(StatusCode::BAD_REQUEST, "INVALID_URL", "fallBackUrl is required"),
+        None => return Err(api_error(StatusCode::BAD_REQUEST, "INVALID_URL", "fallBackUrl is required")),
     };
     lock(&shared.webhook_urls).insert(client_id, url.clone());
-    Json(json!({ "fallBackUrl": url })).into_response()
+    Ok(Json(PaymentConfigBody { fall_back_url: Some(url) }))
 }
 
 fn is_http_url(url: &str) -> bool {

@@ -25,16 +25,44 @@ pub(crate) struct ApiError {
     pub message: String,
 }
 
-pub(crate) fn oauth_error(status: StatusCode, error: &'static str, description: impl Into<String>) -> Response {
-    (status, Json(OAuthError { error, error_description: description.into() })).into_response()
+/// An SSO request that is refused, answered with Keycloak's error body.
+#[derive(Debug)]
+pub(crate) struct OAuthFailure {
+    status: StatusCode,
+    body: OAuthError,
 }
 
-pub(crate) fn api_error(status: StatusCode, code: &'static str, message: impl Into<String>) -> Response {
-    let mut response = (status, Json(ApiError { code, message: message.into() })).into_response();
-    if status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"invescore\""));
+pub(crate) fn oauth_error(status: StatusCode, error: &'static str, description: impl Into<String>) -> OAuthFailure {
+    OAuthFailure { status, body: OAuthError { error, error_description: description.into() } }
+}
+
+impl IntoResponse for OAuthFailure {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body)).into_response()
     }
-    response
+}
+
+/// A merchant API (or control API) request that is refused, answered with `{code, message}`.
+#[derive(Debug)]
+pub(crate) struct ApiFailure {
+    status: StatusCode,
+    body: ApiError,
+}
+
+pub(crate) fn api_error(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiFailure {
+    ApiFailure { status, body: ApiError { code, message: message.into() } }
+}
+
+impl IntoResponse for ApiFailure {
+    fn into_response(self) -> Response {
+        let unauthorized = self.status == StatusCode::UNAUTHORIZED;
+        let mut response = (self.status, Json(self.body)).into_response();
+        if unauthorized {
+            let challenge = HeaderValue::from_static("Bearer realm=\"invescore\"");
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        response
+    }
 }
 
 /// Whether the request's content type is `expected` (parameters such as `charset` allowed).

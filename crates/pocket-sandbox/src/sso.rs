@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use crate::reply::{OAuthError, has_content_type, oauth_error};
+use crate::reply::{OAuthError, OAuthFailure, has_content_type, oauth_error};
 use crate::state::{Shared, lock};
 use crate::tokens::{Issued, TokenKind, merchant_claims, random_id, refresh_claims};
 use crate::{SandboxError, TestClient};
@@ -65,7 +65,7 @@ pub(crate) struct TokenResponse {
 type Form = HashMap<String, String>;
 
 /// Parses a form body; a repeated parameter is an error, as in Keycloak.
-fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<Form, Response> {
+fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<Form, OAuthFailure> {
     if !has_content_type(headers, "application/x-www-form-urlencoded") {
         return Err(oauth_error(
             StatusCode::BAD_REQUEST,
@@ -87,7 +87,7 @@ fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<Form, Response> {
 }
 
 /// The client, authenticated by HTTP Basic or by form fields (Keycloak accepts both).
-fn authenticate<'a>(shared: &'a Shared, headers: &HeaderMap, form: &Form) -> Result<&'a TestClient, Response> {
+fn authenticate<'a>(shared: &'a Shared, headers: &HeaderMap, form: &Form) -> Result<&'a TestClient, OAuthFailure> {
     let invalid_client =
         || oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Invalid client or Invalid client credentials");
     let (client_id, secret) = match basic_credentials(headers)? {
@@ -120,7 +120,7 @@ fn authenticate<'a>(shared: &'a Shared, headers: &HeaderMap, form: &Form) -> Res
     }
 }
 
-fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, Response> {
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthFailure> {
     let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(None) };
     let malformed = || oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Malformed Basic Authorization header");
     let value = value.to_str().map_err(|_| malformed())?;
@@ -152,39 +152,37 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
         (status = 401, description = "Unknown client or wrong secret", body = OAuthError),
     )
 )]
-pub(crate) async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let form = match parse_form(&headers, &body) {
-        Ok(form) => form,
-        Err(response) => return response,
-    };
-    let client = match authenticate(&shared, &headers, &form) {
-        Ok(client) => client,
-        Err(response) => return response,
-    };
-    let outcome = match form.get("grant_type").map(String::as_str) {
-        None => Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Missing form parameter: grant_type")),
-        Some("client_credentials") => Ok(random_id()),
-        Some("refresh_token") => refreshed_session(&shared, client, form.get("refresh_token")),
-        Some(_) => Err(oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "Unsupported grant_type")),
-    };
-    match outcome.and_then(|session| issue(&shared, client, session).map_err(internal)) {
-        Ok(tokens) => {
-            let mut response = Json(tokens).into_response();
-            let headers = response.headers_mut();
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-            response
+pub(crate) async fn token(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthFailure> {
+    let form = parse_form(&headers, &body)?;
+    let client = authenticate(&shared, &headers, &form)?;
+    let session = match form.get("grant_type").map(String::as_str) {
+        None => {
+            return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Missing form parameter: grant_type"));
         }
-        Err(response) => response,
-    }
+        Some("client_credentials") => random_id(),
+        Some("refresh_token") => refreshed_session(&shared, client, form.get("refresh_token"))?,
+        Some(_) => {
+            return Err(oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "Unsupported grant_type"));
+        }
+    };
+    let tokens = issue(&shared, client, session).map_err(internal)?;
+    let mut response = Json(tokens).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    Ok(response)
 }
 
-fn internal(error: SandboxError) -> Response {
+fn internal(error: SandboxError) -> OAuthFailure {
     oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", error.to_string())
 }
 
 /// The session of a valid refresh token of `client`.
-fn refreshed_session(shared: &Shared, client: &TestClient, refresh: Option<&String>) -> Result<String, Response> {
+fn refreshed_session(shared: &Shared, client: &TestClient, refresh: Option<&String>) -> Result<String, OAuthFailure> {
     let Some(refresh) = refresh.filter(|r| !r.is_empty()) else {
         return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Missing parameter: refresh_token"));
     };
@@ -249,27 +247,26 @@ fn issue(shared: &Shared, client: &TestClient, session: String) -> Result<TokenR
         (status = 401, description = "Unknown client or wrong secret", body = OAuthError),
     )
 )]
-pub(crate) async fn introspect(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let form = match parse_form(&headers, &body) {
-        Ok(form) => form,
-        Err(response) => return response,
-    };
-    if let Err(response) = authenticate(&shared, &headers, &form) {
-        return response;
-    }
+pub(crate) async fn introspect(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, OAuthFailure> {
+    let form = parse_form(&headers, &body)?;
+    authenticate(&shared, &headers, &form)?;
     let Some(token) = form.get("token").filter(|t| !t.is_empty()) else {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Token not provided");
+        return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Token not provided"));
     };
     let tokens = lock(&shared.tokens);
     let Some(issued) = tokens.active(token, SystemTime::now()) else {
-        return Json(json!({"active": false})).into_response();
+        return Ok(Json(json!({"active": false})));
     };
     let mut answer = issued.claims.clone();
     answer["active"] = json!(true);
     answer["client_id"] = issued.claims["azp"].clone();
     answer["username"] = issued.claims["preferred_username"].clone();
     answer["token_type"] = json!(if issued.kind == TokenKind::Refresh { "Refresh" } else { "Bearer" });
-    Json(answer).into_response()
+    Ok(Json(answer))
 }
 
 /// The realm's public keys (JWKS).

@@ -46,7 +46,8 @@ impl Shared {
             webhook_urls: Mutex::default(),
             faults: Faults::new(seed),
             webhooks: Webhooks::new(seed),
-            http: reqwest::Client::new(),
+            // Neither webhooks nor the mini-app pass-through follow redirects: the browser does.
+            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap_or_default(),
             mini_app_url: Mutex::new(config.mini_app_url.clone()),
             next_invoice_id: AtomicU64::new(10_001),
             next_transaction_id: AtomicU64::new(880_001),

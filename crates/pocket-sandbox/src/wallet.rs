@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{any, get};
 
-use crate::reply::api_error;
+use crate::reply::{ApiFailure, api_error};
 use crate::state::{Shared, lock};
 
 const SHIM: &str = include_str!("../assets/pocket-mobile.js");
@@ -62,41 +62,34 @@ fn hop_by_hop(name: &HeaderName) -> bool {
     .contains(name)
 }
 
-async fn proxy(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+async fn proxy(State(shared): State<Arc<Shared>>, request: Request) -> Result<Response, ApiFailure> {
     let Some(base) = lock(&shared.mini_app_url).clone() else {
-        return api_error(
+        return Err(api_error(
             StatusCode::NOT_FOUND,
             "NO_MINI_APP",
             "no mini-app is configured: set one with SandboxConfig::mini_app_url or PUT /_sandbox/mini-app",
-        );
+        ));
     };
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().strip_prefix("/app").unwrap_or("/");
     let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
     let target = format!("{base}{}{query}", if path.is_empty() { "/" } else { path });
-    let Ok(body) = axum::body::to_bytes(body, crate::server::BODY_LIMIT).await else {
-        return api_error(StatusCode::PAYLOAD_TOO_LARGE, "TOO_LARGE", "the request body is too large");
-    };
+    let body = axum::body::to_bytes(body, crate::server::BODY_LIMIT)
+        .await
+        .map_err(|_| api_error(StatusCode::PAYLOAD_TOO_LARGE, "TOO_LARGE", "the request body is too large"))?;
     let mut outgoing = shared.http.request(parts.method, &target).body(body);
     for (name, value) in parts.headers.iter().filter(|(name, _)| !hop_by_hop(name)) {
         outgoing = outgoing.header(name, value);
     }
-    let answer = match outgoing.send().await {
-        Ok(answer) => answer,
-        Err(error) => {
-            let message = format!("the mini-app at {base} did not answer: {error}");
-            return api_error(StatusCode::BAD_GATEWAY, "MINI_APP_UNREACHABLE", message);
-        }
-    };
+    let answer = outgoing.send().await.map_err(|error| {
+        let message = format!("the mini-app at {base} did not answer: {error}");
+        api_error(StatusCode::BAD_GATEWAY, "MINI_APP_UNREACHABLE", message)
+    })?;
     let status = answer.status();
     let headers = answer.headers().clone();
-    let Ok(bytes) = read_limited(answer).await else {
-        return api_error(
-            StatusCode::BAD_GATEWAY,
-            "MINI_APP_RESPONSE",
-            "the mini-app's answer was broken or too large",
-        );
-    };
+    let bytes = read_limited(answer).await.map_err(|()| {
+        api_error(StatusCode::BAD_GATEWAY, "MINI_APP_RESPONSE", "the mini-app's answer was broken or too large")
+    })?;
     let is_html = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -105,7 +98,7 @@ async fn proxy(State(shared): State<Arc<Shared>>, request: Request) -> Response 
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     copy_response_headers(&headers, response.headers_mut(), &base);
-    response
+    Ok(response)
 }
 
 async fn read_limited(mut answer: reqwest::Response) -> Result<Bytes, ()> {
@@ -121,9 +114,9 @@ async fn read_limited(mut answer: reqwest::Response) -> Result<Bytes, ()> {
 
 fn copy_response_headers(from: &HeaderMap, to: &mut HeaderMap, base: &str) {
     for (name, value) in from.iter().filter(|(name, _)| !hop_by_hop(name)) {
-        // A redirect to the mini-app's own origin stays inside the simulator.
+        // A redirect within the mini-app (absolute, or relative to its root) stays inside the simulator.
         if name == header::LOCATION
-            && let Some(rest) = value.to_str().ok().and_then(|v| v.strip_prefix(base))
+            && let Some(rest) = value.to_str().ok().and_then(|v| within_mini_app(v, base))
             && let Ok(rewritten) = format!("/app{rest}").parse()
         {
             to.append(name, rewritten);
@@ -131,6 +124,14 @@ fn copy_response_headers(from: &HeaderMap, to: &mut HeaderMap, base: &str) {
         }
         to.append(name, value.clone());
     }
+}
+
+/// The path of a redirect target inside the mini-app: an absolute URL under `base`, or a path
+/// relative to the mini-app's root (`/…`, not `//host/…`).
+fn within_mini_app<'a>(location: &'a str, base: &str) -> Option<&'a str> {
+    location
+        .strip_prefix(base)
+        .or_else(|| (location.starts_with('/') && !location.starts_with("//")).then_some(location))
 }
 
 /// Puts the shim first in `<head>`, so `window.PocketMobile` exists before the page's scripts run.

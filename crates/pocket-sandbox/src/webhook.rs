@@ -172,7 +172,7 @@ impl Webhooks {
         let mut sent = lock(&self.notices_sent);
         *sent += 1;
         match style {
-            FieldStyle::Alternate if *sent % 2 == 0 => FieldStyle::Strings,
+            FieldStyle::Alternate if sent.is_multiple_of(2) => FieldStyle::Strings,
             FieldStyle::Alternate => FieldStyle::Numbers,
             fixed => fixed,
         }

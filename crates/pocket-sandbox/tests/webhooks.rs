@@ -1,0 +1,234 @@
+//! Webhook delivery: the documented body, retries, and every misbehaviour on demand.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use pocket_core::{InvoiceId, WebhookNotice};
+use pocket_sandbox::{DeliveryKind, DeliveryOutcome, FieldStyle, Forgery, SandboxError, WebhookBehaviour};
+use serde_json::Value;
+
+const WAIT: Duration = Duration::from_secs(5);
+
+fn id(text: &str) -> InvoiceId {
+    InvoiceId::new(text).unwrap()
+}
+
+#[tokio::test]
+async fn paying_posts_the_documented_notice_to_the_fallback_url() {
+    let sandbox = start().await;
+    let receiver = Receiver::start(&[]).await;
+    let merchant = merchant_token(&sandbox).await;
+    set_webhook(&sandbox, &merchant, &receiver.url).await;
+    let invoice = new_invoice(&sandbox, &merchant).await;
+    sandbox.pay(&id(&invoice)).unwrap();
+    let log = sandbox.wait_for_deliveries(1, WAIT).await;
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].outcome, DeliveryOutcome::Answered(200));
+    assert_eq!(log[0].kind, DeliveryKind::Genuine);
+    let bodies = receiver.bodies();
+    assert_eq!(bodies.len(), 1);
+    let body = &bodies[0];
+    for field in ["id", "amount", "info", "invoiceId", "invoiceState", "phoneNumber"] {
+        assert!(body.get(field).is_some(), "{field} missing from {body}");
+    }
+    assert_eq!(body["invoiceId"].to_string(), invoice);
+    assert_eq!(body["amount"], 560);
+    assert_eq!(body["phoneNumber"], "99112233");
+    let notice: WebhookNotice = serde_json::from_value(body.clone()).unwrap();
+    assert!(notice.invoice_state.unwrap().is_paid());
+}
+
+#[tokio::test]
+async fn failed_deliveries_are_retried_until_one_succeeds() {
+    let sandbox = start().await;
+    let receiver = Receiver::start(&[500, 503]).await;
+    let merchant = merchant_token(&sandbox).await;
+    set_webhook(&sandbox, &merchant, &receiver.url).await;
+    sandbox.pay(&id(&new_invoice(&sandbox, &merchant).await)).unwrap();
+    let log = sandbox.wait_for_deliveries(3, WAIT).await;
+    let outcomes: Vec<_> = log.iter().map(|d| (d.attempt, d.outcome.clone())).collect();
+    assert_eq!(
+        outcomes,
+        [(1, DeliveryOutcome::Answered(500)), (2, DeliveryOutcome::Answered(503)), (3, DeliveryOutcome::Answered(200))]
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(sandbox.deliveries().len(), 3, "no attempt after a success");
+}
+
+#[tokio::test]
+async fn retries_are_bounded_by_the_schedule() {
+    let sandbox = start().await;
+    let receiver = Receiver::start(&[503; 10]).await;
+    let merchant = merchant_token(&sandbox).await;
+    set_webhook(&sandbox, &merchant, &receiver.url).await;
+    sandbox.pay(&id(&new_invoice(&sandbox, &merchant).await)).unwrap();
+    let attempts = 1 + FAST_RETRIES.len();
+    sandbox.wait_for_deliveries(attempts, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let log = sandbox.deliveries();
+    assert_eq!(log.len(), attempts);
+    assert!(log.iter().all(|d| d.outcome == DeliveryOutcome::Answered(503)));
+    assert_eq!(receiver.bodies().len(), attempts);
+}
+
+#[tokio::test]
+async fn an_unreachable_webhook_is_retried_and_logged_as_failed() {
+    let sandbox = start().await;
+    let merchant = merchant_token(&sandbox).await;
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", closed.local_addr().unwrap());
+    drop(closed);
+    set_webhook(&sandbox, &merchant, &url).await;
+    sandbox.pay(&id(&new_invoice(&sandbox, &merchant).await)).unwrap();
+    let log = sandbox.wait_for_deliveries(1 + FAST_RETRIES.len(), WAIT).await;
+    assert_eq!(log.len(), 1 + FAST_RETRIES.len());
+    assert!(log.iter().all(|d| matches!(d.outcome, DeliveryOutcome::Failed(_))), "{log:?}");
+}
+
+#[tokio::test]
+async fn without_a_fallback_url_nothing_is_sent() {
+    let sandbox = start().await;
+    let merchant = merchant_token(&sandbox).await;
+    sandbox.pay(&id(&new_invoice(&sandbox, &merchant).await)).unwrap();
+    let log = sandbox.wait_for_deliveries(1, WAIT).await;
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].outcome, DeliveryOutcome::NoAddress);
+    assert_eq!(log[0].url, None);
+}
+
+#[tokio::test]
+async fn duplicates_are_sent_on_demand() {
+    let sandbox = start().await;
+    let receiver = Receiver::start(&[]).await;
+    let merchant = merchant_token(&sandbox).await;
+    set_webhook(&sandbox, &merchant, &receiver.url).await;
+    sandbox.set_webhook_behaviour(WebhookBehaviour::duplicates(2));
+    let invoice = new_invoice(&sandbox, &merchant).await;
+    sandbox.pay(&id(&invoice)).unwrap();
+    let log = sandbox.wait_for_deliveries(3, WAIT).await;
+    assert_eq!(log.iter().filter(|d| d.kind == DeliveryKind::Duplicate).count(), 2);
+    assert_eq!(log.iter().filter(|d| d.kind == DeliveryKind::Genuine).count(), 1);
+    let bodies = receiver.bodies();
+    assert_eq!(bodies.len(), 3);
+    assert!(bodies.iter().all(|b| *b == bodies[0]), "duplicates are identical");
+}
+
+#[tokio::test]
+async fn fields_can_be_sent_as_strings_or_by_turns() {
+    let sandbox = start().await;
+    let receiver = Receiver::start(&[]).await;
+    let merchant = merchant_token(&sandbox).await;
+    set_webhook(&sandbox, &merchant, &receiver.url).await;
+    sandbox.set_webhook_behaviour(WebhookBehaviour::field_style(FieldStyle::Strings));
+    let invoice = new_invoice(&sandbox, &merchant).await;
+    sandbox.pay(&id(&invoice)).unwrap();
+    sandbox.wait_for_deliveries(1, WAIT).await;
+    let body = &receiver.bodies()[0];
+    assert_eq!(body["amount"], "560.00");
+    assert_eq!(body["invoiceId"], Value::String(invoice.clone()));
+    assert!(body["id"].is_string());
+
+    sandbox.set_webhook_behaviour(WebhookBehaviour::field_style(FieldStyle::Alternate));
+    for _ in 0..2 {
+        let invoice = new_invoice(&sandbox, &merchant).await;
+        sandbox.pay(&id(&invoice)).unwrap();
+    }
+    sandbox.wait_for_deliveries(3, WAIT).await;
+    let kinds: Vec<bool> = receiver.bodies()[1..].iter().map(|b| b["amount"].is_string()).collect();
+    assert!(kinds.contains(&true) && kinds.contains(&false), "{kinds:?}");
+    for body in receiver.bodies() {
+        let notice: WebhookNotice = serde_json::from_value(body).unwrap();
+        assert_eq!(notice.amount, Some(pocket_core::Amount::from_tugrik(560).unwrap()));
+    }
+}
+
+#[tokio::test]
+async fn out_of_order_delivery_shuffles_notices() {
+    let sandbox = start().await;
+    let receiver = Receiver::start(&[]).await;
+    let merchant = merchant_token(&sandbox).await;
+    set_webhook(&sandbox, &merchant, &receiver.url).await;
+    sandbox.set_webhook_behaviour(WebhookBehaviour::out_of_order(Duration::from_millis(600)));
+    let mut paid = Vec::new();
+    for _ in 0..8 {
+        let invoice = new_invoice(&sandbox, &merchant).await;
+        sandbox.pay(&id(&invoice)).unwrap();
+        paid.push(invoice);
+    }
+    sandbox.wait_for_deliveries(8, WAIT).await;
+    let arrived: Vec<String> = receiver.bodies().iter().map(|b| b["invoiceId"].to_string()).collect();
+    let mut sorted = arrived.clone();
+    sorted.sort();
+    let mut expected = paid.clone();
+    expected.sort();
+    assert_eq!(sorted, expected, "every notice arrives");
+    assert_ne!(arrived, paid, "but not in the order of payment");
+}
+
+#[tokio::test]
+async fn forged_notices_look_paid_but_pocket_knows_better() {
+    let sandbox = start().await;
+    let receiver = Receiver::start(&[]).await;
+    let merchant = merchant_token(&sandbox).await;
+    set_webhook(&sandbox, &merchant, &receiver.url).await;
+    let unpaid = new_invoice(&sandbox, &merchant).await;
+    let paid = new_invoice(&sandbox, &merchant).await;
+    sandbox.pay(&id(&paid)).unwrap();
+    sandbox.wait_for_deliveries(1, WAIT).await;
+
+    let forged = sandbox.send_forged_webhook(Forgery::UnpaidInvoice(id(&unpaid))).await.unwrap();
+    assert_eq!(forged.body["invoiceState"], "PAID");
+    assert_eq!(forged.body["invoiceId"].to_string(), unpaid);
+    assert!(!sandbox.invoice(&id(&unpaid)).unwrap().state.is_paid(), "the forgery changes nothing at Pocket");
+
+    let unknown = sandbox.send_forged_webhook(Forgery::UnknownInvoice).await.unwrap();
+    assert!(sandbox.invoice(&id(&unknown.invoice_id)).is_none());
+
+    let inflated = sandbox.send_forged_webhook(Forgery::WrongAmount(id(&paid))).await.unwrap();
+    assert_eq!(inflated.body["amount"], 5600);
+    assert_eq!(receiver.bodies().len(), 4);
+    assert!(matches!(inflated.kind, DeliveryKind::Forged(Forgery::WrongAmount(_))));
+
+    let refused = sandbox.send_forged_webhook(Forgery::UnpaidInvoice(id(&paid))).await;
+    assert!(matches!(refused, Err(SandboxError::Forgery(_))));
+}
+
+#[tokio::test]
+async fn an_invoice_is_settled_once() {
+    let sandbox = start().await;
+    let merchant = merchant_token(&sandbox).await;
+    let first = new_invoice(&sandbox, &merchant).await;
+    sandbox.pay(&id(&first)).unwrap();
+    assert!(matches!(sandbox.pay(&id(&first)), Err(SandboxError::NotPending { .. })));
+    assert!(matches!(sandbox.reject(&id(&first)), Err(SandboxError::NotPending { .. })));
+    let second = new_invoice(&sandbox, &merchant).await;
+    sandbox.reject(&id(&second)).unwrap();
+    assert!(matches!(sandbox.pay(&id(&second)), Err(SandboxError::NotPending { .. })));
+    assert!(matches!(sandbox.pay(&id("424242")), Err(SandboxError::UnknownInvoice(_))));
+    sandbox.wait_for_deliveries(1, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(sandbox.deliveries().len(), 1, "a rejection sends no webhook");
+}
+
+#[tokio::test]
+async fn the_control_api_pays_and_reports_over_http() {
+    let sandbox = start().await;
+    let merchant = merchant_token(&sandbox).await;
+    let invoice = new_invoice(&sandbox, &merchant).await;
+    let base = format!("{}/_sandbox", sandbox.base_url());
+    let paid = http().post(format!("{base}/invoices/{invoice}/pay")).send().await.unwrap();
+    assert_eq!(paid.status(), 200);
+    assert_eq!(paid.headers()["access-control-allow-origin"], "*");
+    let again = http().post(format!("{base}/invoices/{invoice}/pay")).send().await.unwrap();
+    assert_eq!(again.status(), 409);
+    assert_eq!(http().post(format!("{base}/invoices/77/reject")).send().await.unwrap().status(), 404);
+    sandbox.wait_for_deliveries(1, WAIT).await;
+    let log: Vec<Value> = http().get(format!("{base}/deliveries")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0]["error"], "no fallBackUrl configured");
+    let forged =
+        http().post(format!("{base}/forgeries")).json(&serde_json::json!({"kind": "nonsense"})).send().await.unwrap();
+    assert_eq!(forged.status(), 400);
+}
