@@ -100,6 +100,7 @@ impl Default for TestUser {
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
     pub(crate) port: u16,
+    pub(crate) webview_port: u16,
     pub(crate) clients: Vec<TestClient>,
     pub(crate) token_lifetime: Duration,
     pub(crate) refresh_lifetime: Duration,
@@ -115,6 +116,7 @@ impl Default for SandboxConfig {
     fn default() -> Self {
         SandboxConfig {
             port: 0,
+            webview_port: 0,
             clients: vec![TestClient {
                 client_id: "sandbox-merchant".to_owned(),
                 client_secret: "sandbox-secret".to_owned(),
@@ -136,6 +138,12 @@ impl SandboxConfig {
     /// Listen on this port of 127.0.0.1 (default: 0, any free port).
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
+        self
+    }
+
+    /// Show the mini-app in the wallet's web view on this port of 127.0.0.1 (default: 0, any free port).
+    pub fn webview_port(mut self, port: u16) -> Self {
+        self.webview_port = port;
         self
     }
 
@@ -187,7 +195,7 @@ impl SandboxConfig {
         self
     }
 
-    /// The mini-app the wallet simulator opens at `/app/` (its pages get the wallet bridge).
+    /// The mini-app the wallet's web view shows (its pages get the wallet bridge).
     pub fn mini_app_url(mut self, url: impl Into<String>) -> Self {
         self.mini_app_url = Some(url.into().trim_end_matches('/').to_owned());
         self

@@ -17,6 +17,7 @@ mod state;
 mod tokens;
 mod wallet;
 mod webhook;
+mod webview;
 
 pub use config::{SandboxConfig, TestClient, TestUser};
 pub use faults::{Endpoint, Fault};

@@ -1,22 +1,24 @@
 //! `cargo run -p pocket-sandbox`: a local Pocket on 127.0.0.1 until Ctrl-C.
 //!
-//! Options: `--port N` (default 8780; 0 picks any free port), `--mini-app URL` (the mini-app the
-//! wallet simulator opens at `/app/`). Log detail follows `RUST_LOG` (default `info`).
+//! Options: `--port N` (default 8780; 0 picks any free port), `--webview-port N` (where the
+//! wallet's web view shows the mini-app; default 8781), `--mini-app URL` (the mini-app).
+//! Log detail follows `RUST_LOG` (default `info`).
 
 use std::process::ExitCode;
 
 use pocket_sandbox::SandboxConfig;
 
-const USAGE: &str = "usage: pocket-sandbox [--port N] [--mini-app URL]";
+const USAGE: &str = "usage: pocket-sandbox [--port N] [--webview-port N] [--mini-app URL]";
 
 fn parse_args() -> Result<SandboxConfig, String> {
-    let mut config = SandboxConfig::default().port(8780);
+    let mut config = SandboxConfig::default().port(8780).webview_port(8781);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--port" => {
-                let value = args.next().ok_or("--port needs a number")?;
-                config = config.port(value.parse().map_err(|_| format!("--port: {value:?} is not a port number"))?);
+            "--port" | "--webview-port" => {
+                let value = args.next().ok_or(format!("{arg} needs a number"))?;
+                let port = value.parse().map_err(|_| format!("{arg}: {value:?} is not a port number"))?;
+                config = if arg == "--port" { config.port(port) } else { config.webview_port(port) };
             }
             "--mini-app" => config = config.mini_app_url(args.next().ok_or("--mini-app needs a URL")?),
             "-h" | "--help" => return Err(USAGE.to_owned()),
@@ -53,6 +55,7 @@ async fn main() -> ExitCode {
     println!("  client id     {}", client.client_id);
     println!("  client secret {}   (a sandbox-only test secret)", client.client_secret);
     println!("  wallet        {}", sandbox.wallet_url());
+    println!("  mini-app      {}/   (the wallet's web view; set the mini-app with --mini-app)", sandbox.webview_url());
     println!("  OpenAPI       {}/openapi.json", sandbox.base_url());
     println!("  control API   {}/_sandbox/invoices, …/deliveries, …/faults/{{endpoint}}", sandbox.base_url());
     println!();

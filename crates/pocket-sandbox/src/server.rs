@@ -9,13 +9,15 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, get, post};
 use pocket_core::{ConsumerToken, Credentials, Environment, InvoiceId, RefreshToken};
 use serde_json::{Map, Value};
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 
 use crate::faults::{Endpoint, Fault, inject};
 use crate::state::{SandboxInvoice, Shared, lock};
 use crate::tokens::{Issued, TokenKind, consumer_claims, random_id, refresh_claims};
 use crate::webhook::{Delivery, Forgery, WebhookBehaviour, send_forged};
-use crate::{SandboxConfig, SandboxError, TestClient, TestUser, control, merchant, openapi, payments, sso, wallet};
+use crate::{
+    SandboxConfig, SandboxError, TestClient, TestUser, control, merchant, openapi, payments, sso, wallet, webview,
+};
 
 /// Request bodies larger than this are refused with 413 before any handler reads them.
 pub(crate) const BODY_LIMIT: usize = 64 * 1024;
@@ -49,8 +51,8 @@ pub struct ConsumerTokens {
 pub struct Sandbox {
     shared: Arc<Shared>,
     address: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<()>>,
+    stop: Option<watch::Sender<bool>>,
+    servers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Sandbox {
@@ -60,20 +62,18 @@ impl Sandbox {
     }
 
     pub(crate) async fn start_with(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await.map_err(SandboxError::Bind)?;
+        let bind = |port| tokio::net::TcpListener::bind(("127.0.0.1", port));
+        let listener = bind(config.port).await.map_err(SandboxError::Bind)?;
+        let webview = bind(config.webview_port).await.map_err(SandboxError::Bind)?;
         let address = listener.local_addr().map_err(SandboxError::Bind)?;
-        let shared = Arc::new(Shared::new(config, format!("http://{address}"))?);
-        let app = router(shared.clone());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            let serving = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = stopped.await;
-            });
-            if let Err(error) = serving.await {
-                tracing::error!(%error, "the sandbox server stopped");
-            }
-        });
-        Ok(Sandbox { shared, address, stop: Some(stop), server: Some(server) })
+        let webview_address = webview.local_addr().map_err(SandboxError::Bind)?;
+        let shared = Arc::new(Shared::new(config, format!("http://{address}"), format!("http://{webview_address}"))?);
+        let (stop, stopped) = watch::channel(false);
+        let servers = vec![
+            serve(listener, router(shared.clone()), stopped.clone()),
+            serve(webview, webview::router(shared.clone()).layer(DefaultBodyLimit::max(BODY_LIMIT)), stopped),
+        ];
+        Ok(Sandbox { shared, address, stop: Some(stop), servers })
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -108,6 +108,11 @@ impl Sandbox {
     /// Every merchant client the sandbox knows.
     pub fn clients(&self) -> &[TestClient] {
         &self.shared.config.clients
+    }
+
+    /// Where the wallet's web view shows the mini-app (with the wallet bridge in every page).
+    pub fn webview_url(&self) -> &str {
+        &self.shared.webview_url
     }
 
     /// The wallet simulator's home page.
@@ -238,7 +243,7 @@ impl Sandbox {
         lock(&self.shared.tokens).revoke(token)
     }
 
-    /// The mini-app the wallet simulator serves at `/app/`.
+    /// The mini-app the wallet's web view shows.
     pub fn set_mini_app_url(&self, url: &str) {
         *lock(&self.shared.mini_app_url) = Some(url.trim_end_matches('/').to_owned());
     }
@@ -246,9 +251,9 @@ impl Sandbox {
     /// Stops the server and waits for it to finish.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+            let _ = stop.send(true);
         }
-        if let Some(server) = self.server.take() {
+        for server in std::mem::take(&mut self.servers) {
             let _ = server.await;
         }
     }
@@ -257,12 +262,28 @@ impl Sandbox {
 impl Drop for Sandbox {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+            let _ = stop.send(true);
         }
-        if let Some(server) = self.server.take() {
+        for server in &self.servers {
             server.abort();
         }
     }
+}
+
+/// Serves `app` until `stop` turns true.
+fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let serving = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|stopped| *stopped).await;
+        });
+        if let Err(error) = serving.await {
+            tracing::error!(%error, "a sandbox server stopped");
+        }
+    })
 }
 
 impl std::fmt::Debug for Sandbox {

@@ -18,6 +18,8 @@ use crate::{SandboxConfig, SandboxError, TestClient};
 pub(crate) struct Shared {
     pub config: SandboxConfig,
     pub base_url: String,
+    /// The web view's origin, where the mini-app is shown with the wallet bridge.
+    pub webview_url: String,
     pub keys: Mutex<KeyRing>,
     pub tokens: Mutex<TokenRegistry>,
     pub invoices: Mutex<BTreeMap<u64, SandboxInvoice>>,
@@ -37,7 +39,7 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    pub(crate) fn new(config: SandboxConfig, base_url: String) -> Result<Shared, SandboxError> {
+    pub(crate) fn new(config: SandboxConfig, base_url: String, webview_url: String) -> Result<Shared, SandboxError> {
         let seed = config.seed;
         Ok(Shared {
             keys: Mutex::new(KeyRing::new()?),
@@ -53,6 +55,7 @@ impl Shared {
             next_transaction_id: AtomicU64::new(880_001),
             config,
             base_url,
+            webview_url,
         })
     }
 

@@ -40,25 +40,28 @@ async fn the_shim_and_home_page_are_served() {
 #[tokio::test]
 async fn the_mini_app_is_served_with_the_bridge_injected() {
     let sandbox = start().await;
-    let missing = http().get(format!("{}/app/", sandbox.base_url())).send().await.unwrap();
+    let webview = sandbox.webview_url().to_owned();
+    let missing = http().get(format!("{webview}/")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
 
-    sandbox.set_mini_app_url(&mini_app().await);
-    let page = http().get(format!("{}/app/", sandbox.base_url())).send().await.unwrap().text().await.unwrap();
-    assert!(page.starts_with(r#"<html><head><script src="/wallet/pocket-mobile.js"></script><title>"#), "{page}");
-    let echoed = http().post(format!("{}/app/api/echo", sandbox.base_url())).body("Сайн уу").send().await.unwrap();
+    let shop = mini_app().await;
+    sandbox.set_mini_app_url(&shop);
+    let page = http().get(format!("{webview}/")).send().await.unwrap().text().await.unwrap();
+    let tag = format!(r#"<script src="{}/wallet/pocket-mobile.js"></script>"#, sandbox.base_url());
+    assert!(page.starts_with(&format!("<html><head>{tag}<title>")), "{page}");
+    let echoed = http().post(format!("{webview}/api/echo?x=1")).body("Сайн уу").send().await.unwrap();
     assert_eq!(echoed.text().await.unwrap(), "echo:Сайн уу", "other responses pass through untouched");
     let redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let moved = redirect.get(format!("{}/app/go", sandbox.base_url())).send().await.unwrap();
+    let moved = redirect.get(format!("{webview}/go")).send().await.unwrap();
     assert_eq!(moved.status(), 303);
-    assert_eq!(moved.headers()["location"], "/app/");
+    assert_eq!(moved.headers()["location"], "/");
 }
 
 #[tokio::test]
 async fn an_unreachable_mini_app_is_a_bad_gateway() {
     let sandbox = start().await;
     sandbox.set_mini_app_url("http://127.0.0.1:9");
-    let answer = http().get(format!("{}/app/", sandbox.base_url())).send().await.unwrap();
+    let answer = http().get(format!("{}/", sandbox.webview_url())).send().await.unwrap();
     assert_eq!(answer.status(), 502);
 }
 
