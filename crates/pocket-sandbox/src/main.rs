@@ -40,6 +40,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let started = std::time::Instant::now();
     let sandbox = match config.start().await {
         Ok(sandbox) => sandbox,
         Err(error) => {
@@ -48,7 +49,7 @@ async fn main() -> ExitCode {
         }
     };
     let client = &sandbox.clients()[0];
-    println!("pocket-sandbox is running at {}", sandbox.base_url());
+    println!("pocket-sandbox is running at {} (ready in {} ms)", sandbox.base_url(), started.elapsed().as_millis());
     println!();
     println!("  environment   POCKET_ENV=custom  sso={}  api={}/merchant", sandbox.base_url(), sandbox.base_url());
     println!("  realm (iss)   {}", sandbox.realm_url());

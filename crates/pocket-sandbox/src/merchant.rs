@@ -158,6 +158,7 @@ pub(crate) async fn create_invoice(
         created_at: rfc3339(invoice.created_at),
         state: "PENDING".to_owned(),
     };
+    tracing::info!(invoice_id = id, amount = %amount, client_id = %invoice.client_id, "invoice created");
     lock(&shared.invoices).insert(id, invoice);
     Ok(Json(created))
 }
@@ -239,6 +240,7 @@ pub(crate) async fn write_config(
         }
         None => return Err(api_error(StatusCode::BAD_REQUEST, "INVALID_URL", "fallBackUrl is required")),
     };
+    tracing::info!(client_id = %client_id, url = %url, "webhook address set");
     lock(&shared.webhook_urls).insert(client_id, url.clone());
     Ok(Json(PaymentConfigBody { fall_back_url: Some(url) }))
 }

@@ -28,6 +28,7 @@ pub(crate) fn settle(shared: &Arc<Shared>, id: &InvoiceId, pay: bool) -> Result<
         }
         invoice.clone()
     };
+    tracing::info!(invoice_id = %id, state = %settled.state, "the wallet user settled an invoice");
     if pay {
         deliver_payment(shared, settled.clone());
     }

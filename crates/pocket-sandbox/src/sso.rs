@@ -170,6 +170,7 @@ pub(crate) async fn token(
         }
     };
     let tokens = issue(&shared, client, session).map_err(internal)?;
+    tracing::info!(client_id = %client.client_id, grant = form.get("grant_type").map_or("", String::as_str), "merchant token issued");
     let mut response = Json(tokens).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -241,6 +241,7 @@ async fn deliver_with_retries(
             None => DeliveryOutcome::NoAddress,
         };
         let done = outcome.is_success() || outcome == DeliveryOutcome::NoAddress;
+        tracing::info!(invoice_id, attempt, kind = ?kind, outcome = ?outcome, "webhook delivery");
         shared.webhooks.record(Delivery {
             invoice_id: invoice_id.to_owned(),
             url: url.map(str::to_owned),
