@@ -2,3 +2,16 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![warn(clippy::unwrap_used)]
+
+mod client;
+mod introspection;
+mod merchant;
+mod retry;
+mod settings;
+mod token;
+mod transport;
+
+pub use client::{PocketClient, PocketClientBuilder};
+pub use introspection::{Introspection, IntrospectionVerifier};
+pub use merchant::WebhookChange;
+pub use retry::RetryPolicy;

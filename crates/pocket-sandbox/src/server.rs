@@ -233,6 +233,11 @@ impl Sandbox {
         self.shared.faults.requests(endpoint)
     }
 
+    /// The `grant_type` of every authenticated token request so far, in order — refused ones too.
+    pub fn token_grants(&self) -> Vec<String> {
+        lock(&self.shared.grants).clone()
+    }
+
     /// Revokes every merchant access and refresh token issued so far; returns how many.
     pub fn revoke_merchant_tokens(&self) -> usize {
         lock(&self.shared.tokens).revoke_merchant_tokens(None)

@@ -159,6 +159,7 @@ pub(crate) async fn token(
 ) -> Result<Response, OAuthFailure> {
     let form = parse_form(&headers, &body)?;
     let client = authenticate(&shared, &headers, &form)?;
+    lock(&shared.grants).push(form.get("grant_type").cloned().unwrap_or_default());
     let session = match form.get("grant_type").map(String::as_str) {
         None => {
             return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Missing form parameter: grant_type"));

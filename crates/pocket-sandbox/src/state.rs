@@ -28,6 +28,8 @@ pub(crate) struct Shared {
     pub webhooks: Webhooks,
     pub http: reqwest::Client,
     pub mini_app_url: Mutex<Option<String>>,
+    /// The grant of every token request that authenticated, in order, answered or refused.
+    pub grants: Mutex<Vec<String>>,
     next_invoice_id: AtomicU64,
     next_transaction_id: AtomicU64,
 }
@@ -51,6 +53,7 @@ impl Shared {
             // Neither webhooks nor the mini-app pass-through follow redirects: the browser does.
             http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap_or_default(),
             mini_app_url: Mutex::new(config.mini_app_url.clone()),
+            grants: Mutex::default(),
             next_invoice_id: AtomicU64::new(10_001),
             next_transaction_id: AtomicU64::new(880_001),
             config,

@@ -156,6 +156,10 @@ async fn refresh_grant_renews_and_refuses_foreign_or_bad_refresh_tokens() {
     let missing = "grant_type=refresh_token&client_id=sandbox-merchant&client_secret=sandbox-secret";
     let (status, answer) = form(&sandbox, &token_url(&sandbox), missing).await;
     assert_eq!((status, answer["error"].as_str()), (400, Some("invalid_request")));
+    assert_eq!(
+        sandbox.token_grants(),
+        ["client_credentials", "refresh_token", "refresh_token", "refresh_token", "refresh_token"]
+    );
     let access = first["access_token"].as_str().unwrap();
     let wrong_kind = format!(
         "grant_type=refresh_token&client_id=sandbox-merchant&client_secret=sandbox-secret&refresh_token={access}"

@@ -1,0 +1,79 @@
+//! Token introspection (RFC 7662), and a verifier of wallet users built on it.
+
+use async_trait::async_trait;
+use pocket_core::{ConsumerToken, ConsumerTokenVerifier, Error, PocketUser, TokenRejection};
+use serde_json::{Map, Value};
+
+use crate::PocketClient;
+use crate::retry::send_with_retries;
+use crate::transport::{Outcome, decode, error_for, is_transient};
+
+/// What the realm says of a token.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Introspection {
+    /// Whether the token is active: issued by the realm, unexpired, not revoked.
+    pub active: bool,
+    /// The token's claims when it is active (`sub`, `exp`, `azp`, `scope`, …); empty otherwise.
+    pub claims: Map<String, Value>,
+}
+
+impl PocketClient {
+    /// Asks the realm about `token` (RFC 7662), authenticating with the merchant's credentials.
+    /// The token is sent to Pocket's SSO only; it is never logged.
+    pub async fn introspect(&self, token: &str) -> Result<Introspection, Error> {
+        let operation = "introspect a token";
+        self.traced(operation, None, async {
+            let settings = &self.inner.settings;
+            let url = settings.environment.introspection_url();
+            let outcome =
+                send_with_retries(&settings.retry, is_transient, || settings.realm_form(&url, &[("token", token)]))
+                    .await;
+            let body = match &outcome {
+                Outcome::Answered { status: 200..=299, body, .. } => body,
+                failed => return Err(error_for(operation, failed)),
+            };
+            let mut claims: Map<String, Value> = decode(operation, body)?;
+            let active = match claims.remove("active") {
+                Some(Value::Bool(active)) => active,
+                _ => return Err(Error::decode("active", format!("{operation}: the answer has no boolean `active`"))),
+            };
+            Ok(Introspection { active, claims: if active { claims } else { Map::new() } })
+        })
+        .await
+    }
+}
+
+/// Verifies wallet users by asking the realm (introspection) instead of checking signatures
+/// locally — the seed document's alternative to pocket-jwt. One request to Pocket per
+/// verification; it sees revocations at once.
+///
+/// Accepts only active access tokens (`token_type`/`typ` Bearer, when present).
+#[derive(Debug, Clone)]
+pub struct IntrospectionVerifier {
+    client: PocketClient,
+}
+
+impl IntrospectionVerifier {
+    /// A verifier asking the realm of `client`'s environment with `client`'s credentials.
+    pub fn new(client: PocketClient) -> IntrospectionVerifier {
+        IntrospectionVerifier { client }
+    }
+}
+
+#[async_trait]
+impl ConsumerTokenVerifier for IntrospectionVerifier {
+    async fn verify(&self, token: &str) -> Result<PocketUser, Error> {
+        let token = ConsumerToken::new(token)
+            .map_err(|e| Error::invalid_token(TokenRejection::Malformed, format!("the token is not a JWT: {e}")))?;
+        let answer = self.client.introspect(token.expose_secret()).await?;
+        if !answer.active {
+            return Err(Error::invalid_token(TokenRejection::Inactive, "the realm says the token is not active"));
+        }
+        let kind = answer.claims.get("typ").or_else(|| answer.claims.get("token_type")).and_then(Value::as_str);
+        if kind.is_some_and(|kind| !kind.eq_ignore_ascii_case("bearer")) {
+            return Err(Error::invalid_token(TokenRejection::WrongType, "the token is not an access token"));
+        }
+        PocketUser::from_claims(token, answer.claims)
+    }
+}

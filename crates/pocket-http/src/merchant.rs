@@ -1,0 +1,112 @@
+//! The merchant API: invoices and the webhook address.
+
+use async_trait::async_trait;
+use pocket_core::{Error, Invoice, InvoiceId, InvoiceStatus, MerchantApi, NewInvoice, PaymentConfig, ValidationError};
+use reqwest::Method;
+
+use crate::client::{PocketClient, Repeat};
+use crate::transport::decode;
+
+/// What [`PocketClient::ensure_webhook_url`] found and did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WebhookChange {
+    /// Pocket already had this address; nothing was written.
+    Unchanged,
+    /// The address was set; `previous` is what Pocket had before.
+    Updated {
+        /// The former address, if there was one.
+        previous: Option<String>,
+    },
+}
+
+#[async_trait]
+impl MerchantApi for PocketClient {
+    async fn create_invoice(&self, invoice: &NewInvoice) -> Result<Invoice, Error> {
+        let operation = "create an invoice";
+        self.traced(operation, None, async {
+            let url = self.environment().create_invoice_url();
+            let body = serde_json::to_vec(invoice).map_err(|e| {
+                Error::new(
+                    pocket_core::ErrorKind::Validation,
+                    format!("{operation}: the invoice could not be written: {e}"),
+                )
+            })?;
+            let answer = self.call(operation, Method::POST, &url, Some(body), Repeat::Create(invoice)).await?;
+            let created: Invoice = decode(operation, &answer)?;
+            tracing::Span::current().record("invoice_id", created.id.as_str());
+            Ok(created)
+        })
+        .await
+    }
+
+    async fn check_invoice(&self, id: &InvoiceId) -> Result<InvoiceStatus, Error> {
+        let operation = "check an invoice";
+        self.traced(operation, Some(id.as_str()), async {
+            let url = self.environment().check_invoice_url(id);
+            let answer = self.call(operation, Method::GET, &url, None, Repeat::Safe).await?;
+            decode(operation, &answer)
+        })
+        .await
+    }
+
+    async fn payment_config(&self) -> Result<PaymentConfig, Error> {
+        let operation = "read the payment configuration";
+        self.traced(operation, None, async {
+            let url = self.environment().payment_config_url();
+            let answer = self.call(operation, Method::GET, &url, None, Repeat::Safe).await?;
+            decode(operation, &answer)
+        })
+        .await
+    }
+
+    async fn set_webhook_url(&self, url: &str) -> Result<(), Error> {
+        let operation = "set the webhook address";
+        self.traced(operation, None, async {
+            self.check_webhook_url(url)?;
+            let body = serde_json::to_vec(&PaymentConfig::with_fall_back_url(url))
+                .map_err(|e| Error::new(pocket_core::ErrorKind::Validation, format!("{operation}: {e}")))?;
+            let config_url = self.environment().payment_config_url();
+            // Setting the same address twice is harmless, so this call is retried.
+            self.call(operation, Method::POST, &config_url, Some(body), Repeat::Safe).await.map(drop)
+        })
+        .await
+    }
+}
+
+impl PocketClient {
+    /// Sets the webhook address only if Pocket does not already have it: reads first, writes
+    /// when different. Call it at start-up.
+    pub async fn ensure_webhook_url(&self, url: &str) -> Result<WebhookChange, Error> {
+        self.check_webhook_url(url)?;
+        let current = self.payment_config().await?;
+        if current.fall_back_url.as_deref() == Some(url) {
+            return Ok(WebhookChange::Unchanged);
+        }
+        self.set_webhook_url(url).await?;
+        Ok(WebhookChange::Updated { previous: current.fall_back_url })
+    }
+
+    /// The webhook address must be an absolute https URL — Pocket posts payment data to it.
+    /// Plain http is allowed only for a custom environment (the sandbox, a local test).
+    fn check_webhook_url(&self, url: &str) -> Result<(), Error> {
+        let invalid = |reason: String| Error::from(ValidationError::Invalid { field: "fallBackUrl", reason });
+        let parsed = url::Url::parse(url).map_err(|e| invalid(format!("{url:?} is not an absolute URL: {e}")))?;
+        if parsed.host_str().is_none_or(str::is_empty) {
+            return Err(invalid(format!("{url:?} has no host")));
+        }
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(invalid("the webhook address must not carry credentials".to_owned()));
+        }
+        match parsed.scheme() {
+            "https" => Ok(()),
+            "http" if self.environment().is_custom() => Ok(()),
+            "http" => Err(invalid(format!(
+                "{url:?} is plain http; Pocket's {} environment must post payment webhooks over https \
+                 (http is accepted only for a custom environment such as the sandbox)",
+                self.environment().name()
+            ))),
+            other => Err(invalid(format!("the scheme {other:?} is not http(s)"))),
+        }
+    }
+}

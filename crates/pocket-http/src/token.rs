@@ -1,0 +1,215 @@
+//! The merchant token: fetched lazily, cached, renewed before it runs out, shared by all callers.
+//!
+//! - Callers read the cached token without waiting. Renewal happens under one async lock, so
+//!   however many callers find the token stale at once, one request goes to the SSO.
+//! - Renewal tries the refresh grant first, and client credentials when the SSO refuses that.
+//! - While the SSO is down, a token that has not yet expired keeps serving; renewal is tried
+//!   again after a short pause rather than on every call.
+//! - After the merchant API rejects a token, it is renewed once — unless another caller already did.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use pocket_core::{Error, ErrorKind, MerchantToken, RefreshToken};
+use serde::Deserialize;
+use tracing::Instrument;
+
+use crate::retry::send_with_retries;
+use crate::settings::Settings;
+use crate::transport::{Outcome, decode, error_for, is_transient};
+
+/// How long to assume a token lives when the SSO does not say (`expires_in` absent).
+const ASSUMED_LIFETIME: Duration = Duration::from_secs(60);
+/// After a failed renewal while an old token still serves, wait this long before trying again.
+const RENEWAL_PAUSE: Duration = Duration::from_secs(5);
+
+struct Cached {
+    access: MerchantToken,
+    /// From here on the token is renewed before use.
+    renew_at: Instant,
+    expires_at: Instant,
+    expires_at_wall: SystemTime,
+    refresh: Option<(RefreshToken, Option<Instant>)>,
+}
+
+impl Cached {
+    fn is_fresh(&self, now: Instant) -> bool {
+        now < self.renew_at
+    }
+
+    fn is_valid(&self, now: Instant) -> bool {
+        now < self.expires_at
+    }
+}
+
+pub(crate) struct TokenManager {
+    renew_before: Duration,
+    cached: RwLock<Option<Arc<Cached>>>,
+    renewing: tokio::sync::Mutex<Option<Instant>>,
+}
+
+/// The token endpoint's answer. Fields may be absent; numbers may come as strings.
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: String,
+    #[serde(default, deserialize_with = "lenient_seconds")]
+    expires_in: Option<u64>,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default, deserialize_with = "lenient_seconds")]
+    refresh_expires_in: Option<u64>,
+    #[serde(default)]
+    token_type: Option<String>,
+}
+
+fn lenient_seconds<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Seconds {
+        Number(u64),
+        Text(String),
+    }
+    match Option::<Seconds>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(Seconds::Number(n)) => Ok(Some(n)),
+        Some(Seconds::Text(text)) => text.trim().parse().map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
+impl TokenManager {
+    pub(crate) fn new(renew_before: Duration) -> TokenManager {
+        TokenManager { renew_before, cached: RwLock::new(None), renewing: tokio::sync::Mutex::new(None) }
+    }
+
+    fn current(&self) -> Option<Arc<Cached>> {
+        self.cached.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// When the cached token expires, if there is one.
+    pub(crate) fn expires_at(&self) -> Option<SystemTime> {
+        self.current().map(|cached| cached.expires_at_wall)
+    }
+
+    /// A token to call the merchant API with.
+    pub(crate) async fn token(&self, settings: &Settings) -> Result<MerchantToken, Error> {
+        if let Some(cached) = self.current().filter(|c| c.is_fresh(Instant::now())) {
+            return Ok(cached.access.clone());
+        }
+        self.renew(settings, None).await
+    }
+
+    /// A token other than `rejected`, which the merchant API refused.
+    pub(crate) async fn replace(&self, settings: &Settings, rejected: &MerchantToken) -> Result<MerchantToken, Error> {
+        self.renew(settings, Some(rejected)).await
+    }
+
+    async fn renew(&self, settings: &Settings, rejected: Option<&MerchantToken>) -> Result<MerchantToken, Error> {
+        let mut paused_until = self.renewing.lock().await;
+        let now = Instant::now();
+        let current = self.current();
+        // Another caller may have renewed while this one waited for the lock.
+        if let Some(cached) = &current {
+            let usable = match rejected {
+                Some(rejected) => cached.access != *rejected,
+                None => cached.is_fresh(now),
+            };
+            if usable {
+                return Ok(cached.access.clone());
+            }
+        }
+        let still_valid = current.as_ref().filter(|c| rejected.is_none() && c.is_valid(now));
+        if let (Some(cached), Some(until)) = (still_valid, *paused_until)
+            && now < until
+        {
+            return Ok(cached.access.clone());
+        }
+        let refresh = current.as_ref().and_then(|c| c.refresh.clone());
+        match self.fetch(settings, refresh).await {
+            Ok(fresh) => {
+                let access = fresh.access.clone();
+                *self.cached.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(fresh));
+                *paused_until = None;
+                Ok(access)
+            }
+            Err(error) => match still_valid {
+                Some(cached) if error.kind() != ErrorKind::Unauthorized => {
+                    tracing::warn!(error = %error, "renewing the merchant token failed; the current token serves until it expires");
+                    *paused_until = Some(now + RENEWAL_PAUSE);
+                    Ok(cached.access.clone())
+                }
+                _ => Err(error),
+            },
+        }
+    }
+
+    /// Refresh grant first (if a refresh token is alive), client credentials when the SSO
+    /// refuses it. A transport failure of the refresh grant is not followed by a second grant.
+    async fn fetch(
+        &self,
+        settings: &Settings,
+        refresh: Option<(RefreshToken, Option<Instant>)>,
+    ) -> Result<Cached, Error> {
+        let alive = refresh.filter(|(_, until)| until.is_none_or(|u| Instant::now() < u));
+        if let Some((refresh, _)) = alive {
+            let span = tracing::info_span!(
+                "pocket.token",
+                grant = "refresh_token",
+                attempt = tracing::field::Empty,
+                status = tracing::field::Empty
+            );
+            match self
+                .grant(settings, &[("grant_type", "refresh_token"), ("refresh_token", refresh.expose_secret())])
+                .instrument(span)
+                .await
+            {
+                Ok(cached) => return Ok(cached),
+                Err(error) if matches!(error.kind(), ErrorKind::Rejected | ErrorKind::Unauthorized) => {
+                    tracing::debug!(error = %error, "the refresh grant was refused; using client credentials");
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        let span = tracing::info_span!(
+            "pocket.token",
+            grant = "client_credentials",
+            attempt = tracing::field::Empty,
+            status = tracing::field::Empty
+        );
+        self.grant(settings, &[("grant_type", "client_credentials")]).instrument(span).await
+    }
+
+    async fn grant(&self, settings: &Settings, fields: &[(&str, &str)]) -> Result<Cached, Error> {
+        let url = settings.environment.token_url();
+        let sent_at = Instant::now();
+        let outcome = send_with_retries(&settings.retry, is_transient, || settings.realm_form(&url, fields)).await;
+        let operation = "get the merchant token";
+        let body = match &outcome {
+            Outcome::Answered { status: 200..=299, body, .. } => body,
+            failed => return Err(error_for(operation, failed)),
+        };
+        let answer: TokenAnswer = decode(operation, body)?;
+        if let Some(kind) = answer.token_type.as_deref().filter(|t| !t.eq_ignore_ascii_case("bearer")) {
+            return Err(Error::decode(
+                "token_type",
+                format!("{operation}: the SSO issued a {kind:?} token, not a bearer token"),
+            ));
+        }
+        if answer.access_token.is_empty() {
+            return Err(Error::decode("access_token", format!("{operation}: the SSO's access token is empty")));
+        }
+        let lifetime = answer.expires_in.map_or(ASSUMED_LIFETIME, Duration::from_secs);
+        // Renew `renew_before` ahead of expiry — but never in the first half of a short life.
+        let margin = self.renew_before.min(lifetime / 2);
+        let refresh = answer.refresh_token.filter(|t| !t.is_empty()).map(|token| {
+            let until = answer.refresh_expires_in.filter(|s| *s > 0).map(|s| sent_at + Duration::from_secs(s));
+            (RefreshToken::new(token), until)
+        });
+        Ok(Cached {
+            access: MerchantToken::new(answer.access_token),
+            renew_at: sent_at + lifetime - margin,
+            expires_at: sent_at + lifetime,
+            expires_at_wall: SystemTime::now() + lifetime.saturating_sub(sent_at.elapsed()),
+            refresh,
+        })
+    }
+}

@@ -1,0 +1,239 @@
+//! One HTTP exchange with Pocket, and what its outcome means: an answer to decode, a failure
+//! that can be retried, or an error for the caller. Response bodies are never logged.
+
+use std::time::{Duration, SystemTime};
+
+use pocket_core::{Error, ErrorKind};
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// Pocket's answers are small; anything larger than this is refused rather than buffered.
+const MAX_BODY: usize = 1024 * 1024;
+
+/// What one exchange produced.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// Pocket answered.
+    Answered { status: u16, retry_after: Option<Duration>, body: Vec<u8> },
+    /// The connection could not be made: the request never left.
+    NotSent(String),
+    /// The request was sent, but no complete answer came in time.
+    TimedOut,
+    /// The request was sent, but the connection broke before a complete answer.
+    Broken(String),
+}
+
+/// Sends a request and reads the whole answer.
+pub(crate) async fn exchange(request: reqwest::RequestBuilder) -> Outcome {
+    let response = match request.send().await {
+        Ok(response) => response,
+        Err(error) => return failure(&error),
+    };
+    let status = response.status().as_u16();
+    let retry_after = retry_after(response.headers());
+    let mut response = response;
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) if body.len() + chunk.len() > MAX_BODY => {
+                return Outcome::Broken(format!("the answer is larger than {MAX_BODY} bytes"));
+            }
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) => return Outcome::Answered { status, retry_after, body },
+            Err(error) => return failure(&error),
+        }
+    }
+}
+
+fn failure(error: &reqwest::Error) -> Outcome {
+    if error.is_connect() {
+        Outcome::NotSent(describe(error))
+    } else if error.is_timeout() {
+        Outcome::TimedOut
+    } else {
+        Outcome::Broken(describe(error))
+    }
+}
+
+/// The error and its causes in one line. reqwest's messages name the URL, which holds no secret.
+fn describe(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// `Retry-After` as seconds or as an HTTP date.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+/// Whether a failed exchange of an idempotent call is worth repeating, and after how long Pocket
+/// asked us to wait.
+pub(crate) fn is_transient(outcome: &Outcome) -> bool {
+    match outcome {
+        Outcome::Answered { status, .. } => matches!(status, 429 | 502 | 503 | 504),
+        Outcome::NotSent(_) | Outcome::TimedOut | Outcome::Broken(_) => true,
+    }
+}
+
+/// The error for a failed exchange of `operation`.
+pub(crate) fn error_for(operation: &str, outcome: &Outcome) -> Error {
+    match outcome {
+        Outcome::NotSent(cause) => {
+            Error::new(ErrorKind::Unavailable, format!("{operation}: could not connect to Pocket ({cause})"))
+        }
+        Outcome::TimedOut => Error::new(ErrorKind::Timeout, format!("{operation}: Pocket did not answer in time")),
+        Outcome::Broken(cause) => Error::new(
+            ErrorKind::Unavailable,
+            format!("{operation}: the connection to Pocket broke before a complete answer ({cause})"),
+        ),
+        Outcome::Answered { status, retry_after, body } => status_error(operation, *status, *retry_after, body),
+    }
+}
+
+/// An error for an HTTP error status, with Pocket's own code and message when its body has them:
+/// Keycloak's `{error, error_description}` or the merchant API's `{code | error, message}`.
+fn status_error(operation: &str, status: u16, retry_after: Option<Duration>, body: &[u8]) -> Error {
+    let kind = match status {
+        401 | 403 => ErrorKind::Unauthorized,
+        404 => ErrorKind::NotFound,
+        429 => ErrorKind::RateLimited,
+        500..=599 => ErrorKind::Unavailable,
+        _ => ErrorKind::Rejected,
+    };
+    let (code, said) = error_body(body);
+    let mut message = match kind {
+        ErrorKind::Unauthorized => format!("{operation}: Pocket refused the merchant's credentials or token"),
+        ErrorKind::NotFound => format!("{operation}: Pocket does not know it"),
+        ErrorKind::RateLimited => format!("{operation}: Pocket asks to slow down"),
+        ErrorKind::Unavailable => format!("{operation}: Pocket could not answer"),
+        _ => format!("{operation}: Pocket refused the request"),
+    };
+    if let Some(said) = said {
+        message.push_str(": ");
+        message.push_str(&said);
+    }
+    let mut error = Error::new(kind, message).with_status(status);
+    if let Some(code) = code {
+        error = error.with_code(code);
+    }
+    if let Some(wait) = retry_after {
+        error = error.with_retry_after(wait);
+    }
+    error
+}
+
+/// The error code and message of an error body, if it is JSON with either.
+fn error_body(body: &[u8]) -> (Option<String>, Option<String>) {
+    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else {
+        return (None, None);
+    };
+    let text = |key: &str| fields.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
+    let code = text("error").or_else(|| text("code"));
+    let message = text("error_description").or_else(|| text("message"));
+    (code, message.map(|m| m.chars().take(300).collect()))
+}
+
+/// Decodes a successful answer, naming the JSON path of anything that does not fit.
+pub(crate) fn decode<T: DeserializeOwned>(operation: &str, body: &[u8]) -> Result<T, Error> {
+    let mut json = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut json).map_err(|error| {
+        let path = error.path().to_string();
+        let path = if path == "." { "$".to_owned() } else { path };
+        Error::decode(path, format!("{operation}: Pocket's answer could not be read: {}", error.inner()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answered(status: u16, body: &str) -> Outcome {
+        Outcome::Answered { status, retry_after: None, body: body.as_bytes().to_vec() }
+    }
+
+    #[test]
+    fn statuses_map_to_kinds() {
+        let kind = |status| error_for("op", &answered(status, "")).kind();
+        assert_eq!(kind(400), ErrorKind::Rejected);
+        assert_eq!(kind(401), ErrorKind::Unauthorized);
+        assert_eq!(kind(403), ErrorKind::Unauthorized);
+        assert_eq!(kind(404), ErrorKind::NotFound);
+        assert_eq!(kind(409), ErrorKind::Rejected);
+        assert_eq!(kind(429), ErrorKind::RateLimited);
+        assert_eq!(kind(503), ErrorKind::Unavailable);
+        assert_eq!(error_for("op", &Outcome::TimedOut).kind(), ErrorKind::Timeout);
+    }
+
+    #[test]
+    fn keycloak_and_api_error_bodies_are_read() {
+        let error = error_for(
+            "get token",
+            &answered(401, r#"{"error":"invalid_client","error_description":"Invalid client"}"#),
+        );
+        assert_eq!(error.code(), Some("invalid_client"));
+        assert_eq!(error.status(), Some(401));
+        assert!(error.to_string().contains("Invalid client"), "{error}");
+        let error = error_for("create invoice", &answered(400, r#"{"code":"INVALID_AMOUNT","message":"too small"}"#));
+        assert_eq!(error.code(), Some("INVALID_AMOUNT"));
+        assert!(error.to_string().ends_with("too small (HTTP 400, INVALID_AMOUNT)"), "{error}");
+        let error = error_for("x", &answered(502, "<html>Bad gateway</html>"));
+        assert_eq!((error.code(), error.status()), (None, Some(502)));
+    }
+
+    #[test]
+    fn transient_outcomes_are_the_documented_ones() {
+        for status in [429, 502, 503, 504] {
+            assert!(is_transient(&answered(status, "")), "{status}");
+        }
+        for status in [200, 400, 401, 404, 500] {
+            assert!(!is_transient(&answered(status, "")), "{status}");
+        }
+        assert!(is_transient(&Outcome::TimedOut));
+        assert!(is_transient(&Outcome::NotSent("refused".into())));
+        assert!(is_transient(&Outcome::Broken("reset".into())));
+    }
+
+    #[test]
+    fn decode_errors_name_the_path() {
+        #[derive(serde::Deserialize, Debug)]
+        struct Shape {
+            #[allow(dead_code)]
+            items: Vec<Item>,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        struct Item {
+            #[allow(dead_code)]
+            amount: pocket_core::Amount,
+        }
+        let error = decode::<Shape>("op", br#"{"items":[{"amount":1},{"amount":"x"}]}"#).unwrap_err();
+        assert_eq!(error.json_path(), Some("items[1].amount"));
+        assert_eq!(error.kind(), ErrorKind::Protocol);
+        let error = decode::<Shape>("op", b"not json").unwrap_err();
+        assert_eq!(error.json_path(), Some("$"));
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, "7".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
+        headers.insert(RETRY_AFTER, later.parse().unwrap());
+        let wait = retry_after(&headers).unwrap();
+        assert!(wait > Duration::from_secs(100) && wait <= Duration::from_secs(120), "{wait:?}");
+        headers.insert(RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after(&headers), None);
+    }
+}
