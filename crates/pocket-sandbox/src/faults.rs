@@ -92,10 +92,9 @@ impl FromStr for Endpoint {
 
 /// What goes wrong at one endpoint. Counted failures (`fail_next`, `drop_next`) come first; then
 /// each request draws once from the endpoint's seeded generator against `drop_rate` and
-/// `error_rate`. `latency` delays every request, failed or not.
+/// `error_rate`. `latency` delays every answer, failed or not.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
-#[non_exhaustive]
 pub struct Fault {
     /// The next this-many requests are answered with `status`.
     pub fail_next: u32,
@@ -233,21 +232,24 @@ impl Faults {
     }
 }
 
-/// Middleware: applies the endpoint's fault before the handler runs.
+/// Middleware: applies the endpoint's fault. Latency delays the answer after the handler has
+/// done its work — as when Pocket is slow to reply — so a client that gives up waiting leaves
+/// the work done, which is what makes a timed-out invoice creation ambiguous.
 pub(crate) async fn inject(
     State((shared, endpoint)): State<(std::sync::Arc<crate::state::Shared>, Endpoint)>,
     request: Request,
     next: Next,
 ) -> Response {
     let (latency, verdict) = shared.faults.judge(endpoint);
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
-    match verdict {
+    let response = match verdict {
         Verdict::Proceed => next.run(request).await,
         Verdict::Fail { status, retry_after } => failure(status, retry_after),
         Verdict::Drop => dropped_connection(),
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
     }
+    response
 }
 
 fn failure(status: u16, retry_after: Option<u64>) -> Response {
