@@ -1,1 +1,104 @@
-fn main() {}
+//! What PocketClient costs over a hand-written reqwest call: `create_invoice` and
+//! `check_invoice` with a warm token, against a raw reqwest request of the same bytes to the
+//! same local sandbox, both measured in the same run.
+//!
+//! cargo bench -p pocket-http --bench overhead
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use pocket_core::{Amount, InvoiceNote, MerchantApi, NewInvoice};
+use pocket_http::PocketClient;
+use pocket_sandbox::{Sandbox, TestUser};
+use serde_json::Value;
+
+struct Setup {
+    _sandbox: Sandbox,
+    client: PocketClient,
+    raw: reqwest::Client,
+    merchant_token: String,
+    invoice: NewInvoice,
+    invoice_body: Vec<u8>,
+    check_url: String,
+    create_url: String,
+    check_id: pocket_core::InvoiceId,
+}
+
+async fn setup() -> Setup {
+    let sandbox = Sandbox::start().await.expect("the sandbox starts");
+    let client = PocketClient::builder(sandbox.environment(), sandbox.credentials()).build().expect("a client");
+    let user = sandbox.mint_consumer_token(&TestUser::default()).expect("a user token").access_token;
+    let invoice = NewInvoice::new(Amount::from_tugrik(560).unwrap(), InvoiceNote::new("Нэхэмжлэх").unwrap(), user).unwrap();
+    let check_id = client.create_invoice(&invoice).await.expect("an invoice").id;
+    let raw = reqwest::Client::new();
+    let credentials = sandbox.credentials();
+    let answer = raw
+        .post(sandbox.environment().token_url())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=client_credentials&client_id={}&client_secret={}",
+            credentials.client_id(),
+            credentials.client_secret().expose_secret()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let answer: Value = serde_json::from_slice(&answer).unwrap();
+    Setup {
+        check_url: sandbox.environment().check_invoice_url(&check_id),
+        create_url: sandbox.environment().create_invoice_url(),
+        merchant_token: answer["access_token"].as_str().unwrap().to_owned(),
+        invoice_body: serde_json::to_vec(&invoice).unwrap(),
+        _sandbox: sandbox,
+        client,
+        raw,
+        invoice,
+        check_id,
+    }
+}
+
+fn overhead(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let setup = runtime.block_on(setup());
+    let s = &setup;
+
+    let mut check = c.benchmark_group("check_invoice");
+    check.bench_function("raw reqwest", |b| {
+        b.to_async(&runtime).iter(|| async {
+            let answer = s.raw.get(&s.check_url).bearer_auth(&s.merchant_token).send().await.unwrap();
+            let body = answer.bytes().await.unwrap();
+            black_box(serde_json::from_slice::<pocket_core::InvoiceStatus>(&body).unwrap())
+        })
+    });
+    check.bench_function("PocketClient", |b| {
+        b.to_async(&runtime).iter(|| async { black_box(s.client.check_invoice(&s.check_id).await.unwrap()) })
+    });
+    check.finish();
+
+    let mut create = c.benchmark_group("create_invoice");
+    create.bench_function("raw reqwest", |b| {
+        b.to_async(&runtime).iter(|| async {
+            let answer = s
+                .raw
+                .post(&s.create_url)
+                .bearer_auth(&s.merchant_token)
+                .header("content-type", "application/json")
+                .body(s.invoice_body.clone())
+                .send()
+                .await
+                .unwrap();
+            let body = answer.bytes().await.unwrap();
+            black_box(serde_json::from_slice::<pocket_core::Invoice>(&body).unwrap())
+        })
+    });
+    create.bench_function("PocketClient", |b| {
+        b.to_async(&runtime).iter(|| async { black_box(s.client.create_invoice(&s.invoice).await.unwrap()) })
+    });
+    create.finish();
+}
+
+criterion_group!(benches, overhead);
+criterion_main!(benches);

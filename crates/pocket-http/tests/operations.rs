@@ -134,3 +134,19 @@ async fn the_client_is_a_merchant_api_trait_object() {
     let created = api.create_invoice(&invoice(&sandbox, 700)).await.unwrap();
     assert_eq!(api.check_invoice(&created.id).await.unwrap().state, InvoiceState::Pending);
 }
+
+#[tokio::test]
+async fn invalid_input_never_reaches_the_network() {
+    let sandbox = sandbox().await;
+    let client = client(&sandbox);
+    let token = user_token(&sandbox);
+    let note = pocket_core::InvoiceNote::new("x").unwrap();
+    assert!(pocket_core::NewInvoice::new(Amount::from_tugrik(499).unwrap(), note.clone(), token.clone()).is_err());
+    assert!(pocket_core::InvoiceNote::new("ж".repeat(101)).is_err());
+    assert!(pocket_core::ConsumerToken::new("not a token").is_err());
+    assert!(InvoiceId::new("..").is_err());
+    assert!(client.set_webhook_url("javascript:alert(1)").await.is_err());
+    for endpoint in Endpoint::ALL {
+        assert_eq!(sandbox.requests(endpoint), 0, "{endpoint} was called");
+    }
+}
