@@ -124,13 +124,19 @@ impl PocketClientBuilder {
                 .build()
                 .map_err(|e| Error::new(ErrorKind::Unavailable, format!("the HTTP client could not be built: {e}")))?,
         };
+        let user_agent = reqwest::header::HeaderValue::from_str(&self.user_agent).map_err(|_| {
+            Error::from(pocket_core::ValidationError::Invalid {
+                field: "user_agent",
+                reason: "a User-Agent must be visible ASCII".to_owned(),
+            })
+        })?;
         let settings = Settings {
             environment: self.environment,
             credentials: self.credentials,
             http,
             timeout: self.timeout,
             retry: self.retry,
-            user_agent: self.user_agent,
+            user_agent,
         };
         Ok(PocketClient { inner: Arc::new(Inner { settings, tokens: TokenManager::new(self.renew_before) }) })
     }

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use pocket_core::{Credentials, Environment};
+use reqwest::header::{ACCEPT, HeaderValue, USER_AGENT};
 
 use crate::RetryPolicy;
 
@@ -12,7 +13,7 @@ pub(crate) struct Settings {
     pub http: reqwest::Client,
     pub timeout: Duration,
     pub retry: RetryPolicy,
-    pub user_agent: String,
+    pub user_agent: HeaderValue,
 }
 
 impl Settings {
@@ -21,8 +22,8 @@ impl Settings {
         self.http
             .request(method, url)
             .timeout(self.timeout)
-            .header(reqwest::header::USER_AGENT, &self.user_agent)
-            .header(reqwest::header::ACCEPT, "application/json")
+            .header(USER_AGENT, self.user_agent.clone())
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
     }
 
     /// A form POST to the realm, authenticated with the client's credentials in the form (as

@@ -32,6 +32,13 @@ pub(crate) async fn exchange(request: reqwest::RequestBuilder) -> Outcome {
     };
     let status = response.status().as_u16();
     let retry_after = retry_after(response.headers());
+    // A declared length within the limit is read in one go; anything else chunk by chunk.
+    if response.content_length().is_some_and(|length| length <= MAX_BODY as u64) {
+        return match response.bytes().await {
+            Ok(body) => Outcome::Answered { status, retry_after, body: body.to_vec() },
+            Err(error) => failure(&error),
+        };
+    }
     let mut response = response;
     let mut body = Vec::new();
     loop {
@@ -145,8 +152,12 @@ fn error_body(body: &[u8]) -> (Option<String>, Option<String>) {
     (code, message.map(|m| m.chars().take(300).collect()))
 }
 
-/// Decodes a successful answer, naming the JSON path of anything that does not fit.
+/// Decodes a successful answer, naming the JSON path of anything that does not fit. The path is
+/// tracked only when the plain decoding fails, so the common case costs nothing extra.
 pub(crate) fn decode<T: DeserializeOwned>(operation: &str, body: &[u8]) -> Result<T, Error> {
+    if let Ok(value) = serde_json::from_slice(body) {
+        return Ok(value);
+    }
     let mut json = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut json).map_err(|error| {
         let path = error.path().to_string();

@@ -55,7 +55,12 @@ async fn gateway_errors_and_500_are_ambiguous_but_429_is_not() {
     let sandbox = sandbox().await;
     let client = client(&sandbox);
     client.warm_up().await.unwrap();
-    for (status, kind) in [(500, ErrorKind::Ambiguous), (502, ErrorKind::Ambiguous), (504, ErrorKind::Ambiguous), (429, ErrorKind::RateLimited)] {
+    for (status, kind) in [
+        (500, ErrorKind::Ambiguous),
+        (502, ErrorKind::Ambiguous),
+        (504, ErrorKind::Ambiguous),
+        (429, ErrorKind::RateLimited),
+    ] {
         sandbox.set_fault(Endpoint::CreateInvoice, Fault::fail_next(1, status));
         let error = client.create_invoice(&invoice(&sandbox, 560)).await.unwrap_err();
         assert_eq!(error.kind(), kind, "{status}");

@@ -41,7 +41,9 @@ async fn an_answer_that_is_not_json_is_a_protocol_error() {
 async fn lenient_answers_with_strings_and_unknown_fields_are_read() {
     let routes = with_token(json!({"access_token": "a.b.c", "expires_in": "600", "token_type": "bearer"})).route(
         "/merchant/invoice/check/{id}",
-        get(|| async { Json(json!({"id": "77", "invoiceState": "Paid", "amount": "560.00", "terminalId": 5, "channel": "qr"})) }),
+        get(|| async {
+            Json(json!({"id": "77", "invoiceState": "Paid", "amount": "560.00", "terminalId": 5, "channel": "qr"}))
+        }),
     );
     let client = client_for(routes).await;
     let status = client.check_invoice(&InvoiceId::from(77)).await.unwrap();
@@ -54,7 +56,8 @@ async fn lenient_answers_with_strings_and_unknown_fields_are_read() {
 
 #[tokio::test]
 async fn a_token_answer_without_expires_in_is_assumed_short() {
-    let routes = with_token(json!({"access_token": "a.b.c"})).route("/merchant/pg/config", get(|| async { Json(json!({})) }));
+    let routes =
+        with_token(json!({"access_token": "a.b.c"})).route("/merchant/pg/config", get(|| async { Json(json!({})) }));
     let client = client_for(routes).await;
     client.payment_config().await.unwrap();
     let life = client.token_expires_at().unwrap().duration_since(std::time::SystemTime::now()).unwrap();
@@ -75,8 +78,7 @@ async fn a_token_that_is_not_a_bearer_token_is_refused() {
 
 #[tokio::test]
 async fn an_oversized_answer_is_refused() {
-    let routes = with_token(token_answer())
-        .route("/merchant/pg/config", get(|| async { "x".repeat(2 * 1024 * 1024) }));
+    let routes = with_token(token_answer()).route("/merchant/pg/config", get(|| async { "x".repeat(2 * 1024 * 1024) }));
     let client = PocketClient::builder(fake_pocket(routes).await, Credentials::new("shop", "secret"))
         .retry(pocket_http::RetryPolicy::none())
         .build()

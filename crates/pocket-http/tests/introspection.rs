@@ -29,7 +29,8 @@ async fn foreign_revoked_and_expired_tokens_are_inactive() {
     assert!(sandbox.revoke_token(revoked.expose_secret()));
     assert!(!client.introspect(revoked.expose_secret()).await.unwrap().active);
 
-    let short = sandbox.mint_consumer_token_with(&TestUser::default(), Duration::from_secs(1), Default::default()).unwrap();
+    let short =
+        sandbox.mint_consumer_token_with(&TestUser::default(), Duration::from_secs(1), Default::default()).unwrap();
     tokio::time::sleep(Duration::from_millis(2100)).await;
     assert!(!client.introspect(short.access_token.expose_secret()).await.unwrap().active);
 }
@@ -37,7 +38,8 @@ async fn foreign_revoked_and_expired_tokens_are_inactive() {
 #[tokio::test]
 async fn wrong_credentials_are_unauthorized() {
     let sandbox = sandbox().await;
-    let client = PocketClient::builder(sandbox.environment(), Credentials::new("sandbox-merchant", "nope")).build().unwrap();
+    let client =
+        PocketClient::builder(sandbox.environment(), Credentials::new("sandbox-merchant", "nope")).build().unwrap();
     let error = client.introspect(user_token(&sandbox).expose_secret()).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Unauthorized);
     assert_eq!(error.code(), Some("invalid_client"));

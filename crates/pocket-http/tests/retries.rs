@@ -111,10 +111,7 @@ async fn random_faults_on_checks_are_absorbed() {
     let sandbox = sandbox_with(pocket_sandbox::SandboxConfig::default().seed(11)).await;
     let client = builder(&sandbox).retry(fast_retries().max_attempts(6)).build().unwrap();
     let id = client.create_invoice(&invoice(&sandbox, 560)).await.unwrap().id;
-    sandbox.set_fault(
-        Endpoint::CheckInvoice,
-        Fault { error_rate: 0.25, drop_rate: 0.1, ..Fault::default() },
-    );
+    sandbox.set_fault(Endpoint::CheckInvoice, Fault { error_rate: 0.25, drop_rate: 0.1, ..Fault::default() });
     for _ in 0..30 {
         client.check_invoice(&id).await.unwrap();
     }

@@ -40,7 +40,9 @@ async fn debug_output_hides_every_secret() {
     let client = client(&sandbox);
     client.warm_up().await.unwrap();
     let builder = PocketClient::builder(sandbox.environment(), Credentials::new("shop", "very-secret-value"));
-    for shown in [format!("{client:?}"), format!("{builder:?}"), format!("{:?}", IntrospectionVerifier::new(client.clone()))] {
+    for shown in
+        [format!("{client:?}"), format!("{builder:?}"), format!("{:?}", IntrospectionVerifier::new(client.clone()))]
+    {
         assert!(!shown.contains("sandbox-secret") && !shown.contains("very-secret-value"), "{shown}");
         assert!(!shown.contains("eyJ"), "a token in {shown}");
     }
