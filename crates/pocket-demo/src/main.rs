@@ -1,12 +1,11 @@
-//! The example shop. Not built yet (issue 7): it needs the sandbox, pocket-http, pocket-jwt and
-//! pocket-axum first.
+//! The example shop. Not built yet (issue 7): it needs pocket-jwt and pocket-axum first.
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     eprintln!(
-        "pocket-demo is not built yet: it needs pocket-sandbox, pocket-http, pocket-jwt and pocket-axum, \
-         which are still placeholders. See README.md for what works today."
+        "pocket-demo is not built yet: it needs pocket-jwt and pocket-axum, which are still placeholders. \
+         Run `cargo run -p pocket-sandbox` for a local Pocket meanwhile."
     );
     ExitCode::FAILURE
 }
