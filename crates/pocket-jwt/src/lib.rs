@@ -2,3 +2,12 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![warn(clippy::unwrap_used)]
+
+mod claims;
+mod compact;
+mod keys;
+mod state;
+mod store;
+mod verifier;
+
+pub use verifier::{JwtVerifier, JwtVerifierBuilder};

@@ -1,0 +1,153 @@
+//! The compact JWT form, checked before any crypto: size, three base64url parts, and a header
+//! this verifier is willing to act on.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use pocket_core::{Error, TokenRejection};
+use serde::Deserialize;
+use serde_json::Value;
+
+fn malformed(why: impl Into<String>) -> Error {
+    Error::invalid_token(TokenRejection::Malformed, why)
+}
+
+/// A token split into its parts, the header read.
+pub(crate) struct Compact<'a> {
+    /// `header.payload`, the signed bytes.
+    pub signed: &'a str,
+    pub payload: &'a str,
+    pub signature: &'a str,
+    pub kid: String,
+}
+
+/// The header fields this verifier reads. Unknown fields are ignored; a repeated field is an error.
+#[derive(Deserialize)]
+struct Header {
+    alg: Option<String>,
+    kid: Option<String>,
+    crit: Option<Value>,
+    jku: Option<Value>,
+    x5u: Option<Value>,
+    jwk: Option<Value>,
+    x5c: Option<Value>,
+    cty: Option<Value>,
+}
+
+/// Splits and checks a token. Refused here, before base64 decoding of anything but the header:
+/// a token over `max_size` bytes, anything but three non-empty base64url parts (so `=` padding,
+/// `+` `/` and whitespace are refused), a header that is not a JSON object, an algorithm other
+/// than RS256, a missing kid, and the headers `crit` (unsupported extensions), `jku`, `x5u`,
+/// `jwk`, `x5c` (a token naming its own key — never fetched, never trusted) and `cty` (nested
+/// tokens).
+pub(crate) fn split(token: &str, max_size: usize) -> Result<Compact<'_>, Error> {
+    if token.len() > max_size {
+        return Err(Error::invalid_token(
+            TokenRejection::TooLarge,
+            format!("the token is {} bytes; at most {max_size} are accepted", token.len()),
+        ));
+    }
+    if let Some(position) = token.bytes().position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))) {
+        return Err(malformed(format!("the token has a character outside the base64url alphabet at byte {position}")));
+    }
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(malformed(format!("the token has {} parts; a JWT has exactly 3", token.split('.').count())));
+    };
+    if header.is_empty() || payload.is_empty() || signature.is_empty() {
+        return Err(malformed("a part of the token is empty"));
+    }
+    let signed = &token[..header.len() + 1 + payload.len()];
+    let header_bytes = URL_SAFE_NO_PAD.decode(header).map_err(|_| malformed("the header is not base64url"))?;
+    let header: Header =
+        serde_json::from_slice(&header_bytes).map_err(|e| malformed(format!("the header is not a JSON object: {e}")))?;
+    match header.alg.as_deref() {
+        Some("RS256") => {}
+        Some(other) => {
+            return Err(Error::invalid_token(
+                TokenRejection::UnsupportedAlgorithm,
+                format!("the algorithm {:?} is not accepted; only RS256 is", other.chars().take(16).collect::<String>()),
+            ));
+        }
+        None => return Err(Error::invalid_token(TokenRejection::UnsupportedAlgorithm, "the header names no algorithm")),
+    }
+    let refused = [
+        ("crit", header.crit.is_some()),
+        ("jku", header.jku.is_some()),
+        ("x5u", header.x5u.is_some()),
+        ("jwk", header.jwk.is_some()),
+        ("x5c", header.x5c.is_some()),
+        ("cty", header.cty.is_some()),
+    ];
+    if let Some((name, _)) = refused.iter().find(|(_, present)| *present) {
+        return Err(malformed(format!("the header field `{name}` is not accepted")));
+    }
+    let kid = header.kid.filter(|kid| !kid.is_empty()).ok_or_else(|| malformed("the header has no kid"))?;
+    Ok(Compact { signed, payload, signature, kid })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(json: &str) -> String {
+        URL_SAFE_NO_PAD.encode(json)
+    }
+
+    fn token(header: &str) -> String {
+        format!("{}.{}.c2ln", b64(header), b64(r#"{"sub":"x"}"#))
+    }
+
+    fn reason(token: &str) -> Option<TokenRejection> {
+        split(token, 8192).err().and_then(|e| e.token_rejection())
+    }
+
+    #[test]
+    fn a_good_header_passes_and_keeps_the_signed_part() {
+        let t = token(r#"{"alg":"RS256","typ" : "JWT","kid" : "k1"}"#);
+        let compact = split(&t, 8192).unwrap();
+        assert_eq!(compact.kid, "k1");
+        assert_eq!(compact.signature, "c2ln");
+        assert_eq!(format!("{}.c2ln", compact.signed), t);
+    }
+
+    #[test]
+    fn shape_errors_are_malformed() {
+        let good = token(r#"{"alg":"RS256","kid":"k"}"#);
+        use TokenRejection::Malformed;
+        assert_eq!(reason("a.b"), Some(Malformed));
+        assert_eq!(reason(&format!("{good}.d")), Some(Malformed));
+        assert_eq!(reason(&format!(" {good}")), Some(Malformed));
+        assert_eq!(reason(&format!("{good}=")), Some(Malformed));
+        assert_eq!(reason(&good.replacen('c', "+", 1)), Some(Malformed));
+        assert_eq!(reason(&format!("{}..c2ln", b64(r#"{"alg":"RS256","kid":"k"}"#))), Some(Malformed));
+        assert_eq!(reason(&token(r#"[1]"#)), Some(Malformed));
+        assert_eq!(reason(&token(r#"{"alg":"RS256","kid":"k","kid":"j"}"#)), Some(Malformed));
+        assert_eq!(reason(&token(r#"{"alg":"RS256"}"#)), Some(Malformed));
+    }
+
+    #[test]
+    fn only_rs256_is_accepted() {
+        for alg in ["none", "None", "HS256", "RS384", "PS256", "ES256", "rs256"] {
+            let header = format!(r#"{{"alg":"{alg}","kid":"k"}}"#);
+            assert_eq!(reason(&token(&header)), Some(TokenRejection::UnsupportedAlgorithm), "{alg}");
+        }
+        assert_eq!(reason(&token(r#"{"kid":"k"}"#)), Some(TokenRejection::UnsupportedAlgorithm));
+    }
+
+    #[test]
+    fn key_urls_and_extensions_in_the_header_are_refused() {
+        for field in [r#""crit":["exp"]"#, r#""jku":"https://evil""#, r#""x5u":"https://evil""#, r#""jwk":{"kty":"RSA"}"#, r#""x5c":["MII"]"#, r#""cty":"JWT""#] {
+            let header = format!(r#"{{"alg":"RS256","kid":"k",{field}}}"#);
+            assert_eq!(reason(&token(&header)), Some(TokenRejection::Malformed), "{header}");
+        }
+    }
+
+    #[test]
+    fn size_is_checked_first() {
+        let huge = "a".repeat(1024 * 1024);
+        assert_eq!(reason(&huge), Some(TokenRejection::TooLarge));
+        let error = split(&huge, 8192).err().unwrap();
+        assert!(!error.to_string().contains("aaaa"), "never echoes the token");
+    }
+}
