@@ -46,7 +46,8 @@ pub(crate) fn split(token: &str, max_size: usize) -> Result<Compact<'_>, Error> 
             format!("the token is {} bytes; at most {max_size} are accepted", token.len()),
         ));
     }
-    if let Some(position) = token.bytes().position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))) {
+    if let Some(position) = token.bytes().position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')))
+    {
         return Err(malformed(format!("the token has a character outside the base64url alphabet at byte {position}")));
     }
     let mut parts = token.split('.');
@@ -59,17 +60,22 @@ pub(crate) fn split(token: &str, max_size: usize) -> Result<Compact<'_>, Error> 
     }
     let signed = &token[..header.len() + 1 + payload.len()];
     let header_bytes = URL_SAFE_NO_PAD.decode(header).map_err(|_| malformed("the header is not base64url"))?;
-    let header: Header =
-        serde_json::from_slice(&header_bytes).map_err(|e| malformed(format!("the header is not a JSON object: {e}")))?;
+    let header: Header = serde_json::from_slice(&header_bytes)
+        .map_err(|e| malformed(format!("the header is not a JSON object: {e}")))?;
     match header.alg.as_deref() {
         Some("RS256") => {}
         Some(other) => {
             return Err(Error::invalid_token(
                 TokenRejection::UnsupportedAlgorithm,
-                format!("the algorithm {:?} is not accepted; only RS256 is", other.chars().take(16).collect::<String>()),
+                format!(
+                    "the algorithm {:?} is not accepted; only RS256 is",
+                    other.chars().take(16).collect::<String>()
+                ),
             ));
         }
-        None => return Err(Error::invalid_token(TokenRejection::UnsupportedAlgorithm, "the header names no algorithm")),
+        None => {
+            return Err(Error::invalid_token(TokenRejection::UnsupportedAlgorithm, "the header names no algorithm"));
+        }
     }
     let refused = [
         ("crit", header.crit.is_some()),
@@ -137,7 +143,14 @@ mod tests {
 
     #[test]
     fn key_urls_and_extensions_in_the_header_are_refused() {
-        for field in [r#""crit":["exp"]"#, r#""jku":"https://evil""#, r#""x5u":"https://evil""#, r#""jwk":{"kty":"RSA"}"#, r#""x5c":["MII"]"#, r#""cty":"JWT""#] {
+        for field in [
+            r#""crit":["exp"]"#,
+            r#""jku":"https://evil""#,
+            r#""x5u":"https://evil""#,
+            r#""jwk":{"kty":"RSA"}"#,
+            r#""x5c":["MII"]"#,
+            r#""cty":"JWT""#,
+        ] {
             let header = format!(r#"{{"alg":"RS256","kid":"k",{field}}}"#);
             assert_eq!(reason(&token(&header)), Some(TokenRejection::Malformed), "{header}");
         }

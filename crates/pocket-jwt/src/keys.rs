@@ -39,7 +39,8 @@ impl VerifyingKey {
 
     /// From a PEM `PUBLIC KEY` or `RSA PUBLIC KEY`.
     pub(crate) fn from_pem(pem: &str) -> Result<VerifyingKey, String> {
-        let key = DecodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| format!("not an RSA public key in PEM: {e}"))?;
+        let key =
+            DecodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| format!("not an RSA public key in PEM: {e}"))?;
         VerifyingKey::from_decoding_key(&key)
     }
 }

@@ -104,10 +104,9 @@ impl KeyStore {
         let Some(remote) = &self.remote else { return Ok(self.len()) };
         let mut last_fetch = self.last_fetch.lock().await;
         *last_fetch = Some(Instant::now());
-        self.fetch(remote)
-            .await
-            .map(|()| self.len())
-            .map_err(|cause| Error::new(ErrorKind::Unavailable, format!("the signing keys could not be fetched: {cause}")))
+        self.fetch(remote).await.map(|()| self.len()).map_err(|cause| {
+            Error::new(ErrorKind::Unavailable, format!("the signing keys could not be fetched: {cause}"))
+        })
     }
 
     /// Fetches and installs the JWKS; on failure the current keys stay.

@@ -7,7 +7,9 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use pocket_core::{ConsumerToken, ConsumerTokenVerifier, Environment, Error, PocketUser, TokenRejection, ValidationError};
+use pocket_core::{
+    ConsumerToken, ConsumerTokenVerifier, Environment, Error, PocketUser, TokenRejection, ValidationError,
+};
 
 use crate::claims::{Claims, Rules};
 use crate::compact::split;
@@ -101,7 +103,8 @@ impl JwtVerifier {
         let inner = &self.inner;
         let compact = split(token, inner.max_size)?;
         let key = inner.store.key(&compact.kid).await?;
-        let malformed = |what: &str| Error::invalid_token(TokenRejection::Malformed, format!("the {what} is not base64url"));
+        let malformed =
+            |what: &str| Error::invalid_token(TokenRejection::Malformed, format!("the {what} is not base64url"));
         let signature = URL_SAFE_NO_PAD.decode(compact.signature).map_err(|_| malformed("signature"))?;
         if !key.verifies(compact.signed.as_bytes(), &signature) {
             return Err(Error::invalid_token(TokenRejection::BadSignature, "the token's signature does not match"));
@@ -111,7 +114,8 @@ impl JwtVerifier {
             Error::invalid_token(TokenRejection::Malformed, format!("the claims are not a JSON object: {e}"))
         })?;
         claims.check(&inner.rules, SystemTime::now())?;
-        let token = ConsumerToken::new(token).map_err(|e| Error::invalid_token(TokenRejection::Malformed, e.to_string()))?;
+        let token =
+            ConsumerToken::new(token).map_err(|e| Error::invalid_token(TokenRejection::Malformed, e.to_string()))?;
         PocketUser::from_claims(token, claims.0)
     }
 
@@ -231,7 +235,9 @@ impl JwtVerifierBuilder {
         }
         let store = match self.source {
             None => return Err(invalid("key source", "choose a JWKS URL, a PEM public key or a JWKS document")),
-            Some(KeySource::Pem(pem)) => KeyStore::fixed(KeySet::single(VerifyingKey::from_pem(&pem).map_err(|e| invalid("public key", e))?)),
+            Some(KeySource::Pem(pem)) => {
+                KeyStore::fixed(KeySet::single(VerifyingKey::from_pem(&pem).map_err(|e| invalid("public key", e))?))
+            }
             Some(KeySource::Document(json)) => {
                 let (keys, _) = parse_jwks(json.as_bytes()).map_err(|e| invalid("JWKS", e))?;
                 if keys.is_empty() {
@@ -245,9 +251,7 @@ impl JwtVerifierBuilder {
                 }
                 let http = match self.http {
                     Some(http) => http,
-                    None => reqwest::Client::builder()
-                        .build()
-                        .map_err(|e| invalid("http client", e.to_string()))?,
+                    None => reqwest::Client::builder().build().map_err(|e| invalid("http client", e.to_string()))?,
                 };
                 KeyStore::remote(Remote {
                     url,
@@ -258,6 +262,8 @@ impl JwtVerifierBuilder {
                 })
             }
         };
-        Ok(JwtVerifier { inner: Arc::new(Inner { store: Arc::new(store), rules: self.rules, max_size: self.max_size }) })
+        Ok(JwtVerifier {
+            inner: Arc::new(Inner { store: Arc::new(store), rules: self.rules, max_size: self.max_size }),
+        })
     }
 }

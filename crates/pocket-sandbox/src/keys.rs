@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
-use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
+use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256, RsaEncoding};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
@@ -87,11 +87,22 @@ impl RealmKey {
     }
 
     fn sign_input(&self, signing_input: String) -> Result<String, SandboxError> {
+        let signature = self.signature(&RSA_PKCS1_SHA256, signing_input.as_bytes())?;
+        Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature)))
+    }
+
+    /// An RSA signature of `message` with `padding` (PKCS#1 v1.5 or PSS, any SHA-2).
+    pub(crate) fn signature(&self, padding: &'static dyn RsaEncoding, message: &[u8]) -> Result<Vec<u8>, SandboxError> {
         let mut signature = vec![0; self.pair.public_modulus_len()];
         self.pair
-            .sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), signing_input.as_bytes(), &mut signature)
+            .sign(padding, &SystemRandom::new(), message, &mut signature)
             .map_err(|_| SandboxError::KeyGeneration)?;
-        Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature)))
+        Ok(signature)
+    }
+
+    /// A key of its own, not the realm's: for tokens signed by someone else.
+    pub(crate) fn foreign() -> Result<RealmKey, SandboxError> {
+        RealmKey::generate()
     }
 }
 

@@ -12,6 +12,7 @@ mod openapi;
 mod payments;
 mod reply;
 mod server;
+mod signing;
 mod sso;
 mod state;
 mod tokens;
@@ -22,6 +23,7 @@ mod webview;
 pub use config::{SandboxConfig, TestClient, TestUser};
 pub use faults::{Endpoint, Fault};
 pub use server::{ConsumerTokens, Sandbox};
+pub use signing::TestSignature;
 pub use state::SandboxInvoice;
 pub use webhook::{Delivery, DeliveryKind, DeliveryOutcome, FieldStyle, Forgery, WebhookBehaviour};
 

@@ -16,7 +16,8 @@ use crate::state::{SandboxInvoice, Shared, lock};
 use crate::tokens::{Issued, TokenKind, consumer_claims, random_id, refresh_claims};
 use crate::webhook::{Delivery, Forgery, WebhookBehaviour, send_forged};
 use crate::{
-    SandboxConfig, SandboxError, TestClient, TestUser, control, merchant, openapi, payments, sso, wallet, webview,
+    SandboxConfig, SandboxError, TestClient, TestSignature, TestUser, control, merchant, openapi, payments, signing,
+    sso, wallet, webview,
 };
 
 /// Request bodies larger than this are refused with 413 before any handler reads them.
@@ -147,6 +148,13 @@ impl Sandbox {
     /// the token — for verifier tests that need hand-made tokens.
     pub fn sign_token(&self, header: &Value, claims: &Value) -> Result<String, SandboxError> {
         lock(&self.shared.keys).current().sign(header, claims)
+    }
+
+    /// Signs any header and payload bytes (not necessarily JSON, not necessarily UTF-8) as
+    /// `how` says — for verifier tests that need tokens the realm would never issue. Not registered.
+    pub fn sign_token_with(&self, how: TestSignature, header: &[u8], payload: &[u8]) -> Result<String, SandboxError> {
+        let key = lock(&self.shared.keys).current();
+        signing::sign(&key, how, header, payload)
     }
 
     /// The kid of the current signing key.
