@@ -61,10 +61,15 @@ impl KeyStore {
         self.keys.load().len()
     }
 
+    /// The key for `kid` if it is held, without fetching.
+    pub(crate) fn get(&self, kid: &str) -> Option<Arc<VerifyingKey>> {
+        self.keys.load().get(kid).cloned()
+    }
+
     /// The key for `kid`, fetching the JWKS if the kid is new and the cooldown allows.
     pub(crate) async fn key(self: &Arc<Self>, kid: &str) -> Result<Arc<VerifyingKey>, Error> {
-        if let Some(key) = self.keys.load().get(kid) {
-            return Ok(key.clone());
+        if let Some(key) = self.get(kid) {
+            return Ok(key);
         }
         let Some(remote) = &self.remote else {
             return Err(unknown_key());

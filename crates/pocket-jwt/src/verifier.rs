@@ -125,6 +125,11 @@ impl JwtVerifier {
         self.inner.store.refresh().await
     }
 
+    /// Whether a signing key with this kid is held (a lock-free lookup; nothing is fetched).
+    pub fn knows_kid(&self, kid: &str) -> bool {
+        self.inner.store.get(kid).is_some()
+    }
+
     /// How many signing keys are held.
     pub fn key_count(&self) -> usize {
         self.inner.store.len()

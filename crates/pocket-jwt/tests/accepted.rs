@@ -82,7 +82,9 @@ async fn a_static_pem_key_verifies_without_any_fetch() {
     let token = token_with(&sandbox, json!({}));
     assert!(verifier.verify(&token).await.is_ok());
     assert_eq!(sandbox.requests(pocket_sandbox::Endpoint::Certs), 0);
-    let bad_pem = JwtVerifier::builder_for_issuer("x").public_key_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----").build();
+    let bad_pem = JwtVerifier::builder_for_issuer("x")
+        .public_key_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----")
+        .build();
     assert!(bad_pem.is_err());
 }
 
