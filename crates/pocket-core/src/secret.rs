@@ -114,20 +114,39 @@ impl ConsumerToken {
     }
 }
 
+/// Bytes allowed in a compact JWT: the base64url alphabet and the dot. A table, because tokens
+/// are checked on every request.
+const JWT_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'.';
+        b += 1;
+    }
+    table
+};
+
 fn check_jwt_shape(token: &str) -> Result<(), ConsumerTokenError> {
     if token.is_empty() {
         return Err(ConsumerTokenError::Empty);
     }
-    let is_base64url = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
-    if let Some(position) = token.bytes().position(|b| b != b'.' && !is_base64url(b)) {
+    if let Some(position) = token.bytes().position(|b| !JWT_BYTE[usize::from(b)]) {
         return Err(ConsumerTokenError::InvalidCharacter { position });
     }
-    let segments = token.split('.').count();
+    let mut segments = 0;
+    for (index, segment) in token.split('.').enumerate() {
+        if segment.is_empty() && index < 3 {
+            let total = token.split('.').count();
+            if total != 3 {
+                return Err(ConsumerTokenError::WrongSegmentCount { segments: total });
+            }
+            return Err(ConsumerTokenError::EmptySegment { index });
+        }
+        segments += 1;
+    }
     if segments != 3 {
         return Err(ConsumerTokenError::WrongSegmentCount { segments });
-    }
-    if let Some(index) = token.split('.').position(str::is_empty) {
-        return Err(ConsumerTokenError::EmptySegment { index });
     }
     Ok(())
 }

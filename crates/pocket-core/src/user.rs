@@ -43,6 +43,27 @@ pub struct PocketUser {
 }
 
 impl PocketUser {
+    /// A user with only the two required claims; a verifier fills in the other fields from the
+    /// token it checked. (To read every claim from a JSON map instead, use
+    /// [`from_claims`](Self::from_claims).)
+    pub fn new(token: ConsumerToken, subject: impl Into<String>, expires_at: SystemTime) -> PocketUser {
+        PocketUser {
+            subject: subject.into(),
+            username: None,
+            name: None,
+            given_name: None,
+            family_name: None,
+            phone_number: None,
+            email: None,
+            scopes: Vec::new(),
+            authorized_party: None,
+            session_id: None,
+            expires_at,
+            extra: Map::new(),
+            token,
+        }
+    }
+
     /// Builds the user from a verified token's claims. `sub` (a string) and `exp` (seconds since
     /// the epoch) are required; every other claim is optional, and unknown ones go to `extra`.
     ///

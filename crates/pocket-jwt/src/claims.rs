@@ -1,13 +1,13 @@
-//! The token's claims: decoded once (a repeated claim is an error), then checked against the
-//! verifier's rules.
+//! The token's claims: decoded once into a typed struct (a repeated claim is an error), checked
+//! against the verifier's rules, then turned into the `PocketUser`.
 
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use pocket_core::{Error, TokenRejection};
+use pocket_core::{ConsumerToken, Error, PocketUser, TokenRejection};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
-use serde_json::{Map, Value};
+use serde_json::{Map, Number, Value};
 
 /// What a token must satisfy beyond its signature.
 #[derive(Debug, Clone)]
@@ -20,18 +20,34 @@ pub(crate) struct Rules {
     pub required_scopes: Vec<String>,
 }
 
-/// The claims, every key at most once.
-pub(crate) struct Claims(pub Map<String, Value>);
+/// The claims that become fields of the user, typed; every other claim (`iss`, `typ`, `aud`,
+/// `iat`, `nbf`, `jti`, …) stays in `extra`, where the rules read the ones they need.
+#[derive(Default)]
+pub(crate) struct Claims {
+    exp: Option<Number>,
+    sub: Option<String>,
+    azp: Option<String>,
+    scope: Option<String>,
+    sid: Option<String>,
+    session_state: Option<String>,
+    preferred_username: Option<String>,
+    name: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    phone_number: Option<String>,
+    email: Option<String>,
+    extra: Map<String, Value>,
+}
 
 impl<'de> Deserialize<'de> for Claims {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(UniqueKeys)
+        deserializer.deserialize_map(ClaimsVisitor)
     }
 }
 
-struct UniqueKeys;
+struct ClaimsVisitor;
 
-impl<'de> Visitor<'de> for UniqueKeys {
+impl<'de> Visitor<'de> for ClaimsVisitor {
     type Value = Claims;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -39,72 +55,119 @@ impl<'de> Visitor<'de> for UniqueKeys {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Claims, A::Error> {
-        let mut claims = Map::new();
+        let mut claims = Claims::default();
         while let Some(key) = access.next_key::<String>()? {
-            if claims.contains_key(&key) {
-                return Err(de::Error::custom(format!("the claim `{key}` appears twice")));
-            }
             let value: Value = access.next_value()?;
-            claims.insert(key, value);
+            let field = match key.as_str() {
+                "sub" => &mut claims.sub,
+                "azp" => &mut claims.azp,
+                "scope" => &mut claims.scope,
+                "sid" => &mut claims.sid,
+                "session_state" => &mut claims.session_state,
+                "preferred_username" => &mut claims.preferred_username,
+                "name" => &mut claims.name,
+                "given_name" => &mut claims.given_name,
+                "family_name" => &mut claims.family_name,
+                "phone_number" => &mut claims.phone_number,
+                "email" => &mut claims.email,
+                "exp" => {
+                    if claims.exp.is_some() {
+                        return Err(twice(&key));
+                    }
+                    match value {
+                        Value::Number(exp) => claims.exp = Some(exp),
+                        _ => return Err(de::Error::custom("the `exp` claim is not a number")),
+                    }
+                    continue;
+                }
+                _ => {
+                    if claims.extra.contains_key(&key) {
+                        return Err(twice(&key));
+                    }
+                    claims.extra.insert(key, value);
+                    continue;
+                }
+            };
+            if field.is_some() || claims.extra.contains_key(&key) {
+                return Err(twice(&key));
+            }
+            // A text claim of another type is kept as it came, among the extra claims.
+            match value {
+                Value::String(text) => *field = Some(text),
+                other => {
+                    claims.extra.insert(key, other);
+                }
+            }
         }
-        Ok(Claims(claims))
+        Ok(claims)
     }
+}
+
+fn twice<E: de::Error>(key: &str) -> E {
+    E::custom(format!("the claim `{key}` appears twice"))
 }
 
 fn rejected(reason: TokenRejection, why: impl Into<String>) -> Error {
     Error::invalid_token(reason, why)
 }
 
-/// A NumericDate: seconds since the epoch, a JSON number no larger than 2^53 (fractions allowed).
-fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<u64>, Error> {
-    let Some(value) = claims.get(name) else { return Ok(None) };
+/// A NumericDate: whole or fractional seconds since the epoch, at most 2^53.
+fn seconds(number: &Number, name: &str) -> Result<u64, Error> {
     let bad = || rejected(TokenRejection::Malformed, format!("the `{name}` claim is not a time in seconds"));
-    let Value::Number(number) = value else { return Err(bad()) };
     if let Some(seconds) = number.as_u64() {
-        return (seconds <= 1 << 53).then_some(Some(seconds)).ok_or_else(bad);
+        return if seconds <= 1 << 53 { Ok(seconds) } else { Err(bad()) };
     }
     match number.as_f64() {
         Some(seconds) if seconds.is_finite() && (0.0..=9_007_199_254_740_992.0).contains(&seconds) => {
-            Ok(Some(seconds as u64))
+            Ok(seconds as u64)
         }
         _ => Err(bad()),
     }
 }
 
-fn text<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
-    claims.get(name).and_then(Value::as_str)
-}
-
 impl Claims {
-    /// Checks the claims against `rules` at time `now`.
-    pub(crate) fn check(&self, rules: &Rules, now: SystemTime) -> Result<(), Error> {
-        let claims = &self.0;
+    fn text(&self, name: &str) -> Option<&str> {
+        self.extra.get(name).and_then(Value::as_str)
+    }
+
+    fn date(&self, name: &str) -> Result<Option<u64>, Error> {
+        match self.extra.get(name) {
+            None => Ok(None),
+            Some(Value::Number(number)) => seconds(number, name).map(Some),
+            Some(_) => Err(rejected(TokenRejection::Malformed, format!("the `{name}` claim is not a time in seconds"))),
+        }
+    }
+
+    /// Checks the claims against `rules` at time `now`; returns the expiry.
+    pub(crate) fn check(&self, rules: &Rules, now: SystemTime) -> Result<u64, Error> {
         let now = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
         let leeway = rules.leeway.as_secs();
-        if text(claims, "iss") != Some(rules.issuer.as_str()) {
+        if self.text("iss") != Some(rules.issuer.as_str()) {
             return Err(rejected(TokenRejection::WrongIssuer, "the token was not issued by this realm"));
         }
-        let expires = numeric_date(claims, "exp")?
-            .ok_or_else(|| rejected(TokenRejection::Malformed, "the token has no `exp` claim"))?;
+        let expires = match &self.exp {
+            Some(exp) => seconds(exp, "exp")?,
+            None => return Err(rejected(TokenRejection::Malformed, "the token has no `exp` claim")),
+        };
         if expires.saturating_add(leeway) <= now {
             return Err(rejected(TokenRejection::Expired, "the token has expired"));
         }
         for name in ["nbf", "iat"] {
-            if numeric_date(claims, name)?.is_some_and(|at| at > now.saturating_add(leeway)) {
+            if self.date(name)?.is_some_and(|at| at > now.saturating_add(leeway)) {
                 return Err(rejected(TokenRejection::NotYetValid, format!("the token's `{name}` is in the future")));
             }
         }
-        let typ = text(claims, "typ").unwrap_or_default();
+        let typ = self.text("typ").unwrap_or_default();
         if !rules.accepted_types.iter().any(|accepted| accepted.eq_ignore_ascii_case(typ)) {
             return Err(rejected(TokenRejection::WrongType, "the token is not an access token of an accepted type"));
         }
         if !rules.authorized_parties.is_empty()
-            && !text(claims, "azp").is_some_and(|azp| rules.authorized_parties.iter().any(|p| p == azp))
+            && !self.azp.as_deref().is_some_and(|azp| rules.authorized_parties.iter().any(|p| p == azp))
         {
             return Err(rejected(TokenRejection::WrongAuthorizedParty, "the token was issued to another client"));
         }
         if !rules.audiences.is_empty() {
-            let audiences: Vec<&str> = match claims.get("aud") {
+            let audiences: Vec<&str> = match self.extra.get("aud") {
                 Some(Value::String(aud)) => vec![aud.as_str()],
                 Some(Value::Array(auds)) => auds.iter().filter_map(Value::as_str).collect(),
                 _ => Vec::new(),
@@ -113,12 +176,33 @@ impl Claims {
                 return Err(rejected(TokenRejection::WrongAudience, "the token is not meant for this audience"));
             }
         }
-        if !rules.required_scopes.is_empty() {
-            let granted: Vec<&str> = text(claims, "scope").unwrap_or_default().split_whitespace().collect();
-            if let Some(missing) = rules.required_scopes.iter().find(|s| !granted.contains(&s.as_str())) {
-                return Err(rejected(TokenRejection::MissingScope, format!("the scope `{missing}` was not granted")));
-            }
+        if let Some(missing) = rules
+            .required_scopes
+            .iter()
+            .find(|wanted| !self.scope.as_deref().unwrap_or_default().split_whitespace().any(|s| s == wanted.as_str()))
+        {
+            return Err(rejected(TokenRejection::MissingScope, format!("the scope `{missing}` was not granted")));
         }
-        Ok(())
+        Ok(expires)
+    }
+
+    /// The user these (checked) claims describe.
+    pub(crate) fn into_user(self, token: ConsumerToken, expires: u64) -> Result<PocketUser, Error> {
+        let subject = self
+            .sub
+            .filter(|sub| !sub.is_empty())
+            .ok_or_else(|| rejected(TokenRejection::Malformed, "the token has no `sub` claim (a non-empty string)"))?;
+        let mut user = PocketUser::new(token, subject, UNIX_EPOCH + Duration::from_secs(expires));
+        user.username = self.preferred_username;
+        user.name = self.name;
+        user.given_name = self.given_name;
+        user.family_name = self.family_name;
+        user.phone_number = self.phone_number;
+        user.email = self.email;
+        user.scopes = self.scope.map(|scope| scope.split_whitespace().map(str::to_owned).collect()).unwrap_or_default();
+        user.authorized_party = self.azp;
+        user.session_id = self.sid.or(self.session_state);
+        user.extra = self.extra;
+        Ok(user)
     }
 }

@@ -113,10 +113,10 @@ impl JwtVerifier {
         let claims: Claims = serde_json::from_slice(&payload).map_err(|e| {
             Error::invalid_token(TokenRejection::Malformed, format!("the claims are not a JSON object: {e}"))
         })?;
-        claims.check(&inner.rules, SystemTime::now())?;
+        let expires = claims.check(&inner.rules, SystemTime::now())?;
         let token =
             ConsumerToken::new(token).map_err(|e| Error::invalid_token(TokenRejection::Malformed, e.to_string()))?;
-        PocketUser::from_claims(token, claims.0)
+        claims.into_user(token, expires)
     }
 
     /// Fetches the realm's keys now (they are otherwise fetched on first use and refreshed in
