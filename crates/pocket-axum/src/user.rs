@@ -1,0 +1,202 @@
+//! The wallet user as an axum extractor.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
+use axum::http::header::{AUTHORIZATION, HeaderName, RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use pocket_core::{ConsumerTokenVerifier, ErrorKind, PocketUser};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// What the extractor needs from the app's state: the verifier, and where the token is.
+///
+/// Make it reachable from your state with `FromRef` (or use it as the state itself).
+#[derive(Clone)]
+pub struct PocketAuth {
+    verifier: Arc<dyn ConsumerTokenVerifier>,
+    header: Option<HeaderName>,
+}
+
+impl PocketAuth {
+    /// Users are verified by `verifier`; the token comes from `Authorization: Bearer …`.
+    pub fn new(verifier: impl ConsumerTokenVerifier + 'static) -> PocketAuth {
+        PocketAuth { verifier: Arc::new(verifier), header: None }
+    }
+
+    /// Like [`new`](Self::new), sharing a verifier the app already holds.
+    pub fn shared(verifier: Arc<dyn ConsumerTokenVerifier>) -> PocketAuth {
+        PocketAuth { verifier, header: None }
+    }
+
+    /// Take the token (the bare JWT) from this header instead of `Authorization`.
+    pub fn with_token_header(mut self, header: HeaderName) -> PocketAuth {
+        self.header = Some(header);
+        self
+    }
+
+    /// Users verified locally with pocket-jwt against `environment`'s realm.
+    #[cfg(feature = "jwt")]
+    pub fn for_environment(environment: &pocket_core::Environment) -> Result<PocketAuth, pocket_core::Error> {
+        Ok(PocketAuth::new(pocket_jwt::JwtVerifier::builder(environment).build()?))
+    }
+}
+
+impl std::fmt::Debug for PocketAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PocketAuth").field("header", &self.header).finish_non_exhaustive()
+    }
+}
+
+/// The verified wallet user of a request — `PocketUser` as an extractor. (A newtype, because
+/// Rust lets only pocket-core or axum implement axum's traits for `PocketUser` itself.)
+///
+/// `Option<WalletUser>` extracts `None` when the request carries no token at all, and still
+/// rejects a token that is present but not valid.
+#[derive(Debug, Clone)]
+pub struct WalletUser(pub PocketUser);
+
+impl Deref for WalletUser {
+    type Target = PocketUser;
+
+    fn deref(&self) -> &PocketUser {
+        &self.0
+    }
+}
+
+/// Why a request has no verified user. Answered as 401 (with `WWW-Authenticate: Bearer`), 400
+/// for a malformed `Authorization` header, or 503 with `Retry-After` when the realm's keys are
+/// unavailable. The body is `{error, error_description}`; it never contains the token.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum AuthRejection {
+    /// No token in the request.
+    Missing,
+    /// Several `Authorization` headers, or a scheme other than Bearer.
+    BadHeader(&'static str),
+    /// The token is not acceptable; the verifier's error says why.
+    Invalid(pocket_core::Error),
+    /// The token could not be checked now.
+    Unavailable(pocket_core::Error),
+}
+
+/// The body of a rejection.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RejectionBody {
+    /// `missing_token`, `invalid_request`, `invalid_token` or `temporarily_unavailable`.
+    pub error: &'static str,
+    /// A sentence for people; never the token.
+    pub error_description: String,
+}
+
+impl IntoResponse for AuthRejection {
+    fn into_response(self) -> Response {
+        let (status, error, description, challenge) = match &self {
+            AuthRejection::Missing => (
+                StatusCode::UNAUTHORIZED,
+                "missing_token",
+                "send the wallet user's token as Authorization: Bearer <token>".to_owned(),
+                r#"Bearer realm="pocket""#.to_owned(),
+            ),
+            AuthRejection::BadHeader(why) => (
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                (*why).to_owned(),
+                r#"Bearer realm="pocket", error="invalid_request""#.to_owned(),
+            ),
+            AuthRejection::Invalid(error) => {
+                let reason = error.token_rejection().map_or("invalid", |r| r.as_str());
+                (
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_token",
+                    format!("the token is not valid: {reason}"),
+                    format!(r#"Bearer realm="pocket", error="invalid_token", error_description="{reason}""#),
+                )
+            }
+            AuthRejection::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "the wallet user's token cannot be checked right now; try again shortly".to_owned(),
+                String::new(),
+            ),
+        };
+        let mut response =
+            (status, axum::Json(RejectionBody { error, error_description: description })).into_response();
+        let headers = response.headers_mut();
+        if let Some(value) = Some(challenge).filter(|c| !c.is_empty()).and_then(|c| HeaderValue::from_str(&c).ok()) {
+            headers.insert(WWW_AUTHENTICATE, value);
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            headers.insert(RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        response
+    }
+}
+
+/// The token of the request: `None` when there is none at all.
+fn token<'a>(parts: &'a Parts, auth: &PocketAuth) -> Result<Option<&'a str>, AuthRejection> {
+    let name = auth.header.as_ref().unwrap_or(&AUTHORIZATION);
+    let mut values = parts.headers.get_all(name).iter();
+    let Some(value) = values.next() else { return Ok(None) };
+    if values.next().is_some() {
+        return Err(AuthRejection::BadHeader("send the token in exactly one header"));
+    }
+    let value = value.to_str().map_err(|_| AuthRejection::BadHeader("the header is not visible ASCII"))?.trim();
+    if auth.header.is_some() {
+        return Ok(Some(value).filter(|v| !v.is_empty()));
+    }
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(Some(token.trim()))
+        }
+        Some((scheme, _)) if scheme.eq_ignore_ascii_case("bearer") => Ok(None),
+        _ => Err(AuthRejection::BadHeader("the Authorization scheme must be Bearer")),
+    }
+}
+
+async fn verify(auth: &PocketAuth, token: &str) -> Result<WalletUser, AuthRejection> {
+    match auth.verifier.verify(token).await {
+        Ok(user) => Ok(WalletUser(user)),
+        Err(error) if matches!(error.kind(), ErrorKind::InvalidToken(_)) => Err(AuthRejection::Invalid(error)),
+        Err(error) if error.is_retryable() => {
+            tracing::warn!(error = %error, "the wallet user's token could not be checked");
+            Err(AuthRejection::Unavailable(error))
+        }
+        Err(error) => Err(AuthRejection::Invalid(error)),
+    }
+}
+
+impl<S> FromRequestParts<S> for WalletUser
+where
+    S: Send + Sync,
+    PocketAuth: FromRef<S>,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let auth = PocketAuth::from_ref(state);
+        match token(parts, &auth)? {
+            Some(token) => verify(&auth, token).await,
+            None => Err(AuthRejection::Missing),
+        }
+    }
+}
+
+impl<S> OptionalFromRequestParts<S> for WalletUser
+where
+    S: Send + Sync,
+    PocketAuth: FromRef<S>,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let auth = PocketAuth::from_ref(state);
+        match token(parts, &auth)? {
+            Some(token) => verify(&auth, token).await.map(Some),
+            None => Ok(None),
+        }
+    }
+}

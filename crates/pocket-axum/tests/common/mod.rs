@@ -1,0 +1,102 @@
+//! A shop's webhook served on 127.0.0.1, the sandbox delivering to it.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pocket_axum::{HandlerError, PaymentHandler, PocketWebhook, VerifiedPayment};
+use pocket_core::{Amount, InvoiceId, InvoiceNote, MerchantApi, NewInvoice};
+use pocket_http::{PocketClient, RetryPolicy};
+use pocket_sandbox::{Sandbox, SandboxConfig, TestUser};
+
+pub const WAIT: Duration = Duration::from_secs(5);
+
+/// Counts calls; fails the first `failures` of them.
+#[derive(Clone, Default)]
+pub struct Recorder {
+    pub calls: Arc<AtomicUsize>,
+    pub paid: Arc<Mutex<Vec<VerifiedPayment>>>,
+    pub failures: Arc<AtomicUsize>,
+}
+
+#[async_trait::async_trait]
+impl PaymentHandler for Recorder {
+    async fn paid(&self, payment: VerifiedPayment) -> Result<(), HandlerError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        // Long enough for concurrent duplicates to meet a claim in progress.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if self.failures.load(Ordering::SeqCst) > 0 {
+            self.failures.fetch_sub(1, Ordering::SeqCst);
+            return Err("the order database is down".into());
+        }
+        self.paid.lock().unwrap().push(payment);
+        Ok(())
+    }
+}
+
+impl Recorder {
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    pub fn successes(&self) -> usize {
+        self.paid.lock().unwrap().len()
+    }
+}
+
+pub struct Shop {
+    pub sandbox: Sandbox,
+    pub client: PocketClient,
+    pub recorder: Recorder,
+    pub url: String,
+}
+
+pub async fn sandbox() -> Sandbox {
+    SandboxConfig::default()
+        .webhook_retry_schedule(vec![Duration::from_millis(50), Duration::from_millis(100), Duration::from_millis(200)])
+        .start()
+        .await
+        .unwrap()
+}
+
+/// A shop whose webhook is built by `configure` and registered with the sandbox.
+pub async fn shop_with(configure: impl FnOnce(PocketWebhook) -> PocketWebhook) -> Shop {
+    let sandbox = sandbox().await;
+    let client =
+        PocketClient::builder(sandbox.environment(), sandbox.credentials()).retry(RetryPolicy::none()).build().unwrap();
+    let recorder = Recorder::default();
+    let router = configure(PocketWebhook::new(client.clone(), recorder.clone())).into_router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let url = format!("{base}/pocket/webhook");
+    client.set_webhook_url(&url).await.unwrap();
+    Shop { sandbox, client, recorder, url }
+}
+
+pub async fn shop() -> Shop {
+    shop_with(|webhook| webhook).await
+}
+
+impl Shop {
+    pub async fn invoice(&self, tugrik: u64) -> InvoiceId {
+        let token = self.sandbox.mint_consumer_token(&TestUser::default()).unwrap().access_token;
+        let invoice =
+            NewInvoice::new(Amount::from_tugrik(tugrik).unwrap(), InvoiceNote::new("Цай").unwrap(), token).unwrap();
+        self.client.create_invoice(&invoice).await.unwrap().id
+    }
+
+    /// Posts a body to the webhook directly, as anyone on the internet could.
+    pub async fn post(&self, body: impl Into<reqwest::Body>) -> (u16, serde_json::Value) {
+        let answer = reqwest::Client::new()
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = answer.status().as_u16();
+        (status, answer.json().await.unwrap_or(serde_json::Value::Null))
+    }
+}
