@@ -1,1 +1,133 @@
-fn main() {}
+//! The webhook router's own cost: a delivery through the full verification path — with an
+//! in-process `MerchantApi` stub that says "paid" at once, the store, the handler, the span —
+//! against a bare axum handler that only parses the same JSON, both through `tower::oneshot`,
+//! in the same run. Then the in-memory store under a million distinct invoices.
+//!
+//! cargo bench -p pocket-axum --bench webhook
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::{Request, StatusCode};
+use axum::routing::post;
+use criterion::{Criterion, criterion_group, criterion_main};
+use pocket_axum::{InMemoryStore, PocketWebhook, WebhookStore, handler_fn};
+use pocket_core::{
+    Amount, Error, Invoice, InvoiceId, InvoiceState, InvoiceStatus, MerchantApi, NewInvoice, PaymentConfig,
+    WebhookNotice,
+};
+use tower::ServiceExt;
+
+/// Pocket, answering from memory: every invoice is paid, 560 ₮.
+struct PaidStub;
+
+#[async_trait]
+impl MerchantApi for PaidStub {
+    async fn create_invoice(&self, _: &NewInvoice) -> Result<Invoice, Error> {
+        unreachable!("the webhook never creates invoices")
+    }
+
+    async fn check_invoice(&self, id: &InvoiceId) -> Result<InvoiceStatus, Error> {
+        let mut status = InvoiceStatus::new(InvoiceState::Paid);
+        status.id = Some(id.clone());
+        status.amount = Some(Amount::from_tugrik(560).unwrap_or(Amount::ZERO));
+        Ok(status)
+    }
+
+    async fn payment_config(&self) -> Result<PaymentConfig, Error> {
+        Ok(PaymentConfig::default())
+    }
+
+    async fn set_webhook_url(&self, _: &str) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+fn notice(id: u64) -> Bytes {
+    Bytes::from(format!(
+        r#"{{"id": {}, "amount": 560, "info": "Нэхэмжлэх", "invoiceId": {id}, "invoiceState": "PAID", "phoneNumber": "99112233"}}"#,
+        id + 880_000
+    ))
+}
+
+async fn bare(body: Bytes) -> StatusCode {
+    match serde_json::from_slice::<WebhookNotice>(&body) {
+        Ok(notice) => {
+            black_box(notice);
+            StatusCode::OK
+        }
+        Err(_) => StatusCode::BAD_REQUEST,
+    }
+}
+
+fn request(body: Bytes) -> Request<Body> {
+    Request::post("/pocket/webhook").header("content-type", "application/json").body(Body::from(body)).unwrap()
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|pages| pages.parse::<u64>().ok()))
+        .map_or(0, |pages| pages * 4)
+}
+
+fn store_under_a_million_invoices(runtime: &tokio::runtime::Runtime) {
+    let store = InMemoryStore::new(100_000, Duration::from_secs(24 * 3600), Duration::from_secs(300));
+    let before = rss_kib();
+    let mut peak = before;
+    runtime.block_on(async {
+        for n in 0..1_000_000u64 {
+            let id = InvoiceId::from(n);
+            let _ = store.claim(&id).await;
+            let _ = store.complete(&id).await;
+            if n % 100_000 == 0 {
+                peak = peak.max(rss_kib());
+            }
+        }
+    });
+    let after = rss_kib();
+    eprintln!(
+        "in-memory store, 1,000,000 distinct invoices, capacity 100,000: {} remembered; RSS {before} KiB before, {after} KiB after (peak sampled {peak} KiB)",
+        store.len()
+    );
+}
+
+fn webhook(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    store_under_a_million_invoices(&runtime);
+
+    let verified: Router = PocketWebhook::new(
+        PaidStub,
+        handler_fn(|payment| async move {
+            black_box(payment);
+            Ok(())
+        }),
+    )
+    .into_router();
+    let plain: Router = Router::new().route("/pocket/webhook", post(bare));
+    let next = AtomicU64::new(1);
+
+    let mut group = c.benchmark_group("webhook delivery");
+    group.bench_function("bare axum handler, parse only", |b| {
+        b.to_async(&runtime).iter(|| async {
+            let body = notice(next.fetch_add(1, Ordering::Relaxed));
+            let response = plain.clone().oneshot(request(body)).await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+        })
+    });
+    group.bench_function("verified webhook router", |b| {
+        b.to_async(&runtime).iter(|| async {
+            let body = notice(next.fetch_add(1, Ordering::Relaxed));
+            let response = verified.clone().oneshot(request(body)).await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, webhook);
+criterion_main!(benches);

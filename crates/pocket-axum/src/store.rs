@@ -41,6 +41,22 @@ pub trait WebhookStore: Send + Sync + 'static {
     async fn release(&self, invoice: &InvoiceId) -> Result<(), StoreError>;
 }
 
+/// One store shared by several routers (replicas in one process, or tests).
+#[async_trait]
+impl<T: WebhookStore> WebhookStore for std::sync::Arc<T> {
+    async fn claim(&self, invoice: &InvoiceId) -> Result<Claim, StoreError> {
+        (**self).claim(invoice).await
+    }
+
+    async fn complete(&self, invoice: &InvoiceId) -> Result<(), StoreError> {
+        (**self).complete(invoice).await
+    }
+
+    async fn release(&self, invoice: &InvoiceId) -> Result<(), StoreError> {
+        (**self).release(invoice).await
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
     Processing,

@@ -148,6 +148,9 @@ fn token<'a>(parts: &'a Parts, auth: &PocketAuth) -> Result<Option<&'a str>, Aut
     if auth.header.is_some() {
         return Ok(Some(value).filter(|v| !v.is_empty()));
     }
+    if value.eq_ignore_ascii_case("bearer") {
+        return Ok(None);
+    }
     match value.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
             Ok(Some(token.trim()))
