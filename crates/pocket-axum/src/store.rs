@@ -160,11 +160,14 @@ impl WebhookStore for InMemoryStore {
 
     async fn complete(&self, invoice: &InvoiceId) -> Result<(), StoreError> {
         let mut entries = self.lock();
-        if !entries.by_id.contains_key(invoice) {
+        let done = Entry { state: State::Done, since: Instant::now() };
+        if let Some(entry) = entries.by_id.get_mut(invoice) {
+            *entry = done;
+        } else {
             entries.make_room(self.capacity);
             entries.order.push_back(invoice.clone());
+            entries.by_id.insert(invoice.clone(), done);
         }
-        entries.by_id.insert(invoice.clone(), Entry { state: State::Done, since: Instant::now() });
         Ok(())
     }
 

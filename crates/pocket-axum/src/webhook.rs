@@ -2,6 +2,7 @@
 //! Pocket about the invoice; the merchant's handler runs only for a payment Pocket confirms,
 //! once per invoice.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -126,7 +127,7 @@ pub struct WebhookAnswer {
     /// `pocket_unavailable` or `handler_failed`.
     pub status: &'static str,
     /// A sentence for people.
-    pub detail: String,
+    pub detail: Cow<'static, str>,
 }
 
 pub(crate) struct Webhook {
@@ -237,7 +238,7 @@ impl PocketWebhook {
     }
 }
 
-fn answer(status: StatusCode, word: &'static str, detail: impl Into<String>) -> Response {
+fn answer(status: StatusCode, word: &'static str, detail: impl Into<Cow<'static, str>>) -> Response {
     let mut response = (status, axum::Json(WebhookAnswer { status: word, detail: detail.into() })).into_response();
     if status == StatusCode::SERVICE_UNAVAILABLE {
         response.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static("5"));
