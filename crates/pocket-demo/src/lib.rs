@@ -1,0 +1,113 @@
+//! The example Pocket mini-app shop: the whole payment flow — wallet sign-in, checkout, payment,
+//! verified webhook — on one machine. `cargo run -p pocket-demo` runs it against an in-process
+//! sandbox; with `POCKET_ENV`, `POCKET_CLIENT_ID`, `POCKET_CLIENT_SECRET` and
+//! `POCKET_WEBHOOK_URL` (from the environment or a `.env` file) it talks to Pocket instead.
+
+mod settings;
+mod shop;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use pocket_axum::PocketAuth;
+use pocket_core::{Credentials, Environment};
+use pocket_http::PocketClient;
+use pocket_jwt::JwtVerifier;
+use pocket_sandbox::{Sandbox, SandboxConfig};
+use tokio::sync::oneshot;
+
+pub use settings::{DemoSettings, Pocket};
+pub use shop::{PRODUCTS, Product};
+
+/// A running demo shop.
+pub struct Demo {
+    shop_url: String,
+    open_url: String,
+    sandbox: Option<Sandbox>,
+    client: PocketClient,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Demo {
+    /// Starts the shop (and, in sandbox mode, the sandbox) on 127.0.0.1.
+    pub async fn start(settings: DemoSettings) -> Result<Demo, String> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", settings.shop_port))
+            .await
+            .map_err(|e| format!("the shop cannot listen on port {}: {e}", settings.shop_port))?;
+        let shop_url = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
+        let (environment, credentials, webhook_url, sandbox) = match settings.pocket {
+            Pocket::Sandbox { port, webview_port } => {
+                let sandbox = SandboxConfig::default()
+                    .port(port)
+                    .webview_port(webview_port)
+                    .mini_app_url(shop_url.clone())
+                    .start()
+                    .await
+                    .map_err(|e| format!("the sandbox could not start: {e}"))?;
+                (sandbox.environment(), sandbox.credentials(), format!("{shop_url}/pocket/webhook"), Some(sandbox))
+            }
+            Pocket::Real { environment, client_id, client_secret, webhook_url } => {
+                (environment, Credentials::new(client_id, client_secret), webhook_url, None)
+            }
+        };
+        let client = PocketClient::builder(environment.clone(), credentials).build().map_err(|e| e.to_string())?;
+        let verifier = JwtVerifier::builder(&environment).build().map_err(|e| e.to_string())?;
+        let change = client
+            .ensure_webhook_url(&webhook_url)
+            .await
+            .map_err(|e| format!("the webhook address could not be registered with Pocket: {e}"))?;
+        tracing::info!(url = %webhook_url, change = ?change, "webhook address registered");
+        let state = shop::ShopState {
+            auth: PocketAuth::new(verifier),
+            client: client.clone(),
+            orders: Arc::new(Mutex::new(HashMap::new())),
+        };
+        let app = shop::router(state);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let serving = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(error) = serving.await {
+                tracing::error!(%error, "the shop stopped");
+            }
+        });
+        let open_url = sandbox.as_ref().map_or_else(|| shop_url.clone(), |s| format!("{}/", s.webview_url()));
+        Ok(Demo { shop_url, open_url, sandbox, client, stop: Some(stop), server: Some(server) })
+    }
+
+    /// The shop's own address.
+    pub fn shop_url(&self) -> &str {
+        &self.shop_url
+    }
+
+    /// What to open in a browser: the sandbox wallet's web view showing the shop, or (against
+    /// the real Pocket) the shop itself, which must be opened inside the Pocket app.
+    pub fn open_url(&self) -> &str {
+        &self.open_url
+    }
+
+    /// The in-process sandbox, in sandbox mode.
+    pub fn sandbox(&self) -> Option<&Sandbox> {
+        self.sandbox.as_ref()
+    }
+
+    /// The environment the shop talks to.
+    pub fn environment(&self) -> &Environment {
+        self.client.environment()
+    }
+
+    /// Stops the shop and the sandbox.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        if let Some(sandbox) = self.sandbox.take() {
+            sandbox.shutdown().await;
+        }
+    }
+}
