@@ -1,13 +1,24 @@
-//! `cargo xtask <task>`: project automation that needs nothing but cargo.
+//! `cargo xtask <task>`: project automation.
 //!
-//! - `lint` — the dependency rule for pocket-core, formatting, clippy and docs with warnings denied.
+//! - `codegen [--check]` — writes the OpenAPI documents under `docs/openapi/`; with `--check`,
+//!   fails if they differ from what the code produces (drift).
+//! - `lint` — pocket-core's dependency rule, formatting, clippy and docs with warnings denied,
+//!   and `codegen --check`.
 //! - `ci` — `lint`, then the README's test command: everything `.ci/run` checks.
+//! - `release <version>` — sets the version across the workspace, requires a CHANGELOG.md entry
+//!   for it, and runs `cargo publish --dry-run` for every published crate in dependency order.
+//!   Nothing is uploaded.
 
 use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 /// The README's test command.
 const TEST_COMMAND: &[&str] = &["test", "--workspace", "--all-features"];
+
+/// The published crates, in dependency order.
+const PUBLISHED: &[&str] = &["pocket-core", "pocket-http", "pocket-jwt", "pocket-sandbox", "pocket-axum"];
 
 /// Crates pocket-core must never depend on (DESIGN.md: no runtime, no HTTP, no crypto).
 const FORBIDDEN_IN_CORE: &[&str] = &[
@@ -50,15 +61,19 @@ const LINT_STEPS: &[Cargo] = &[
 ];
 
 fn main() -> ExitCode {
-    let task = env::args().nth(1);
-    let result = match task.as_deref() {
-        Some("lint") => lint(),
-        Some("ci") => lint().and_then(|()| run(&Cargo { what: "tests", args: TEST_COMMAND, env: &[] })),
-        _ => Err("usage: cargo xtask <lint|ci>".to_owned()),
+    let args: Vec<String> = env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["codegen"] => codegen(false),
+        ["codegen", "--check"] => codegen(true),
+        ["lint"] => lint(),
+        ["ci"] => lint().and_then(|()| run(&Cargo { what: "tests", args: TEST_COMMAND, env: &[] })),
+        ["release", version] => release(version),
+        _ => Err("usage: cargo xtask <codegen [--check] | lint | ci | release <version>>".to_owned()),
     };
     match result {
         Ok(()) => {
-            eprintln!("==> all checks passed");
+            eprintln!("==> done");
             ExitCode::SUCCESS
         }
         Err(message) => {
@@ -68,13 +83,14 @@ fn main() -> ExitCode {
     }
 }
 
-fn cargo() -> Command {
-    Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn lint() -> Result<(), String> {
-    check_core_dependencies()?;
-    LINT_STEPS.iter().try_for_each(run)
+fn cargo() -> Command {
+    let mut command = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    command.current_dir(root());
+    command
 }
 
 fn run(step: &Cargo) -> Result<(), String> {
@@ -85,6 +101,12 @@ fn run(step: &Cargo) -> Result<(), String> {
         .status()
         .map_err(|e| format!("could not run cargo for {}: {e}", step.what))?;
     if status.success() { Ok(()) } else { Err(format!("{} failed ({status})", step.what)) }
+}
+
+fn lint() -> Result<(), String> {
+    check_core_dependencies()?;
+    LINT_STEPS.iter().try_for_each(run)?;
+    codegen(true)
 }
 
 fn check_core_dependencies() -> Result<(), String> {
@@ -102,4 +124,114 @@ fn check_core_dependencies() -> Result<(), String> {
         .filter(|line| line.split_whitespace().next().is_some_and(|name| FORBIDDEN_IN_CORE.contains(&name)))
         .collect();
     if offenders.is_empty() { Ok(()) } else { Err(format!("pocket-core must not depend on: {}", offenders.join(", "))) }
+}
+
+/// The generated files and their contents.
+fn generated() -> Result<Vec<(PathBuf, String)>, String> {
+    let axum = serde_json::to_string_pretty(&pocket_axum::openapi()).map_err(|e| e.to_string())?;
+    Ok(vec![
+        (PathBuf::from("docs/openapi/pocket-api.json"), format!("{}\n", pocket_sandbox::openapi_json())),
+        (PathBuf::from("docs/openapi/pocket-axum.json"), format!("{axum}\n")),
+    ])
+}
+
+fn codegen(check: bool) -> Result<(), String> {
+    eprintln!("==> codegen{}", if check { " --check" } else { "" });
+    let mut drifted = Vec::new();
+    for (path, content) in generated()? {
+        let full = root().join(&path);
+        let current = fs::read_to_string(&full).unwrap_or_default();
+        if current == content {
+            continue;
+        }
+        if check {
+            drifted.push(path.display().to_string());
+        } else {
+            fs::create_dir_all(full.parent().unwrap_or(Path::new("."))).map_err(|e| e.to_string())?;
+            fs::write(&full, content).map_err(|e| format!("{}: {e}", path.display()))?;
+            eprintln!("    wrote {}", path.display());
+        }
+    }
+    if drifted.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("generated files are out of date: {} — run `cargo xtask codegen`", drifted.join(", ")))
+    }
+}
+
+fn release(version: &str) -> Result<(), String> {
+    let parts: Vec<&str> = version.split('.').collect();
+    if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(format!("{version:?} is not a version like 0.2.0"));
+    }
+    let changelog = fs::read_to_string(root().join("CHANGELOG.md")).map_err(|e| format!("CHANGELOG.md: {e}"))?;
+    if !changelog.lines().any(|line| line.starts_with("## ") && line.contains(&format!("[{version}]"))) {
+        return Err(format!("CHANGELOG.md has no entry `## [{version}]`; write what changed first"));
+    }
+    let manifest_path = root().join("Cargo.toml");
+    let manifest = fs::read_to_string(&manifest_path).map_err(|e| e.to_string())?;
+    let updated = set_versions(&manifest, version)?;
+    fs::write(&manifest_path, updated).map_err(|e| e.to_string())?;
+    eprintln!("==> the workspace is now at {version}");
+    codegen(false)?;
+    let mut args = vec!["publish", "--dry-run", "--allow-dirty"];
+    for name in PUBLISHED {
+        args.extend(["-p", name]);
+    }
+    eprintln!("==> cargo {}", args.join(" "));
+    let status = cargo().args(&args).status().map_err(|e| e.to_string())?;
+    if status.success() { Ok(()) } else { Err(format!("cargo publish --dry-run failed ({status})")) }
+}
+
+/// The workspace version and the version of every `pocket-*` workspace dependency, set to `version`.
+fn set_versions(manifest: &str, version: &str) -> Result<String, String> {
+    let mut in_package = false;
+    let mut changed = 0;
+    let lines: Vec<String> = manifest
+        .lines()
+        .map(|line| {
+            if line.starts_with('[') {
+                in_package = line.trim() == "[workspace.package]";
+            }
+            if in_package && line.starts_with("version = ") {
+                changed += 1;
+                return format!("version = \"{version}\"");
+            }
+            if line.starts_with("pocket-")
+                && line.contains("path = \"crates/")
+                && let Some(start) = line.find("version = \"")
+            {
+                let rest = &line[start + 11..];
+                if let Some(end) = rest.find('"') {
+                    changed += 1;
+                    return format!("{}version = \"{version}\"{}", &line[..start], &rest[end + 1..]);
+                }
+            }
+            line.to_owned()
+        })
+        .collect();
+    if changed < 1 + PUBLISHED.len() {
+        return Err(format!("expected to set {} versions in Cargo.toml, set {changed}", 1 + PUBLISHED.len()));
+    }
+    Ok(lines.join("\n") + "\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::set_versions;
+
+    #[test]
+    fn versions_are_set_everywhere_and_nothing_else_changes() {
+        let manifest = "[workspace.package]\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[workspace.dependencies]\n\
+            pocket-core = { path = \"crates/pocket-core\", version = \"0.1.0\" }\n\
+            pocket-http = { path = \"crates/pocket-http\", version = \"0.1.0\" }\n\
+            pocket-jwt = { path = \"crates/pocket-jwt\", version = \"0.1.0\" }\n\
+            pocket-axum = { path = \"crates/pocket-axum\", version = \"0.1.0\" }\n\
+            pocket-sandbox = { path = \"crates/pocket-sandbox\", version = \"0.1.0\" }\n\
+            serde = { version = \"1.0.228\" }\n";
+        let updated = set_versions(manifest, "0.2.0").unwrap();
+        assert_eq!(updated.matches("\"0.2.0\"").count(), 6);
+        assert!(updated.contains("serde = { version = \"1.0.228\" }"));
+        assert!(set_versions("[package]\nversion = \"1\"\n", "0.2.0").is_err());
+    }
 }

@@ -27,8 +27,3 @@ pub use traits::{ConsumerTokenVerifier, MerchantApi};
 pub use traits::{MockConsumerTokenVerifier, MockMerchantApi};
 pub use user::PocketUser;
 pub use webhook::{PaymentConfig, WebhookNotice};
-
-/// The workspace README's examples are compiled and run as doctests, so they never go stale.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct WorkspaceReadme;

@@ -17,6 +17,12 @@ use pocket_sandbox::{Sandbox, SandboxConfig};
 use tokio::sync::oneshot;
 
 pub use settings::{DemoSettings, Pocket};
+
+/// The workspace README's quick start is compiled as a doctest (here, where every crate it uses
+/// is a dependency), so it never goes stale.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct WorkspaceReadme;
 pub use shop::{PRODUCTS, Product};
 
 /// A running demo shop.

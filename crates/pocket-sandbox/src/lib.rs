@@ -22,6 +22,7 @@ mod webview;
 
 pub use config::{SandboxConfig, TestClient, TestUser};
 pub use faults::{Endpoint, Fault};
+pub use openapi::document as openapi_json;
 pub use server::{ConsumerTokens, Sandbox};
 pub use signing::TestSignature;
 pub use state::SandboxInvoice;

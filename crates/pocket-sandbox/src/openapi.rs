@@ -44,8 +44,9 @@ impl Modify for MerchantToken {
     }
 }
 
-/// The document, pretty-printed.
-pub(crate) fn document() -> String {
+/// The OpenAPI document of the Pocket API as the sandbox models it, pretty-printed JSON (what
+/// a running sandbox serves at `/openapi.json`).
+pub fn document() -> String {
     PocketApi::openapi().to_pretty_json().unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}"))
 }
 
