@@ -109,8 +109,15 @@ impl ConsumerToken {
     /// non-empty base64url parts separated by dots, nothing around them.
     pub fn new(token: impl Into<String>) -> Result<ConsumerToken, ConsumerTokenError> {
         let token = token.into();
-        check_jwt_shape(&token)?;
+        ConsumerToken::check_shape(&token)?;
         Ok(ConsumerToken(token.into()))
+    }
+
+    /// Checks that `token` is shaped like a compact JWT — three non-empty base64url parts
+    /// separated by dots, nothing around them — without keeping it. Verifiers use it as their
+    /// first, cheap check.
+    pub fn check_shape(token: &str) -> Result<(), ConsumerTokenError> {
+        check_jwt_shape(token)
     }
 }
 

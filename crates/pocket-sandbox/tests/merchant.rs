@@ -146,17 +146,7 @@ async fn checking_follows_the_invoice_through_payment() {
 async fn merchants_see_only_their_own_invoices_and_configuration() {
     let sandbox = fast_config().client("other-shop", "other-secret").start().await.unwrap();
     let mine = merchant_token(&sandbox).await;
-    let answer: Value = http()
-        .post(token_url(&sandbox))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("grant_type=client_credentials&client_id=other-shop&client_secret=other-secret")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let theirs = answer["access_token"].as_str().unwrap().to_owned();
+    let theirs = token_of(&sandbox, "other-shop", "other-secret").await;
     let id = new_invoice(&sandbox, &mine).await;
     let url = sandbox.environment().check_invoice_url(&InvoiceId::new(id).unwrap());
     assert_eq!(http().get(&url).bearer_auth(&theirs).send().await.unwrap().status(), 404);

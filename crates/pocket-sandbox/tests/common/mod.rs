@@ -39,13 +39,15 @@ pub fn token_url(sandbox: &Sandbox) -> String {
 /// A merchant token for the first client, by form-field client authentication.
 pub async fn merchant_token(sandbox: &Sandbox) -> String {
     let client = &sandbox.clients()[0];
+    token_of(sandbox, &client.client_id, &client.client_secret).await
+}
+
+/// A merchant token for any client, by form-field client authentication.
+pub async fn token_of(sandbox: &Sandbox, client_id: &str, client_secret: &str) -> String {
     let answer: Value = http()
         .post(token_url(sandbox))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!(
-            "grant_type=client_credentials&client_id={}&client_secret={}",
-            client.client_id, client.client_secret
-        ))
+        .body(format!("grant_type=client_credentials&client_id={client_id}&client_secret={client_secret}"))
         .send()
         .await
         .unwrap()
