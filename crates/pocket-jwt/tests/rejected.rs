@@ -101,7 +101,7 @@ async fn the_issuer_must_match_exactly() {
     let sandbox = sandbox().await;
     let realm = sandbox.realm_url();
     let variants = [
-        json!("https://sso-staging.invescore.mn/auth/realms/invescore"),
+        json!(pocket_core::Environment::Staging.realm_url()),
         json!(format!("{realm}/")),
         json!(realm.replacen("http://", "https://", 1)),
         json!(realm.replacen("/auth", "", 1)),
