@@ -1,7 +1,9 @@
 //! The webhook router's own cost: a delivery through the full verification path — with an
 //! in-process `MerchantApi` stub that says "paid" at once, the store, the handler, the span —
-//! against a bare axum handler that only parses the same JSON, both through `tower::oneshot`,
-//! in the same run. Then the in-memory store under a million distinct invoices.
+//! against a bare axum handler that only parses the same JSON, in the same run: first in
+//! process through `tower::oneshot` (the router's cost alone), then served on 127.0.0.1 and
+//! posted to over HTTP (what a delivery costs). Also the in-memory store under a million
+//! distinct invoices.
 //!
 //! cargo bench -p pocket-axum --bench webhook
 
@@ -126,6 +128,38 @@ fn webhook(c: &mut Criterion) {
             assert_eq!(response.status(), StatusCode::OK);
         })
     });
+    group.finish();
+
+    // The same two routers served on 127.0.0.1 and posted to over HTTP, as Pocket would.
+    let served = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let serve = |router: Router| {
+        served.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}/pocket/webhook", listener.local_addr().unwrap());
+            tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+            url
+        })
+    };
+    let plain_url = serve(plain);
+    let verified_url = serve(verified);
+    let client = reqwest::Client::new();
+    let mut group = c.benchmark_group("webhook delivery over loopback HTTP");
+    for (name, url) in [("bare axum handler, parse only", &plain_url), ("verified webhook router", &verified_url)] {
+        group.bench_function(name, |b| {
+            b.to_async(&runtime).iter(|| async {
+                let body = notice(next.fetch_add(1, Ordering::Relaxed));
+                let response = client
+                    .post(url.as_str())
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), reqwest::StatusCode::OK);
+                black_box(response.bytes().await.unwrap());
+            })
+        });
+    }
     group.finish();
 }
 
