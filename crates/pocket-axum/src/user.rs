@@ -8,7 +8,7 @@ use axum::http::header::{AUTHORIZATION, HeaderName, RETRY_AFTER, WWW_AUTHENTICAT
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use pocket_core::{ConsumerTokenVerifier, ErrorKind, PocketUser};
+use pocket_core::{ConsumerTokenVerifier, PocketUser};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -163,7 +163,7 @@ fn token<'a>(parts: &'a Parts, auth: &PocketAuth) -> Result<Option<&'a str>, Aut
 async fn verify(auth: &PocketAuth, token: &str) -> Result<WalletUser, AuthRejection> {
     match auth.verifier.verify(token).await {
         Ok(user) => Ok(WalletUser(user)),
-        Err(error) if matches!(error.kind(), ErrorKind::InvalidToken(_)) => Err(AuthRejection::Invalid(error)),
+        // Token rejections are never retryable; anything that is could not be checked at all.
         Err(error) if error.is_retryable() => {
             tracing::warn!(error = %error, "the wallet user's token could not be checked");
             Err(AuthRejection::Unavailable(error))

@@ -218,7 +218,7 @@ struct MiniApp {
 
 async fn mini_app(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<StatusCode, ApiFailure> {
     let MiniApp { url } = json_body(&body)?;
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
+    if !crate::merchant::is_http_url(&url) {
         return Err(api_error(StatusCode::BAD_REQUEST, "SANDBOX", "url must be an http(s) URL"));
     }
     *lock(&shared.mini_app_url) = Some(url.trim_end_matches('/').to_owned());

@@ -245,7 +245,8 @@ pub(crate) async fn write_config(
     Ok(Json(PaymentConfigBody { fall_back_url: Some(url) }))
 }
 
-fn is_http_url(url: &str) -> bool {
+/// An absolute http(s) URL with a host and no whitespace.
+pub(crate) fn is_http_url(url: &str) -> bool {
     let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
     rest.is_some_and(|rest| {
         let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
