@@ -66,6 +66,40 @@ impl InvoiceId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The number a Java `Long` path variable (Spring's number conversion) reads from this id,
+    /// if it reads one: whitespace anywhere is dropped, a sign is allowed, `0x`, `0X` and `#`
+    /// mean hexadecimal, and leading zeros are ignored — so `4242`, `04242`, `+4242`, ` 4242`
+    /// and `0x1092` are all invoice 4242 to a server that reads ids that way.
+    ///
+    /// ```
+    /// use pocket_core::InvoiceId;
+    ///
+    /// for spelling in ["4242", "004242", "+4242", " 42 42", "0x1092", "#1092"] {
+    ///     assert_eq!(InvoiceId::new(spelling)?.as_number(), Some(4242), "{spelling}");
+    /// }
+    /// assert_eq!(InvoiceId::new("INV-42")?.as_number(), None);
+    /// # Ok::<(), pocket_core::InvoiceIdError>(())
+    /// ```
+    pub fn as_number(&self) -> Option<i64> {
+        let compact: String = self.0.chars().filter(|c| !c.is_whitespace()).collect();
+        let (negative, digits) = match compact.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, compact.strip_prefix('+').unwrap_or(&compact)),
+        };
+        let hex = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")).or_else(|| digits.strip_prefix('#'));
+        let (radix, digits) = match hex {
+            Some(rest) => (16, rest),
+            None => (10, digits),
+        };
+        if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+            return None;
+        }
+        // Wide enough that i64::MIN's magnitude fits before the sign is applied.
+        let magnitude = i128::from_str_radix(digits, radix).ok()?;
+        let value = if negative { -magnitude } else { magnitude };
+        i64::try_from(value).ok()
+    }
 }
 
 impl From<u64> for InvoiceId {
@@ -205,17 +239,27 @@ impl Invoice {
 /// An invoice's state and details, as Pocket returns them from `GET invoice/check/{id}`.
 ///
 /// The response's shape is not documented; every field is optional and unknown ones are kept in
-/// [`extra`](Self::extra). The state is read from `state` (or `invoiceState`); when Pocket sends
-/// neither it is an empty [`InvoiceState::Unknown`], which is neither paid nor final.
+/// [`extra`](Self::extra). The state is read from `state`, as text in any case or as an integer
+/// code; when `state` is missing or `null`, from `invoiceState`; when both are given, `state`
+/// wins and `invoiceState` is kept in `extra`. With neither it is an empty
+/// [`InvoiceState::Unknown`], which is neither paid nor final.
+///
+/// ```
+/// use pocket_core::{InvoiceState, InvoiceStatus};
+///
+/// let status: InvoiceStatus = serde_json::from_str(r#"{"id": 7, "state": null, "invoiceState": 20}"#)?;
+/// assert_eq!(status.state, InvoiceState::Paid);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", from = "StatusWire")]
 #[non_exhaustive]
 pub struct InvoiceStatus {
     /// Pocket's id of the invoice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<InvoiceId>,
     /// The invoice's state.
-    #[serde(default, alias = "invoiceState")]
+    #[serde(default)]
     pub state: InvoiceState,
     /// The amount of the invoice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -238,6 +282,59 @@ pub struct InvoiceStatus {
     /// Every other field of the response.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// The check answer as it arrives, with both spellings of the state.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusWire {
+    #[serde(default)]
+    id: Option<InvoiceId>,
+    #[serde(default)]
+    state: Option<InvoiceState>,
+    #[serde(default)]
+    invoice_state: Option<Value>,
+    #[serde(default)]
+    amount: Option<Amount>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    info: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    description: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    created_at: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    terminal_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    order_number: Option<String>,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+
+impl From<StatusWire> for InvoiceStatus {
+    fn from(wire: StatusWire) -> InvoiceStatus {
+        let mut extra = wire.extra;
+        let alias = wire.invoice_state.filter(|value| !value.is_null());
+        let state = match (wire.state.filter(|state| *state != InvoiceState::default()), alias) {
+            (Some(state), Some(other)) => {
+                extra.insert("invoiceState".to_owned(), other);
+                state
+            }
+            (Some(state), None) => state,
+            (None, Some(other)) => InvoiceState::deserialize(&other).unwrap_or_default(),
+            (None, None) => InvoiceState::default(),
+        };
+        InvoiceStatus {
+            id: wire.id,
+            state,
+            amount: wire.amount,
+            info: wire.info,
+            description: wire.description,
+            created_at: wire.created_at,
+            terminal_id: wire.terminal_id,
+            order_number: wire.order_number,
+            extra,
+        }
+    }
 }
 
 impl InvoiceStatus {
@@ -268,6 +365,32 @@ mod tests {
         let id: InvoiceId = serde_json::from_str("\"INV-42\"").unwrap();
         assert_eq!(id.as_str(), "INV-42");
         assert_eq!(serde_json::to_string(&InvoiceId::from(7)).unwrap(), "\"7\"");
+    }
+
+    #[test]
+    fn ids_read_as_a_java_long_would() {
+        let number = |id: &str| InvoiceId::new(id).unwrap().as_number();
+        assert_eq!(number("0"), Some(0));
+        assert_eq!(number("-0x10"), Some(-16));
+        assert_eq!(number("9223372036854775807"), Some(i64::MAX));
+        assert_eq!(number("-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(number("9223372036854775808"), None, "beyond a Long");
+        assert_eq!(number(&format!("{}7", "0".repeat(200))), Some(7));
+        for not_a_number in ["+", "-", "0x", "#", "4242.0", "1e3", "42a", "++1", "٤٢"] {
+            assert_eq!(number(not_a_number), None, "{not_a_number}");
+        }
+    }
+
+    #[test]
+    fn check_answers_with_null_duplicate_or_coded_states() {
+        let read = |json: &str| serde_json::from_str::<InvoiceStatus>(json).unwrap();
+        assert_eq!(read(r#"{"state": null}"#).state, InvoiceState::default());
+        assert_eq!(read(r#"{"state": null, "invoiceState": "PAID"}"#).state, InvoiceState::Paid);
+        let both = read(r#"{"state": "PENDING", "invoiceState": 20}"#);
+        assert_eq!(both.state, InvoiceState::Pending, "`state` wins");
+        assert_eq!(both.extra["invoiceState"], 20, "the other is kept");
+        assert_eq!(read(r#"{"invoiceState": 70}"#).state, InvoiceState::Processed);
+        assert_eq!(read(r#"{"state": 30, "id": null, "amount": null}"#).state, InvoiceState::Cancelled);
     }
 
     #[test]

@@ -8,22 +8,25 @@ use serde::{Deserialize, Serialize, Serializer};
 /// The state of an invoice.
 ///
 /// Pocket has not published its list of states. These are the ones seen in public
-/// integrations, matched case-insensitively; anything else is kept as [`Unknown`](Self::Unknown)
-/// with the text Pocket sent, never an error.
+/// integrations, matched case-insensitively, or as the integer codes one integration reports
+/// for the webhook; anything else is kept as [`Unknown`](Self::Unknown) with what Pocket sent,
+/// never an error, and `null` is an empty `Unknown`.
 ///
-/// | Pocket sends | state |
-/// |---|---|
-/// | `pending` | [`Pending`](Self::Pending) |
-/// | `processing` | [`Processing`](Self::Processing) |
-/// | `paid` | [`Paid`](Self::Paid) |
-/// | `cancelled`, `canceled` | [`Cancelled`](Self::Cancelled) |
-/// | `rejected` | [`Rejected`](Self::Rejected) |
-/// | `failed`, `unsuccess`, `unsuccessful` | [`Failed`](Self::Failed) |
-/// | anything else — also `processed` | [`Unknown`](Self::Unknown) |
+/// | Pocket sends | code | state |
+/// |---|---|---|
+/// | `pending` | 10 | [`Pending`](Self::Pending) |
+/// | `paid` | 20 | [`Paid`](Self::Paid) |
+/// | `cancelled`, `canceled` | 30 | [`Cancelled`](Self::Cancelled) |
+/// | `rejected` | 40 | [`Rejected`](Self::Rejected) |
+/// | `failed`, `unsuccess`, `unsuccessful` | 50 | [`Failed`](Self::Failed) |
+/// | `processing` | 60 | [`Processing`](Self::Processing) |
+/// | `processed` | 70 | [`Processed`](Self::Processed) |
+/// | anything else, `null` | | [`Unknown`](Self::Unknown) |
 ///
 /// `processed` is seen beside `paid` in third-party code, and nobody has documented whether it
-/// means "settled" or "still being processed"; treating it as paid could ship goods that were
-/// never paid for, so it stays unknown (not paid, not final) until Pocket says what it is.
+/// means "paid and settled" or "still being processed"; treating it as paid could ship goods
+/// that were never paid for, so [`is_paid`](Self::is_paid) and [`is_final`](Self::is_final) are
+/// false for it. pocket-payments lets an app that learns otherwise treat it as paid.
 ///
 /// ```
 /// use pocket_core::InvoiceState;
@@ -35,6 +38,7 @@ use serde::{Deserialize, Serialize, Serializer};
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum InvoiceState {
     /// Created, waiting for the payer.
     Pending,
@@ -48,6 +52,8 @@ pub enum InvoiceState {
     Rejected,
     /// The payment failed.
     Failed,
+    /// `processed`: its meaning is unknown (see above); neither paid nor final.
+    Processed,
     /// A state this SDK does not know, as Pocket wrote it (empty when Pocket sent none).
     Unknown(String),
 }
@@ -62,7 +68,24 @@ impl InvoiceState {
             "cancelled" | "canceled" => InvoiceState::Cancelled,
             "rejected" => InvoiceState::Rejected,
             "failed" | "unsuccess" | "unsuccessful" => InvoiceState::Failed,
+            "processed" => InvoiceState::Processed,
             _ => InvoiceState::Unknown(text.to_owned()),
+        }
+    }
+
+    /// Reads one of Pocket's integer state codes (10 pending, 20 paid, 30 cancelled, 40
+    /// rejected, 50 unsuccess, 60 processing, 70 processed); any other code is kept as
+    /// [`Unknown`](Self::Unknown) with its digits.
+    pub fn from_code(code: i64) -> InvoiceState {
+        match code {
+            10 => InvoiceState::Pending,
+            20 => InvoiceState::Paid,
+            30 => InvoiceState::Cancelled,
+            40 => InvoiceState::Rejected,
+            50 => InvoiceState::Failed,
+            60 => InvoiceState::Processing,
+            70 => InvoiceState::Processed,
+            other => InvoiceState::Unknown(other.to_string()),
         }
     }
 
@@ -85,6 +108,7 @@ impl InvoiceState {
             InvoiceState::Cancelled => "cancelled",
             InvoiceState::Rejected => "rejected",
             InvoiceState::Failed => "failed",
+            InvoiceState::Processed => "processed",
             InvoiceState::Unknown(text) => text,
         }
     }
@@ -117,24 +141,51 @@ impl<'de> Deserialize<'de> for InvoiceState {
 
 struct StateVisitor;
 
-impl Visitor<'_> for StateVisitor {
+impl<'de> Visitor<'de> for StateVisitor {
     type Value = InvoiceState;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an invoice state such as \"paid\"")
+        f.write_str("an invoice state such as \"paid\" or 20")
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<InvoiceState, E> {
-        Ok(InvoiceState::parse(text))
+        // A code written as text ("20") means the same as the number.
+        match text.trim().parse::<i64>() {
+            Ok(code) => Ok(InvoiceState::from_code(code)),
+            Err(_) => Ok(InvoiceState::parse(text)),
+        }
     }
 
-    // Numeric state codes have not been seen, but they are kept rather than refused.
     fn visit_u64<E: de::Error>(self, code: u64) -> Result<InvoiceState, E> {
-        Ok(InvoiceState::Unknown(code.to_string()))
+        Ok(i64::try_from(code).map_or_else(|_| InvoiceState::Unknown(code.to_string()), InvoiceState::from_code))
     }
 
     fn visit_i64<E: de::Error>(self, code: i64) -> Result<InvoiceState, E> {
-        Ok(InvoiceState::Unknown(code.to_string()))
+        Ok(InvoiceState::from_code(code))
+    }
+
+    fn visit_f64<E: de::Error>(self, code: f64) -> Result<InvoiceState, E> {
+        if code.fract() == 0.0 && code.abs() < 1e15 {
+            Ok(InvoiceState::from_code(code as i64))
+        } else {
+            Ok(InvoiceState::Unknown(code.to_string()))
+        }
+    }
+
+    fn visit_bool<E: de::Error>(self, flag: bool) -> Result<InvoiceState, E> {
+        Ok(InvoiceState::Unknown(flag.to_string()))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<InvoiceState, E> {
+        Ok(InvoiceState::default())
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<InvoiceState, E> {
+        Ok(InvoiceState::default())
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<InvoiceState, D::Error> {
+        deserializer.deserialize_any(self)
     }
 }
 
@@ -164,11 +215,35 @@ mod tests {
 
     #[test]
     fn keeps_unknown_states_as_data() {
-        assert_eq!(InvoiceState::parse("processed"), InvoiceState::Unknown("processed".into()));
         assert_eq!(InvoiceState::parse("Refunded"), InvoiceState::Unknown("Refunded".into()));
         let state: InvoiceState = serde_json::from_str("7").unwrap();
         assert_eq!(state, InvoiceState::Unknown("7".into()));
+        let state: InvoiceState = serde_json::from_str("null").unwrap();
+        assert_eq!(state, InvoiceState::default(), "null is unknown, not an error");
+        let state: InvoiceState = serde_json::from_str("true").unwrap();
+        assert_eq!(state, InvoiceState::Unknown("true".into()));
         assert_eq!(serde_json::to_string(&InvoiceState::Unknown("Refunded".into())).unwrap(), "\"Refunded\"");
+    }
+
+    #[test]
+    fn reads_integer_codes_as_numbers_or_text() {
+        let cases = [
+            ("10", InvoiceState::Pending),
+            ("20", InvoiceState::Paid),
+            ("\"20\"", InvoiceState::Paid),
+            ("20.0", InvoiceState::Paid),
+            ("30", InvoiceState::Cancelled),
+            ("40", InvoiceState::Rejected),
+            ("50", InvoiceState::Failed),
+            ("60", InvoiceState::Processing),
+            ("70", InvoiceState::Processed),
+            ("-20", InvoiceState::Unknown("-20".into())),
+            ("18446744073709551615", InvoiceState::Unknown("18446744073709551615".into())),
+        ];
+        for (json, expected) in cases {
+            assert_eq!(serde_json::from_str::<InvoiceState>(json).unwrap(), expected, "{json}");
+        }
+        assert_eq!(InvoiceState::parse("PROCESSED"), InvoiceState::Processed);
     }
 
     #[test]
@@ -180,7 +255,8 @@ mod tests {
             InvoiceState::Cancelled,
             InvoiceState::Rejected,
             InvoiceState::Failed,
-            InvoiceState::Unknown("processed".into()),
+            InvoiceState::Processed,
+            InvoiceState::Unknown("processed later".into()),
             InvoiceState::default(),
         ];
         let paid: Vec<_> = all.iter().filter(|s| s.is_paid()).collect();
