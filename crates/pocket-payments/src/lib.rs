@@ -1,0 +1,22 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+#![warn(clippy::unwrap_used)]
+
+mod checks;
+mod claim;
+mod handler;
+mod outcome;
+mod payment;
+mod pipeline;
+mod reconciler;
+mod settings;
+mod store;
+
+pub use handler::{HandlerError, HandlerFn, OrderCheck, PaymentHandler, handler_fn};
+pub use outcome::{Outcome, Refusal};
+pub use payment::{Expected, FailedPayment, Source, Unresolved, VerifiedPayment};
+pub use pipeline::{Payments, PaymentsBuilder};
+pub use reconciler::{Reconciler, Watched};
+pub use settings::{MissingAmount, ProcessedState};
+pub use store::{Claim, ClaimToken, InMemoryStore, PaymentStore, StoreError};

@@ -1,0 +1,417 @@
+//! The confirmation pipeline: an unverified notice (or a poll) → Pocket's word → the state and
+//! amount rules → at most one run of the merchant's handler.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pocket_core::{InvoiceId, InvoiceState, InvoiceStatus, MerchantApi, WebhookNotice};
+
+use crate::checks::{Asker, Checked, Checker};
+use crate::claim::run_once;
+use crate::reconciler::{Reconciler, WatchList};
+use crate::settings::{MissingAmount, ProcessedState, Settings};
+use crate::store::{InMemoryStore, PaymentStore};
+use crate::{Expected, FailedPayment, OrderCheck, Outcome, PaymentHandler, Refusal, Source, VerifiedPayment};
+
+/// The key of an invoice as Pocket identifies it: the number a `Long` path variable reads from
+/// the id (so `4242`, `04242` and `+4242` are one invoice), or the id's text when it is no number.
+pub(crate) fn invoice_key(id: &InvoiceId) -> String {
+    match id.as_number() {
+        Some(number) => number.to_string(),
+        None => id.as_str().trim().to_owned(),
+    }
+}
+
+fn paid_key(key: &str) -> String {
+    format!("paid:{key}")
+}
+
+fn failed_key(key: &str) -> String {
+    format!("failed:{key}")
+}
+
+/// The payment confirmation pipeline: give it every webhook notice ([`receive`](Self::receive))
+/// and the invoices you create ([`reconciler`](Self::reconciler)), and it calls your
+/// [`PaymentHandler`] once for each payment Pocket really received.
+///
+/// Cheap to clone; clones share everything (the store, the reconciler's list, the limits).
+///
+/// ```no_run
+/// # async fn run(merchant: impl pocket_core::MerchantApi + 'static, notice: pocket_core::WebhookNotice) {
+/// use pocket_payments::{Payments, handler_fn};
+///
+/// let payments = Payments::builder(merchant, handler_fn(|payment| async move {
+///     println!("invoice {} is paid: {:?}", payment.invoice_id(), payment.amount());
+///     Ok(())
+/// }))
+/// .build();
+/// let outcome = payments.receive(notice).await; // from your web framework's route
+/// let status = outcome.http_status(); // answer the sender with this
+/// # let _ = status; }
+/// ```
+#[derive(Clone)]
+pub struct Payments {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    checker: Checker,
+    store: Arc<dyn PaymentStore>,
+    handler: Arc<dyn PaymentHandler>,
+    order: Option<Arc<dyn OrderCheck>>,
+    pub(crate) settings: Settings,
+    pub(crate) watching: WatchList,
+}
+
+impl std::fmt::Debug for Payments {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Payments").field("watching", &self.inner.watching.len()).finish_non_exhaustive()
+    }
+}
+
+/// What the pipeline learned about one invoice, on its way to a verdict.
+struct Seen {
+    asked: InvoiceId,
+    key: String,
+    status: InvoiceStatus,
+    notice: Option<WebhookNotice>,
+    expected: Option<Expected>,
+    source: Source,
+}
+
+impl Payments {
+    /// A pipeline that asks `merchant` (Pocket's merchant API) about invoices and calls `handler`.
+    pub fn builder(merchant: impl MerchantApi + 'static, handler: impl PaymentHandler) -> PaymentsBuilder {
+        PaymentsBuilder::new(Arc::new(merchant), Arc::new(handler))
+    }
+
+    /// Like [`builder`](Self::builder), with a merchant API and handler the app already shares.
+    pub fn builder_shared(merchant: Arc<dyn MerchantApi>, handler: Arc<dyn PaymentHandler>) -> PaymentsBuilder {
+        PaymentsBuilder::new(merchant, handler)
+    }
+
+    /// Takes a webhook notice — unverified, from anyone — and returns what became of it. The
+    /// notice only names an invoice to ask Pocket about; see the crate docs for every rule.
+    pub async fn receive(&self, notice: WebhookNotice) -> Outcome {
+        let key = invoice_key(&notice.invoice_id);
+        if let Some(outcome) = self.already_done(&key).await {
+            return outcome;
+        }
+        let status = match self.inner.checker.check(&key, &notice.invoice_id, Asker::Notice).await {
+            Checked::Status(status) => status,
+            Checked::Unknown => {
+                tracing::warn!("forged or mistaken notice: Pocket does not know the invoice");
+                return Outcome::Refused(Refusal::UnknownInvoice);
+            }
+            Checked::Unavailable(error) => {
+                tracing::warn!(%error, "Pocket could not be asked about a notice's invoice");
+                return Outcome::PocketUnavailable;
+            }
+            Checked::Overloaded => {
+                tracing::warn!("too many notices at once: this one is asked to come again");
+                return Outcome::Overloaded;
+            }
+        };
+        let asked = notice.invoice_id.clone();
+        self.decide(Seen { asked, key, status, notice: Some(notice), expected: None, source: Source::Webhook }).await
+    }
+
+    /// Asks Pocket about `invoice` now and acts on the answer exactly as for a notice (the
+    /// reconciler does this on its schedule). `expected` is the app's own order, if it has one.
+    pub async fn poll(&self, invoice: &InvoiceId, expected: Option<Expected>) -> Outcome {
+        let key = invoice_key(invoice);
+        if let Some(outcome) = self.already_done(&key).await {
+            return outcome;
+        }
+        let status = match self.inner.checker.check(&key, invoice, Asker::Reconciler).await {
+            Checked::Status(status) => status,
+            Checked::Unknown => return Outcome::Refused(Refusal::UnknownInvoice),
+            Checked::Unavailable(error) => {
+                tracing::warn!(%error, "Pocket could not be asked about a watched invoice");
+                return Outcome::PocketUnavailable;
+            }
+            Checked::Overloaded => return Outcome::Overloaded,
+        };
+        let asked = invoice.clone();
+        self.decide(Seen { asked, key, status, notice: None, expected, source: Source::Poll }).await
+    }
+
+    /// The reconciler: watches invoices until Pocket settles them, for payments whose webhook
+    /// never comes.
+    pub fn reconciler(&self) -> Reconciler {
+        Reconciler::new(self.clone())
+    }
+
+    /// How long a sender should wait before delivering again, for outcomes answered 503.
+    pub fn retry_after(&self, outcome: &Outcome) -> Option<Duration> {
+        (outcome.http_status() == 503).then_some(self.inner.settings.retry_after)
+    }
+
+    /// How many unknown invoices the pipeline remembers now (bounded; for monitoring and tests).
+    pub fn remembered_unknown_invoices(&self) -> usize {
+        self.inner.checker.remembered_unknown()
+    }
+
+    async fn already_done(&self, key: &str) -> Option<Outcome> {
+        match self.inner.store.is_done(&paid_key(key)).await {
+            Ok(true) => Some(Outcome::AlreadyProcessed),
+            Ok(false) => None,
+            Err(error) => {
+                tracing::error!(%error, "the payment store could not be used");
+                Some(Outcome::StoreUnavailable)
+            }
+        }
+    }
+
+    async fn decide(&self, seen: Seen) -> Outcome {
+        let settings = &self.inner.settings;
+        let (invoice_id, key) = match &seen.status.id {
+            Some(pockets) if invoice_key(pockets) != seen.key => {
+                tracing::warn!(pockets = %pockets, "Pocket's answer names another invoice than the one asked about");
+                return Outcome::Refused(Refusal::OtherInvoice);
+            }
+            Some(pockets) => (pockets.clone(), seen.key.clone()),
+            None => (seen.asked.clone(), seen.key.clone()),
+        };
+        let state = &seen.status.state;
+        let paid = state.is_paid() || (*state == InvoiceState::Processed && settings.processed == ProcessedState::Paid);
+        if !paid {
+            if state.is_final() {
+                return self.not_paid(invoice_id, key, seen).await;
+            }
+            tracing::info!(state = %state, "Pocket's state is not final yet; the reconciler watches the invoice");
+            self.reconciler().watch_quietly(invoice_id, seen.expected);
+            return Outcome::NotFinal(state.clone());
+        }
+        let reported = seen.status.amount;
+        if let (Some(claimed), Some(reported)) = (seen.notice.as_ref().and_then(|n| n.amount), reported)
+            && claimed != reported
+        {
+            tracing::warn!(%claimed, %reported, "forged notice: its amount differs from Pocket's");
+            return Outcome::Refused(Refusal::AmountMismatch);
+        }
+        let expected = match (seen.expected, &self.inner.order) {
+            (Some(expected), _) => Some(expected),
+            (None, Some(order)) => match order.expected(&invoice_id).await {
+                Ok(expected) => expected,
+                Err(error) => {
+                    tracing::error!(%error, "the order check failed; the payment will be tried again");
+                    return Outcome::HandlerFailed;
+                }
+            },
+            (None, None) => None,
+        };
+        if let Some(order) = &expected {
+            let amount_ok = reported.is_none_or(|reported| reported == order.amount);
+            let info_ok = order.info.as_deref().is_none_or(|info| seen.status.info.as_deref() == Some(info));
+            if !(amount_ok && info_ok) {
+                tracing::error!(
+                    reported = ?reported.map(|a| a.to_string()),
+                    expected = %order.amount,
+                    "Pocket's paid invoice does not match the app's order; not processed"
+                );
+                return Outcome::Refused(Refusal::OrderMismatch);
+            }
+        }
+        if reported.is_none() && !(settings.missing_amount == MissingAmount::AgainstOrder && expected.is_some()) {
+            tracing::error!(
+                "Pocket says the invoice is paid but reports no amount; not confirmed (see MissingAmount), the reconciler watches it"
+            );
+            self.reconciler().watch_quietly(invoice_id, expected);
+            return Outcome::AmountUnconfirmed;
+        }
+        let payment = VerifiedPayment {
+            invoice_id,
+            amount: reported,
+            status: seen.status,
+            expected,
+            source: seen.source,
+            notice: seen.notice,
+        };
+        let handler = self.inner.handler.clone();
+        let outcome = run_once(
+            &self.inner.store,
+            paid_key(&key),
+            settings.lease,
+            settings.handler_timeout,
+            Outcome::Processed,
+            move || async move { handler.paid(payment).await },
+        )
+        .await;
+        if outcome == Outcome::Processed {
+            tracing::info!("payment confirmed by Pocket and processed");
+        }
+        outcome
+    }
+
+    async fn not_paid(&self, invoice_id: InvoiceId, key: String, seen: Seen) -> Outcome {
+        let state = seen.status.state.clone();
+        tracing::info!(state = %state, "Pocket says the invoice will not be paid");
+        let failed = FailedPayment { invoice_id, status: seen.status, source: seen.source };
+        let handler = self.inner.handler.clone();
+        let settings = &self.inner.settings;
+        let outcome = run_once(
+            &self.inner.store,
+            failed_key(&key),
+            settings.lease,
+            settings.handler_timeout,
+            Outcome::NotPaid(state.clone()),
+            move || async move { handler.failed(failed).await },
+        )
+        .await;
+        match outcome {
+            Outcome::AlreadyProcessed => Outcome::NotPaid(state),
+            other => other,
+        }
+    }
+}
+
+/// Builds [`Payments`]. Every setting has a production default.
+#[must_use]
+pub struct PaymentsBuilder {
+    merchant: Arc<dyn MerchantApi>,
+    handler: Arc<dyn PaymentHandler>,
+    store: Arc<dyn PaymentStore>,
+    order: Option<Arc<dyn OrderCheck>>,
+    settings: Settings,
+}
+
+impl PaymentsBuilder {
+    fn new(merchant: Arc<dyn MerchantApi>, handler: Arc<dyn PaymentHandler>) -> PaymentsBuilder {
+        PaymentsBuilder {
+            merchant,
+            handler,
+            store: Arc::new(InMemoryStore::default()),
+            order: None,
+            settings: Settings::default(),
+        }
+    }
+
+    /// Where claims and processed payments are kept (default: [`InMemoryStore::default`], one
+    /// process only). Share one store between every pipeline that may see the same payment.
+    pub fn store(mut self, store: impl PaymentStore) -> Self {
+        self.store = Arc::new(store);
+        self
+    }
+
+    /// Compare confirmed payments with the app's own orders before the handler runs.
+    pub fn order_check(mut self, check: impl OrderCheck) -> Self {
+        self.order = Some(Arc::new(check));
+        self
+    }
+
+    /// How to treat Pocket's `processed` state (default: not final).
+    pub fn processed(mut self, treatment: ProcessedState) -> Self {
+        self.settings.processed = treatment;
+        self
+    }
+
+    /// What to do when Pocket's answer has no amount (default: refuse).
+    pub fn missing_amount(mut self, rule: MissingAmount) -> Self {
+        self.settings.missing_amount = rule;
+        self
+    }
+
+    /// How long the handler may run (default 60 s); past it, it is cancelled and the payment is
+    /// tried again later. The claim's lease is kept at least 10 s longer.
+    pub fn handler_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.handler_timeout = timeout;
+        self
+    }
+
+    /// How long a claim holds before it lapses by itself (default 5 min): how long a crashed
+    /// process can delay a payment.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.settings.lease = lease;
+        self
+    }
+
+    /// The wait suggested to senders with a 503 answer (default 5 s).
+    pub fn retry_after(mut self, wait: Duration) -> Self {
+        self.settings.retry_after = wait;
+        self
+    }
+
+    /// At most `concurrent` check calls at once (default 8); a notice that cannot get one within
+    /// `queue_wait` (default 2 s) is asked to come again.
+    pub fn max_concurrent_checks(mut self, concurrent: usize, queue_wait: Duration) -> Self {
+        self.settings.check_concurrency = concurrent;
+        self.settings.check_queue_wait = queue_wait;
+        self
+    }
+
+    /// Notices may start at most `per_second` check calls a second on average, `burst` at once
+    /// (default 50 and 100); `None` lifts the limit. The reconciler's polls do not count.
+    pub fn checks_per_second(mut self, per_second: Option<f64>, burst: u32) -> Self {
+        self.settings.checks_per_second = per_second;
+        self.settings.check_burst = f64::from(burst);
+        self
+    }
+
+    /// How long an invoice Pocket does not know is answered 422 without asking again (default
+    /// 30 s), and how many such invoices are remembered (default 10 000).
+    pub fn unknown_invoice_memory(mut self, ttl: Duration, capacity: usize) -> Self {
+        self.settings.unknown_ttl = ttl;
+        self.settings.unknown_capacity = capacity;
+        self
+    }
+
+    /// The reconciler polls a watched invoice after `first` (default 2 s), then doubles the wait
+    /// up to `max` (default 60 s).
+    pub fn poll_schedule(mut self, first: Duration, max: Duration) -> Self {
+        self.settings.poll.first = first;
+        self.settings.poll.max = max;
+        self
+    }
+
+    /// How long the reconciler watches an invoice by default before giving up on it and calling
+    /// [`PaymentHandler::unresolved`] (default 30 min).
+    pub fn watch_deadline(mut self, deadline: Duration) -> Self {
+        self.settings.poll.deadline = deadline;
+        self
+    }
+
+    /// At most `concurrent` polls at once (default 4), and at most `capacity` watched invoices
+    /// (default 100 000).
+    pub fn reconciler_limits(mut self, concurrent: usize, capacity: usize) -> Self {
+        self.settings.poll.concurrency = concurrent;
+        self.settings.poll.capacity = capacity;
+        self
+    }
+
+    /// The pipeline.
+    pub fn build(self) -> Payments {
+        let settings = self.settings.settle();
+        Payments {
+            inner: Arc::new(Inner {
+                checker: Checker::new(self.merchant, &settings),
+                store: self.store,
+                handler: self.handler,
+                order: self.order,
+                watching: WatchList::default(),
+                settings,
+            }),
+        }
+    }
+}
+
+impl Inner {
+    pub(crate) fn handler(&self) -> &Arc<dyn PaymentHandler> {
+        &self.handler
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spellings_of_one_number_share_a_key() {
+        let key = |id: &str| invoice_key(&InvoiceId::new(id).unwrap());
+        for spelling in ["4242", "04242", "+4242", " 4242 ", "0x1092"] {
+            assert_eq!(key(spelling), "4242", "{spelling}");
+        }
+        assert_eq!(key(" INV-7 "), "INV-7");
+        assert_ne!(key("INV-7"), key("inv-7"), "text ids are compared as Pocket wrote them");
+    }
+}
