@@ -76,9 +76,9 @@ impl WatchList {
 /// same store and handler as notices, so a payment seen by both runs the handler once.
 ///
 /// It runs in the background on the current tokio runtime while anything is watched, and stops
-/// by itself when nothing is. Its list lives in this process: keep [`pending`](Self::pending)
-/// somewhere durable on shutdown and hand it to [`resume`](Self::resume) on start, or a restart
-/// forgets what it was watching.
+/// by itself when nothing is. Its list lives in this process: on shutdown keep what
+/// [`stop`](Self::stop) returns somewhere durable and hand it to [`resume`](Self::resume) on
+/// start, or a restart forgets what it was watching.
 #[derive(Clone, Debug)]
 pub struct Reconciler {
     payments: Payments,
@@ -112,6 +112,15 @@ impl Reconciler {
     /// Everything watched now.
     pub fn pending(&self) -> Vec<Watched> {
         self.payments.inner.watching.lock().values().map(|slot| slot.watched.clone()).collect()
+    }
+
+    /// Stops watching everything and returns what was watched, to save on shutdown and
+    /// [`resume`](Self::resume) after the restart. A poll already under way finishes.
+    pub fn stop(&self) -> Vec<Watched> {
+        let list = &self.payments.inner.watching;
+        let stopped: Vec<Watched> = list.lock().drain().map(|(_, slot)| slot.watched).collect();
+        list.wake.notify_one();
+        stopped
     }
 
     /// Whether `invoice` (in any spelling of its number) is watched.

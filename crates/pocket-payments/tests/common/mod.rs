@@ -1,0 +1,184 @@
+//! A scripted Pocket (check answers only) and a handler that records what it was told.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use pocket_core::{
+    Amount, Error, ErrorKind, Invoice, InvoiceId, InvoiceStatus, MerchantApi, NewInvoice, PaymentConfig, WebhookNotice,
+};
+use pocket_payments::{FailedPayment, HandlerError, PaymentHandler, Unresolved, VerifiedPayment};
+
+/// Pocket's check endpoint, scripted: answers from a table keyed by the number the id reads as
+/// (`str::parse::<i64>` after trimming, like a numeric path variable), counts calls, and can be
+/// slow or down.
+#[derive(Clone, Default)]
+pub struct FakePocket {
+    answers: Arc<Mutex<HashMap<i64, serde_json::Value>>>,
+    pub checks: Arc<AtomicUsize>,
+    delay: Arc<Mutex<Duration>>,
+    down_for: Arc<AtomicUsize>,
+}
+
+impl FakePocket {
+    /// Pocket answers `answer` (a check body) about invoice `id`.
+    pub fn answer(&self, id: i64, answer: serde_json::Value) {
+        self.answers.lock().unwrap().insert(id, answer);
+    }
+
+    /// Invoice `id` is paid for `tugrik`.
+    pub fn paid(&self, id: i64, tugrik: u64) {
+        self.answer(id, serde_json::json!({"id": id, "state": "PAID", "amount": tugrik, "info": "Цай"}));
+    }
+
+    pub fn state(&self, id: i64, state: serde_json::Value, tugrik: u64) {
+        self.answer(id, serde_json::json!({"id": id, "state": state, "amount": tugrik, "info": "Цай"}));
+    }
+
+    pub fn slow(&self, delay: Duration) {
+        *self.delay.lock().unwrap() = delay;
+    }
+
+    /// The next `checks` checks fail as if Pocket were down.
+    pub fn down_for(&self, checks: usize) {
+        self.down_for.store(checks, Ordering::SeqCst);
+    }
+
+    pub fn checks(&self) -> usize {
+        self.checks.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl MerchantApi for FakePocket {
+    async fn create_invoice(&self, _: &NewInvoice) -> Result<Invoice, Error> {
+        Err(Error::new(ErrorKind::Validation, "not scripted"))
+    }
+
+    async fn check_invoice(&self, id: &InvoiceId) -> Result<InvoiceStatus, Error> {
+        self.checks.fetch_add(1, Ordering::SeqCst);
+        let delay = *self.delay.lock().unwrap();
+        tokio::time::sleep(delay).await;
+        if self.down_for.load(Ordering::SeqCst) > 0 {
+            self.down_for.fetch_sub(1, Ordering::SeqCst);
+            return Err(Error::new(ErrorKind::Unavailable, "Pocket is down"));
+        }
+        let number = id.as_str().trim().parse::<i64>().map_err(|_| Error::new(ErrorKind::Validation, "not a Long"))?;
+        let answer = self.answers.lock().unwrap().get(&number).cloned();
+        match answer {
+            Some(body) => Ok(serde_json::from_value(body).expect("a scripted answer decodes")),
+            None => Err(Error::new(ErrorKind::NotFound, "no such invoice")),
+        }
+    }
+
+    async fn payment_config(&self) -> Result<PaymentConfig, Error> {
+        Ok(PaymentConfig::default())
+    }
+
+    async fn set_webhook_url(&self, _: &str) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// What the handler should do on its next calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Misbehave {
+    Fail,
+    Panic,
+}
+
+/// Records every callback; can be slow, fail or panic on its first calls.
+#[derive(Clone, Default)]
+pub struct Recorder {
+    pub calls: Arc<AtomicUsize>,
+    pub paid: Arc<Mutex<Vec<VerifiedPayment>>>,
+    pub failed: Arc<Mutex<Vec<FailedPayment>>>,
+    pub unresolved: Arc<Mutex<Vec<Unresolved>>>,
+    pub delay: Arc<Mutex<Duration>>,
+    misbehave: Arc<Mutex<Vec<Misbehave>>>,
+}
+
+impl Recorder {
+    pub fn slow(delay: Duration) -> Recorder {
+        let recorder = Recorder::default();
+        *recorder.delay.lock().unwrap() = delay;
+        recorder
+    }
+
+    /// The next calls misbehave as listed, in order.
+    pub fn then(&self, misbehave: &[Misbehave]) {
+        self.misbehave.lock().unwrap().extend_from_slice(misbehave);
+    }
+
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    pub fn successes(&self) -> usize {
+        self.paid.lock().unwrap().len()
+    }
+
+    pub fn failures(&self) -> usize {
+        self.failed.lock().unwrap().len()
+    }
+
+    pub fn unresolved(&self) -> Vec<Unresolved> {
+        self.unresolved.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl PaymentHandler for Recorder {
+    async fn paid(&self, payment: VerifiedPayment) -> Result<(), HandlerError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let delay = *self.delay.lock().unwrap();
+        tokio::time::sleep(delay).await;
+        let next = {
+            let mut misbehave = self.misbehave.lock().unwrap();
+            (!misbehave.is_empty()).then(|| misbehave.remove(0))
+        };
+        match next {
+            Some(Misbehave::Fail) => Err("the order database is down".into()),
+            Some(Misbehave::Panic) => panic!("the handler has a bug"),
+            None => {
+                self.paid.lock().unwrap().push(payment);
+                Ok(())
+            }
+        }
+    }
+
+    async fn failed(&self, payment: FailedPayment) -> Result<(), HandlerError> {
+        self.failed.lock().unwrap().push(payment);
+        Ok(())
+    }
+
+    async fn unresolved(&self, invoice: Unresolved) {
+        self.unresolved.lock().unwrap().push(invoice);
+    }
+}
+
+pub fn notice(id: &str) -> WebhookNotice {
+    WebhookNotice::new(InvoiceId::new(id).unwrap())
+}
+
+pub fn notice_for(id: &str, tugrik: u64) -> WebhookNotice {
+    let mut notice = notice(id);
+    notice.amount = Some(Amount::from_tugrik(tugrik).unwrap());
+    notice
+}
+
+pub fn tugrik(n: u64) -> Amount {
+    Amount::from_tugrik(n).unwrap()
+}
+
+/// Waits until `done` holds, up to five seconds.
+pub async fn eventually(what: &str, done: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !done() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
