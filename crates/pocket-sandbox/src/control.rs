@@ -70,12 +70,12 @@ fn json_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T,
 }
 
 async fn invoices(State(shared): State<Arc<Shared>>) -> Json<Vec<Value>> {
-    Json(lock(&shared.invoices).values().map(|invoice| invoice.check_view()).collect())
+    Json(lock(&shared.invoices).values().map(|invoice| invoice.check_view(None)).collect())
 }
 
 fn settle_route(shared: &Arc<Shared>, id: &str, pay: bool) -> Result<Json<Value>, ApiFailure> {
     let id = InvoiceId::new(id).map_err(|_| api_error(StatusCode::NOT_FOUND, "SANDBOX", "no such invoice"))?;
-    settle(shared, &id, pay).map(|invoice| Json(invoice.check_view())).map_err(sandbox_failure)
+    settle(shared, &id, pay).map(|invoice| Json(invoice.check_view(None))).map_err(sandbox_failure)
 }
 
 async fn pay(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Result<Json<Value>, ApiFailure> {
@@ -120,6 +120,7 @@ pub(crate) fn delivery_json(delivery: &Delivery) -> Value {
         DeliveryOutcome::Answered(status) => (Some(*status), None),
         DeliveryOutcome::Failed(error) => (None, Some(error.as_str())),
         DeliveryOutcome::NoAddress => (None, Some("no fallBackUrl configured")),
+        DeliveryOutcome::Dropped => (None, Some("dropped on purpose (drop_notices)")),
     };
     json!({
         "invoiceId": delivery.invoice_id,

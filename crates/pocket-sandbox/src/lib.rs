@@ -26,7 +26,7 @@ pub use openapi::document as openapi_json;
 pub use server::{ConsumerTokens, Sandbox};
 pub use signing::TestSignature;
 pub use state::SandboxInvoice;
-pub use webhook::{Delivery, DeliveryKind, DeliveryOutcome, FieldStyle, Forgery, WebhookBehaviour};
+pub use webhook::{Delivery, DeliveryKind, DeliveryOutcome, FieldStyle, Forgery, Redelivery, WebhookBehaviour};
 
 /// Why the sandbox could not do what was asked.
 #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,7 @@
 //! address. Every call needs a merchant token (`Authorization: Bearer …`).
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use axum::Json;
 use axum::body::Bytes;
@@ -171,7 +171,8 @@ pub(crate) async fn create_invoice(
     security(("merchant_token" = [])),
     params(("id" = String, Path, description = "The invoice id")),
     responses(
-        (status = 200, description = "`{id, state, amount, info, description, createdAt, terminalId, orderNumber, paidAt?}`; state is PENDING, PAID or REJECTED", body = Object),
+        (status = 200, description = "`{id, state, amount, info, description, createdAt, terminalId, orderNumber, paidAt?}`; state is PENDING, PROCESSING (a lagging check), PAID or REJECTED", body = Object),
+        (status = 400, description = "The id is not a number (it is read as a Java Long: `04242`, `+4242` and `0x1092` are invoice 4242)", body = ApiError),
         (status = 401, description = "Missing, expired or revoked merchant token", body = ApiError),
         (status = 404, description = "No such invoice for this merchant", body = ApiError),
     )
@@ -182,11 +183,42 @@ pub(crate) async fn check_invoice(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiFailure> {
     let client_id = merchant(&shared, &headers)?;
-    let invoice = id.parse::<u64>().ok().and_then(|n| lock(&shared.invoices).get(&n).cloned());
+    let Some(number) = read_long(&id) else {
+        return Err(api_error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            format!("invoice id {id:?} is not a number"),
+        ));
+    };
+    let invoice = u64::try_from(number).ok().and_then(|n| lock(&shared.invoices).get(&n).cloned());
+    let lag = shared.webhooks.behaviour().check_lag_ms.map(Duration::from_millis);
     match invoice.filter(|invoice| invoice.client_id == client_id) {
-        Some(invoice) => Ok(Json(invoice.check_view())),
+        Some(invoice) => Ok(Json(invoice.check_view(lag))),
         None => Err(api_error(StatusCode::NOT_FOUND, "NOT_FOUND", format!("invoice {id:?} not found"))),
     }
+}
+
+/// Reads a path segment as Spring reads a `Long` path variable: whitespace anywhere dropped, an
+/// optional sign, `0x`/`0X`/`#` for hexadecimal, decimal (leading zeros ignored) otherwise.
+/// Pocket's services are Spring applications, so every spelling of a number is one invoice.
+fn read_long(text: &str) -> Option<i64> {
+    let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let (sign, rest) = match text.as_bytes().first() {
+        Some(b'-') => (-1, &text[1..]),
+        Some(b'+') => (1, &text[1..]),
+        _ => (1, text.as_str()),
+    };
+    let (radix, digits) = if let Some(hex) = rest.strip_prefix("0x").or(rest.strip_prefix("0X")) {
+        (16, hex)
+    } else if let Some(hex) = rest.strip_prefix('#') {
+        (16, hex)
+    } else {
+        (10, rest)
+    };
+    if digits.is_empty() || digits.starts_with(['+', '-']) {
+        return None;
+    }
+    i64::try_from(sign * i128::from_str_radix(digits, radix).ok()?).ok()
 }
 
 /// The merchant's payment configuration.
@@ -243,6 +275,21 @@ pub(crate) async fn write_config(
     tracing::info!(client_id = %client_id, url = %url, "webhook address set");
     lock(&shared.webhook_urls).insert(client_id, url.clone());
     Ok(Json(PaymentConfigBody { fall_back_url: Some(url) }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_long;
+
+    #[test]
+    fn ids_are_read_as_a_java_long() {
+        for (text, number) in [("4242", 4242), ("04242", 4242), ("+4242", 4242), (" 42 42", 4242), ("0x1092", 4242), ("#1092", 4242), ("-1", -1)] {
+            assert_eq!(read_long(text), Some(number), "{text}");
+        }
+        for text in ["", "+", "0x", "--1", "+-1", "4242.0", "abc", "99999999999999999999"] {
+            assert_eq!(read_long(text), None, "{text}");
+        }
+    }
 }
 
 /// An absolute http(s) URL with a host and no whitespace.

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use pocket_core::{Amount, InvoiceId, InvoiceState};
 use serde_json::Value;
@@ -109,10 +109,16 @@ pub struct SandboxInvoice {
 
 impl SandboxInvoice {
     /// The check endpoint's answer. States are upper-case, as several Pocket services write them.
-    pub(crate) fn check_view(&self) -> Value {
+    /// Within `lag` of its payment a paid invoice still reads `PROCESSING` (a lagging check).
+    pub(crate) fn check_view(&self, lag: Option<Duration>) -> Value {
+        let lagging = match (lag, self.paid_at) {
+            (Some(lag), Some(paid_at)) => paid_at.elapsed().unwrap_or_default() < lag,
+            _ => false,
+        };
+        let state = if lagging { "PROCESSING".to_owned() } else { self.state.as_str().to_ascii_uppercase() };
         let mut view = serde_json::json!({
             "id": numeric_id(&self.id),
-            "state": self.state.as_str().to_ascii_uppercase(),
+            "state": state,
             "amount": self.amount,
             "info": self.info,
             "description": self.info,
@@ -120,7 +126,7 @@ impl SandboxInvoice {
             "terminalId": self.terminal_id,
             "orderNumber": format!("ORD-{}", self.id),
         });
-        if let Some(paid_at) = self.paid_at {
+        if let Some(paid_at) = self.paid_at.filter(|_| !lagging) {
             view["paidAt"] = Value::String(rfc3339(paid_at));
         }
         view
@@ -159,7 +165,6 @@ pub(crate) fn rfc3339(time: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn formats_utc_timestamps() {

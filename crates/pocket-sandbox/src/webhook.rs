@@ -33,6 +33,8 @@ pub enum DeliveryOutcome {
     Failed(String),
     /// The merchant has no fallBackUrl; nothing was sent.
     NoAddress,
+    /// The notice was dropped on purpose ([`WebhookBehaviour::drop_notices`]); nothing was sent.
+    Dropped,
 }
 
 impl DeliveryOutcome {
@@ -74,6 +76,36 @@ pub enum FieldStyle {
     Strings,
     /// Numbers and strings by turns, notice by notice.
     Alternate,
+    /// Numbers, with the state as Pocket's integer code: `{"invoiceState": 20, …}`.
+    Codes,
+}
+
+/// When the sandbox delivers a notice again after an attempt that was not accepted. Real
+/// senders differ; the policy that hides a defect least is the one to test with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Redelivery {
+    /// After any non-2xx answer or failed attempt (the default).
+    #[default]
+    AnyFailure,
+    /// After 5xx answers and failed attempts only: a 4xx answer stops delivery, as many senders
+    /// treat "client error" as final.
+    ServerErrors,
+    /// Never: one attempt per notice.
+    Never,
+}
+
+impl Redelivery {
+    fn again(self, outcome: &DeliveryOutcome) -> bool {
+        match (self, outcome) {
+            (_, DeliveryOutcome::NoAddress | DeliveryOutcome::Dropped) => false,
+            (_, outcome) if outcome.is_success() => false,
+            (Redelivery::Never, _) => false,
+            (Redelivery::ServerErrors, DeliveryOutcome::Answered(status)) => *status >= 500,
+            _ => true,
+        }
+    }
 }
 
 /// How the sandbox sends webhooks, changeable at run time.
@@ -88,6 +120,14 @@ pub struct WebhookBehaviour {
     pub shuffle_ms: Option<u64>,
     /// How fields are written.
     pub field_style: FieldStyle,
+    /// When a notice is delivered again.
+    pub redelivery: Redelivery,
+    /// When set, the check endpoint answers `PROCESSING` for a paid invoice until this many
+    /// milliseconds after it was paid (and its notice sent): a check that lags the webhook.
+    pub check_lag_ms: Option<u64>,
+    /// Payment notices are not sent at all (logged as [`DeliveryOutcome::Dropped`]): a webhook
+    /// that never comes.
+    pub drop_notices: bool,
 }
 
 impl WebhookBehaviour {
@@ -104,6 +144,28 @@ impl WebhookBehaviour {
     /// Writes fields in `style`.
     pub fn field_style(style: FieldStyle) -> WebhookBehaviour {
         WebhookBehaviour { field_style: style, ..WebhookBehaviour::default() }
+    }
+
+    /// Delivers again only as `policy` says.
+    pub fn redelivery(policy: Redelivery) -> WebhookBehaviour {
+        WebhookBehaviour { redelivery: policy, ..WebhookBehaviour::default() }
+    }
+
+    /// Sends no payment notices at all.
+    pub fn dropped() -> WebhookBehaviour {
+        WebhookBehaviour { drop_notices: true, ..WebhookBehaviour::default() }
+    }
+
+    /// The same behaviour, with the check endpoint lagging the webhook by `lag`.
+    pub fn with_check_lag(mut self, lag: Duration) -> WebhookBehaviour {
+        self.check_lag_ms = Some(u64::try_from(lag.as_millis()).unwrap_or(u64::MAX));
+        self
+    }
+
+    /// The same behaviour, delivering again only as `policy` says.
+    pub fn with_redelivery(mut self, policy: Redelivery) -> WebhookBehaviour {
+        self.redelivery = policy;
+        self
     }
 }
 
@@ -140,6 +202,10 @@ impl Webhooks {
 
     pub(crate) fn set_behaviour(&self, behaviour: WebhookBehaviour) {
         *lock(&self.behaviour) = behaviour;
+    }
+
+    pub(crate) fn behaviour(&self) -> WebhookBehaviour {
+        lock(&self.behaviour).clone()
     }
 
     pub(crate) fn log(&self) -> Vec<Delivery> {
@@ -192,6 +258,14 @@ fn notice_body(invoice: &SandboxInvoice, state: &InvoiceState, amount: Amount, s
             "phoneNumber": invoice.payer_phone,
             "orderNumber": format!("ORD-{}", invoice.id),
         }),
+        FieldStyle::Codes => json!({
+            "id": transaction,
+            "amount": amount,
+            "info": invoice.info,
+            "invoiceId": crate::state::numeric_id(&invoice.id),
+            "invoiceState": state_code(state),
+            "phoneNumber": invoice.payer_phone,
+        }),
         _ => json!({
             "id": transaction,
             "amount": amount,
@@ -200,6 +274,20 @@ fn notice_body(invoice: &SandboxInvoice, state: &InvoiceState, amount: Amount, s
             "invoiceState": state.as_str().to_ascii_uppercase(),
             "phoneNumber": invoice.payer_phone,
         }),
+    }
+}
+
+/// Pocket's integer code for a state, as one integration reports the webhook sends it.
+fn state_code(state: &InvoiceState) -> Value {
+    match state {
+        InvoiceState::Pending => json!(10),
+        InvoiceState::Paid => json!(20),
+        InvoiceState::Cancelled => json!(30),
+        InvoiceState::Rejected => json!(40),
+        InvoiceState::Failed => json!(50),
+        InvoiceState::Processing => json!(60),
+        InvoiceState::Processed => json!(70),
+        other => json!(other.as_str()),
     }
 }
 
@@ -217,13 +305,22 @@ pub(crate) fn deliver_payment(shared: &Arc<Shared>, invoice: SandboxInvoice) {
             .map(|max| Duration::from_millis(lock(&shared.webhooks.rng).u64(0..=max)))
             .unwrap_or_default();
         let (shared, body, url, id) = (shared.clone(), body.clone(), url.clone(), invoice.id.to_string());
+        let behaviour = behaviour.clone();
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
             let retries =
                 if kind == DeliveryKind::Genuine { shared.config.webhook_retry_schedule.clone() } else { vec![] };
-            deliver_with_retries(&shared, &id, url.as_deref(), &body, kind, &retries).await;
+            let policy = Policy { redelivery: behaviour.redelivery, dropped: behaviour.drop_notices };
+            deliver_with_retries(&shared, &id, url.as_deref(), &body, kind, &retries, policy).await;
         });
     }
+}
+
+/// How one notice is delivered: again or not, or not at all.
+#[derive(Clone, Copy)]
+struct Policy {
+    redelivery: Redelivery,
+    dropped: bool,
 }
 
 async fn deliver_with_retries(
@@ -233,14 +330,16 @@ async fn deliver_with_retries(
     body: &Value,
     kind: DeliveryKind,
     retries: &[Duration],
+    policy: Policy,
 ) {
     let mut waits = retries.iter();
     for attempt in 1.. {
         let outcome = match url {
+            _ if policy.dropped => DeliveryOutcome::Dropped,
             Some(url) => post(shared, url, body).await,
             None => DeliveryOutcome::NoAddress,
         };
-        let done = outcome.is_success() || outcome == DeliveryOutcome::NoAddress;
+        let done = !policy.redelivery.again(&outcome);
         tracing::info!(invoice_id, attempt, kind = ?kind, outcome = ?outcome, "webhook delivery");
         shared.webhooks.record(Delivery {
             invoice_id: invoice_id.to_owned(),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::*;
 use pocket_core::{InvoiceId, WebhookNotice};
-use pocket_sandbox::{DeliveryKind, DeliveryOutcome, FieldStyle, Forgery, SandboxError, WebhookBehaviour};
+use pocket_sandbox::{DeliveryKind, DeliveryOutcome, FieldStyle, Forgery, Redelivery, SandboxError, WebhookBehaviour};
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -231,4 +231,86 @@ async fn the_control_api_pays_and_reports_over_http() {
     let forged =
         http().post(format!("{base}/forgeries")).json(&serde_json::json!({"kind": "nonsense"})).send().await.unwrap();
     assert_eq!(forged.status(), 400);
+}
+
+#[tokio::test]
+async fn redelivery_policies_stop_where_a_real_sender_might() {
+    for (policy, script, expected) in [
+        (Redelivery::ServerErrors, vec![422], vec![DeliveryOutcome::Answered(422)]),
+        (
+            Redelivery::ServerErrors,
+            vec![503, 422],
+            vec![DeliveryOutcome::Answered(503), DeliveryOutcome::Answered(422)],
+        ),
+        (Redelivery::Never, vec![503], vec![DeliveryOutcome::Answered(503)]),
+        (Redelivery::AnyFailure, vec![422], vec![DeliveryOutcome::Answered(422), DeliveryOutcome::Answered(200)]),
+    ] {
+        let sandbox = start().await;
+        sandbox.set_webhook_behaviour(WebhookBehaviour::redelivery(policy));
+        let receiver = Receiver::start(&script).await;
+        let merchant = merchant_token(&sandbox).await;
+        set_webhook(&sandbox, &merchant, &receiver.url).await;
+        sandbox.pay(&id(&new_invoice(&sandbox, &merchant).await)).unwrap();
+        sandbox.wait_for_deliveries(expected.len(), WAIT).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let outcomes: Vec<_> = sandbox.deliveries().into_iter().map(|d| d.outcome).collect();
+        assert_eq!(outcomes, expected, "{policy:?} answered {script:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_dropped_notice_is_logged_and_never_sent() {
+    let sandbox = start().await;
+    sandbox.set_webhook_behaviour(WebhookBehaviour::dropped());
+    let receiver = Receiver::start(&[]).await;
+    let merchant = merchant_token(&sandbox).await;
+    set_webhook(&sandbox, &merchant, &receiver.url).await;
+    sandbox.pay(&id(&new_invoice(&sandbox, &merchant).await)).unwrap();
+    let log = sandbox.wait_for_deliveries(1, WAIT).await;
+    assert_eq!(log[0].outcome, DeliveryOutcome::Dropped);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(receiver.bodies().is_empty());
+    assert_eq!(sandbox.deliveries().len(), 1, "not retried");
+}
+
+#[tokio::test]
+async fn integer_coded_states_in_notices() {
+    let sandbox = start().await;
+    sandbox.set_webhook_behaviour(WebhookBehaviour::field_style(FieldStyle::Codes));
+    let receiver = Receiver::start(&[]).await;
+    let merchant = merchant_token(&sandbox).await;
+    set_webhook(&sandbox, &merchant, &receiver.url).await;
+    sandbox.pay(&id(&new_invoice(&sandbox, &merchant).await)).unwrap();
+    sandbox.wait_for_deliveries(1, WAIT).await;
+    let body = &receiver.bodies()[0];
+    assert_eq!(body["invoiceState"], 20);
+    assert!(body["invoiceId"].is_u64());
+}
+
+#[tokio::test]
+async fn the_check_can_lag_the_webhook_and_reads_ids_as_numbers() {
+    let sandbox = start().await;
+    sandbox.set_webhook_behaviour(WebhookBehaviour::default().with_check_lag(Duration::from_millis(300)));
+    let merchant = merchant_token(&sandbox).await;
+    let invoice = new_invoice(&sandbox, &merchant).await;
+    sandbox.pay(&id(&invoice)).unwrap();
+    let check = |spelling: String| {
+        let url = format!("{}/merchant/invoice/check/{spelling}", sandbox.base_url());
+        let merchant = merchant.clone();
+        async move {
+            let answer = http().get(url).bearer_auth(merchant).send().await.unwrap();
+            (answer.status().as_u16(), answer.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, early) = check(invoice.clone()).await;
+    assert_eq!((status, early["state"].as_str()), (200, Some("PROCESSING")), "{early}");
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let number: u64 = invoice.parse().unwrap();
+    for spelling in [invoice.clone(), format!("0{invoice}"), format!("%2B{invoice}"), format!("0x{number:x}")] {
+        let (status, late) = check(spelling.clone()).await;
+        assert_eq!((status, late["state"].as_str()), (200, Some("PAID")), "{spelling}: {late}");
+        assert_eq!(late["id"], number);
+    }
+    let (status, _) = check("INV-1".to_owned()).await;
+    assert_eq!(status, 400, "not a number at all");
 }
