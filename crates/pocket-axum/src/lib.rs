@@ -5,15 +5,16 @@
 
 mod assets;
 mod openapi;
-mod store;
 mod user;
 mod webhook;
 
 pub use assets::{POCKET_JS, pocket_js_router};
 pub use openapi::openapi;
-pub use store::{Claim, InMemoryStore, StoreError, WebhookStore};
-pub use user::{AuthRejection, PocketAuth, RejectionBody, WalletUser};
-pub use webhook::{
-    BODY_LIMIT, Expected, HandlerError, HandlerFn, OrderCheck, PaymentHandler, PocketWebhook, VerifiedPayment,
-    WebhookAnswer, handler_fn, webhook_router,
+/// The confirmation pipeline this crate's webhook is the HTTP face of.
+pub use pocket_payments;
+pub use pocket_payments::{
+    Claim, ClaimToken, Expected, FailedPayment, HandlerError, HandlerFn, InMemoryStore, OrderCheck, PaymentHandler,
+    PaymentStore, Payments, StoreError, VerifiedPayment, handler_fn,
 };
+pub use user::{AuthRejection, PocketAuth, RejectionBody, WalletUser};
+pub use webhook::{BODY_LIMIT, PocketWebhook, WebhookAnswer, webhook_router};

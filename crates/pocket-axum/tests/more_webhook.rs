@@ -75,7 +75,12 @@ async fn pockets_word_wins_over_the_notices_claims() {
     shop.sandbox.reject(&declined).unwrap();
     let (status, body) =
         shop.post(json!({"invoiceId": declined.as_str(), "invoiceState": "PAID", "amount": 560}).to_string()).await;
-    assert_eq!((status, body["status"].as_str()), (422, Some("rejected")), "Pocket says rejected: {body}");
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("not_paid")),
+        "Pocket says rejected: final, acknowledged, never the paid handler: {body}"
+    );
+    assert_eq!(shop.recorder.calls(), 0);
 
     let paid = shop.invoice(1200).await;
     shop.client.set_webhook_url("http://127.0.0.1:9/unused").await.unwrap();

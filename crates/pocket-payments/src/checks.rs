@@ -93,7 +93,7 @@ impl Checker {
         let Some(_permit) = permit else { return Checked::Overloaded };
         match self.merchant.check_invoice(id).await {
             Ok(status) => Checked::Status(status),
-            Err(error) if matches!(error.kind(), ErrorKind::NotFound | ErrorKind::Validation) => Checked::Unknown,
+            Err(error) if is_no_such_invoice(&error) => Checked::Unknown,
             Err(error) => Checked::Unavailable(error),
         }
     }
@@ -101,6 +101,16 @@ impl Checker {
     /// How many unknown invoices are remembered now.
     pub(crate) fn remembered_unknown(&self) -> usize {
         lock(&self.unknown).len()
+    }
+}
+
+/// Pocket does not know the invoice (404), or refuses the id as no invoice id at all (400, or
+/// refused before it was sent). Anything else may pass: it is asked again later.
+fn is_no_such_invoice(error: &Error) -> bool {
+    match error.kind() {
+        ErrorKind::NotFound | ErrorKind::Validation => true,
+        ErrorKind::Rejected => error.status() == Some(400),
+        _ => false,
     }
 }
 

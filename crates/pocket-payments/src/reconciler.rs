@@ -268,8 +268,7 @@ async fn after_poll(payments: &Payments, key: &str, outcome: Outcome) {
             }
             None => {
                 let wait = backoff(settings.first, settings.max, slot.watched.polls);
-                let until_deadline =
-                    slot.watched.deadline.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
+                let until_deadline = slot.watched.deadline.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
                 slot.next_poll = Instant::now() + wait.min(until_deadline);
                 tracing::debug!(%invoice_id, outcome = outcome.word(), ?wait, "polled; polling again later");
                 None

@@ -146,12 +146,7 @@ impl fmt::Debug for InMemoryStore {
 impl InMemoryStore {
     /// A store of at most `capacity` keys that remembers done ones for `retention`.
     pub fn new(capacity: usize, retention: Duration) -> InMemoryStore {
-        InMemoryStore {
-            entries: Mutex::default(),
-            capacity: capacity.max(1),
-            retention,
-            next_token: AtomicU64::new(1),
-        }
+        InMemoryStore { entries: Mutex::default(), capacity: capacity.max(1), retention, next_token: AtomicU64::new(1) }
     }
 
     /// How many keys are remembered now.

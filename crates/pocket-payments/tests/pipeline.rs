@@ -192,9 +192,8 @@ async fn amounts_must_agree_with_pocket_and_with_the_order() {
     assert_eq!(payments.receive(notice_for("40", 700)).await, Outcome::Processed);
     let vetoed = pipeline(&pocket, &recorder).order_check(Orders(Some(Expected::amount(tugrik(999))))).build();
     assert_eq!(vetoed.receive(notice("41")).await, Outcome::Refused(Refusal::OrderMismatch));
-    let wrong_note = pipeline(&pocket, &recorder)
-        .order_check(Orders(Some(Expected::amount(tugrik(700)).with_info("Бууз"))))
-        .build();
+    let wrong_note =
+        pipeline(&pocket, &recorder).order_check(Orders(Some(Expected::amount(tugrik(700)).with_info("Бууз")))).build();
     assert_eq!(wrong_note.receive(notice("41")).await, Outcome::Refused(Refusal::OrderMismatch));
     assert_eq!(recorder.successes(), 1);
 }
@@ -264,8 +263,7 @@ async fn three_replicas_sharing_a_store_run_a_payment_once() {
     let pocket = FakePocket::default();
     let recorder = Recorder::slow(Duration::from_millis(30));
     let store = Arc::new(InMemoryStore::default());
-    let replicas: Vec<Payments> =
-        (0..3).map(|_| pipeline(&pocket, &recorder).store(store.clone()).build()).collect();
+    let replicas: Vec<Payments> = (0..3).map(|_| pipeline(&pocket, &recorder).store(store.clone()).build()).collect();
     for invoice in 0..20_i64 {
         pocket.paid(1000 + invoice, 560);
         let deliveries: Vec<_> = (0..30)
@@ -303,8 +301,7 @@ async fn concurrent_notices_for_one_invoice_share_one_check() {
 #[tokio::test]
 async fn an_unknown_invoice_is_remembered_briefly() {
     let (pocket, recorder) = (FakePocket::default(), Recorder::default());
-    let payments =
-        pipeline(&pocket, &recorder).unknown_invoice_memory(Duration::from_millis(100), 1_000).build();
+    let payments = pipeline(&pocket, &recorder).unknown_invoice_memory(Duration::from_millis(100), 1_000).build();
     for _ in 0..5 {
         assert_eq!(payments.receive(notice("404")).await, Outcome::Refused(Refusal::UnknownInvoice));
     }

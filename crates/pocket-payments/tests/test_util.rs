@@ -47,8 +47,5 @@ async fn a_handler_is_tested_with_built_payments() {
     assert_eq!(failed.description(), Some("the payer cancelled"));
     shop.failed(failed).await.unwrap();
 
-    assert_eq!(
-        *shop.ledger.lock().unwrap(),
-        ["paid 42 560.00", "paid 43 560.00", "released 45 (cancelled)"]
-    );
+    assert_eq!(*shop.ledger.lock().unwrap(), ["paid 42 560.00", "paid 43 560.00", "released 45 (cancelled)"]);
 }

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use pocket_axum::{HandlerError, PaymentHandler, PocketWebhook, VerifiedPayment};
+use pocket_axum::{HandlerError, PaymentHandler, Payments, PocketWebhook, VerifiedPayment};
 use pocket_core::{Amount, InvoiceId, InvoiceNote, MerchantApi, NewInvoice};
 use pocket_http::{PocketClient, RetryPolicy};
 use pocket_sandbox::{Sandbox, SandboxConfig, TestUser};
@@ -18,6 +18,7 @@ pub struct Recorder {
     pub calls: Arc<AtomicUsize>,
     pub paid: Arc<Mutex<Vec<VerifiedPayment>>>,
     pub failures: Arc<AtomicUsize>,
+    pub panics: Arc<AtomicUsize>,
 }
 
 #[async_trait::async_trait]
@@ -26,6 +27,10 @@ impl PaymentHandler for Recorder {
         self.calls.fetch_add(1, Ordering::SeqCst);
         // Long enough for concurrent duplicates to meet a claim in progress.
         tokio::time::sleep(Duration::from_millis(50)).await;
+        if self.panics.load(Ordering::SeqCst) > 0 {
+            self.panics.fetch_sub(1, Ordering::SeqCst);
+            panic!("a bug in the merchant's handler");
+        }
         if self.failures.load(Ordering::SeqCst) > 0 {
             self.failures.fetch_sub(1, Ordering::SeqCst);
             return Err("the order database is down".into());
@@ -50,6 +55,7 @@ pub struct Shop {
     pub client: PocketClient,
     pub recorder: Recorder,
     pub url: String,
+    pub payments: Payments,
 }
 
 pub async fn sandbox() -> Sandbox {
@@ -66,13 +72,17 @@ pub async fn shop_with(configure: impl FnOnce(PocketWebhook) -> PocketWebhook) -
     let client =
         PocketClient::builder(sandbox.environment(), sandbox.credentials()).retry(RetryPolicy::none()).build().unwrap();
     let recorder = Recorder::default();
-    let router = configure(PocketWebhook::new(client.clone(), recorder.clone())).into_router();
+    let fast_polls = |pipeline: pocket_axum::pocket_payments::PaymentsBuilder| {
+        pipeline.poll_schedule(Duration::from_millis(20), Duration::from_millis(100))
+    };
+    let webhook = PocketWebhook::new(client.clone(), recorder.clone()).configure(fast_polls);
+    let (router, payments) = configure(webhook).into_router_with_payments();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     let url = format!("{base}/pocket/webhook");
     client.set_webhook_url(&url).await.unwrap();
-    Shop { sandbox, client, recorder, url }
+    Shop { sandbox, client, recorder, url, payments }
 }
 
 pub async fn shop() -> Shop {
