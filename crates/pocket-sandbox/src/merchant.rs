@@ -277,6 +277,15 @@ pub(crate) async fn write_config(
     Ok(Json(PaymentConfigBody { fall_back_url: Some(url) }))
 }
 
+/// An absolute http(s) URL with a host and no whitespace.
+pub(crate) fn is_http_url(url: &str) -> bool {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|rest| {
+        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        !host.is_empty() && !rest.chars().any(|c| c.is_whitespace() || c.is_control())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::read_long;
@@ -298,13 +307,4 @@ mod tests {
             assert_eq!(read_long(text), None, "{text}");
         }
     }
-}
-
-/// An absolute http(s) URL with a host and no whitespace.
-pub(crate) fn is_http_url(url: &str) -> bool {
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
-    rest.is_some_and(|rest| {
-        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        !host.is_empty() && !rest.chars().any(|c| c.is_whitespace() || c.is_control())
-    })
 }
