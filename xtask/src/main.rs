@@ -2,8 +2,9 @@
 //!
 //! - `codegen [--check]` — writes the OpenAPI documents under `docs/openapi/`; with `--check`,
 //!   fails if they differ from what the code produces (drift).
-//! - `lint` — pocket-core's dependency rule, formatting, clippy and docs with warnings denied,
-//!   and `codegen --check`.
+//! - `lint` — the dependency rules (pocket-core: no runtime, HTTP or crypto; pocket-payments:
+//!   no web framework or HTTP client; the sandbox: none of the clients it tests), formatting,
+//!   clippy and docs with warnings denied, and `codegen --check`.
 //! - `ci` — `lint`, then the README's test command: everything `.ci/run` checks.
 //! - `release <version>` — sets the version across the workspace, requires a CHANGELOG.md entry
 //!   for it, and runs `cargo publish --dry-run` for every published crate in dependency order.
@@ -18,7 +19,8 @@ use std::process::{Command, ExitCode};
 const TEST_COMMAND: &[&str] = &["test", "--workspace", "--all-features"];
 
 /// The published crates, in dependency order.
-const PUBLISHED: &[&str] = &["pocket-core", "pocket-http", "pocket-jwt", "pocket-sandbox", "pocket-axum"];
+const PUBLISHED: &[&str] =
+    &["pocket-core", "pocket-http", "pocket-jwt", "pocket-payments", "pocket-sandbox", "pocket-axum"];
 
 /// Crates pocket-core must never depend on (DESIGN.md: no runtime, no HTTP, no crypto).
 const FORBIDDEN_IN_CORE: &[&str] = &[
@@ -37,6 +39,31 @@ const FORBIDDEN_IN_CORE: &[&str] = &[
     "rsa",
     "sha2",
     "zeroize",
+];
+
+/// Crates pocket-payments must never depend on (DESIGN.md: framework-free, no HTTP client; a
+/// Redis client only behind its feature).
+const FORBIDDEN_IN_PAYMENTS: &[&str] = &[
+    "axum",
+    "hyper",
+    "reqwest",
+    "tower",
+    "jsonwebtoken",
+    "redis",
+    "pocket-http",
+    "pocket-jwt",
+    "pocket-axum",
+    "pocket-sandbox",
+];
+
+/// Our crates the sandbox must never depend on: it is the independent counterpart in every test.
+const FORBIDDEN_IN_SANDBOX: &[&str] = &["pocket-http", "pocket-jwt", "pocket-payments", "pocket-axum"];
+
+/// Each crate whose normal dependency tree (default features) is checked, and what must not be in it.
+const DEPENDENCY_RULES: &[(&str, &[&str])] = &[
+    ("pocket-core", FORBIDDEN_IN_CORE),
+    ("pocket-payments", FORBIDDEN_IN_PAYMENTS),
+    ("pocket-sandbox", FORBIDDEN_IN_SANDBOX),
 ];
 
 /// A cargo invocation with a description and extra environment.
@@ -104,26 +131,28 @@ fn run(step: &Cargo) -> Result<(), String> {
 }
 
 fn lint() -> Result<(), String> {
-    check_core_dependencies()?;
+    DEPENDENCY_RULES.iter().try_for_each(|(krate, forbidden)| check_dependencies(krate, forbidden))?;
     LINT_STEPS.iter().try_for_each(run)?;
     codegen(true)
 }
 
-fn check_core_dependencies() -> Result<(), String> {
-    eprintln!("==> pocket-core stays free of runtime, HTTP and crypto crates");
+fn check_dependencies(krate: &str, forbidden: &[&str]) -> Result<(), String> {
+    eprintln!("==> {krate} depends on none of: {}", forbidden.join(", "));
     let output = cargo()
-        .args(["tree", "-p", "pocket-core", "-e", "normal", "--prefix", "none"])
+        .args(["tree", "-p", krate, "-e", "normal", "--prefix", "none"])
         .output()
         .map_err(|e| format!("could not run cargo tree: {e}"))?;
     if !output.status.success() {
         return Err(format!("cargo tree failed: {}", String::from_utf8_lossy(&output.stderr)));
     }
     let tree = String::from_utf8_lossy(&output.stdout);
-    let offenders: Vec<&str> = tree
-        .lines()
-        .filter(|line| line.split_whitespace().next().is_some_and(|name| FORBIDDEN_IN_CORE.contains(&name)))
-        .collect();
-    if offenders.is_empty() { Ok(()) } else { Err(format!("pocket-core must not depend on: {}", offenders.join(", "))) }
+    let offenders = offenders(&tree, forbidden);
+    if offenders.is_empty() { Ok(()) } else { Err(format!("{krate} must not depend on: {}", offenders.join(", "))) }
+}
+
+/// The lines of a `cargo tree --prefix none` listing that name a forbidden crate.
+fn offenders<'a>(tree: &'a str, forbidden: &[&str]) -> Vec<&'a str> {
+    tree.lines().filter(|line| line.split_whitespace().next().is_some_and(|name| forbidden.contains(&name))).collect()
 }
 
 /// The generated files and their contents.
@@ -218,7 +247,14 @@ fn set_versions(manifest: &str, version: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::set_versions;
+    use super::{FORBIDDEN_IN_PAYMENTS, offenders, set_versions};
+
+    #[test]
+    fn a_forbidden_crate_anywhere_in_the_tree_is_named() {
+        let tree = "pocket-payments v0.1.0 (/w/crates/pocket-payments)\npocket-core v0.1.0\nreqwest v0.13.1\naxum-core v0.5.0\n";
+        assert_eq!(offenders(tree, FORBIDDEN_IN_PAYMENTS), ["reqwest v0.13.1"]);
+        assert!(offenders("pocket-core v0.1.0\ntokio v1.48.0\n", FORBIDDEN_IN_PAYMENTS).is_empty());
+    }
 
     #[test]
     fn versions_are_set_everywhere_and_nothing_else_changes() {
@@ -227,10 +263,11 @@ mod tests {
             pocket-http = { path = \"crates/pocket-http\", version = \"0.1.0\" }\n\
             pocket-jwt = { path = \"crates/pocket-jwt\", version = \"0.1.0\" }\n\
             pocket-axum = { path = \"crates/pocket-axum\", version = \"0.1.0\" }\n\
+            pocket-payments = { path = \"crates/pocket-payments\", version = \"0.1.0\" }\n\
             pocket-sandbox = { path = \"crates/pocket-sandbox\", version = \"0.1.0\" }\n\
             serde = { version = \"1.0.228\" }\n";
         let updated = set_versions(manifest, "0.2.0").unwrap();
-        assert_eq!(updated.matches("\"0.2.0\"").count(), 6);
+        assert_eq!(updated.matches("\"0.2.0\"").count(), 7);
         assert!(updated.contains("serde = { version = \"1.0.228\" }"));
         assert!(set_versions("[package]\nversion = \"1\"\n", "0.2.0").is_err());
     }

@@ -6,9 +6,6 @@
 mod settings;
 mod shop;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
 use pocket_axum::PocketAuth;
 use pocket_core::{Credentials, Environment};
 use pocket_http::PocketClient;
@@ -64,12 +61,7 @@ impl Demo {
             .await
             .map_err(|e| format!("the webhook address could not be registered with Pocket: {e}"))?;
         tracing::info!(url = %webhook_url, change = ?change, "webhook address registered");
-        let state = shop::ShopState {
-            auth: PocketAuth::new(verifier),
-            client: client.clone(),
-            orders: Arc::new(Mutex::new(HashMap::new())),
-        };
-        let app = shop::router(state);
+        let app = shop::router(PocketAuth::new(verifier), client.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             let serving = axum::serve(listener, app).with_graceful_shutdown(async {

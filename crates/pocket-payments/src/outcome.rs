@@ -64,7 +64,7 @@ pub enum Outcome {
 impl Outcome {
     /// The HTTP status a webhook endpoint should answer: 2xx when the notice needs no further
     /// delivery; 422 when delivering it again cannot help; 500 when the merchant's own code
-    /// failed; 503 (with [`retry_after`](Self::retry_after)) when a later delivery may succeed.
+    /// failed; 503 (with [`Payments::retry_after`](crate::Payments::retry_after)) when a later delivery may succeed.
     pub fn http_status(&self) -> u16 {
         match self {
             Outcome::Processed | Outcome::AlreadyProcessed | Outcome::NotPaid(_) => 200,
