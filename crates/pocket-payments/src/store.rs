@@ -178,24 +178,21 @@ impl InMemoryStore {
 }
 
 impl Entries {
-    /// Forgets lapsed keys, then the oldest done ones, until one more fits. Held claims stay.
+    /// Forgets the oldest keys until one more fits — lapsed or done ones; live claims stay. Each
+    /// key is looked at once per eviction, so the cost is constant on average.
     fn make_room(&mut self, capacity: usize, now: Instant) {
-        if self.by_key.len() < capacity {
-            return;
-        }
-        self.by_key.retain(|_, entry| entry.is_live(now));
-        let mut kept = VecDeque::new();
+        let mut kept = Vec::new();
         while self.by_key.len() >= capacity {
             let Some(oldest) = self.order.pop_front() else { break };
             match self.by_key.get(&oldest) {
-                Some(Entry::Held { .. }) => kept.push_back(oldest),
-                Some(Entry::Done { .. }) => {
+                Some(entry @ Entry::Held { .. }) if entry.is_live(now) => kept.push(oldest),
+                Some(_) => {
                     self.by_key.remove(&oldest);
                 }
                 None => {}
             }
         }
-        while let Some(key) = kept.pop_back() {
+        for key in kept.into_iter().rev() {
             self.order.push_front(key);
         }
         if self.order.len() > capacity.saturating_mul(2) {
