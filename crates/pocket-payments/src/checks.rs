@@ -72,7 +72,9 @@ impl Checker {
                 in_flight.remove(key);
             }
         }
-        if matches!(checked, Checked::Unknown) {
+        // Only notices fill the memory of unknown ids: an invoice the app itself watches may be
+        // unknown to a lagging Pocket for a moment, and its webhook must not be refused for it.
+        if asker == Asker::Notice && matches!(checked, Checked::Unknown) {
             lock(&self.unknown).insert(key, Instant::now() + self.unknown_ttl);
         }
         checked

@@ -143,3 +143,20 @@ async fn repeated_notices_cannot_extend_a_watch_but_the_app_can() {
     payments.reconciler().watch_until(InvoiceId::from(7), None, later);
     assert_eq!(payments.reconciler().pending()[0].deadline, later);
 }
+
+#[tokio::test]
+async fn an_invoice_pocket_does_not_know_yet_is_polled_on_and_its_webhook_is_not_refused() {
+    let (pocket, recorder) = (FakePocket::default(), Recorder::default());
+    let payments = payments(&pocket, &recorder, Duration::from_secs(5));
+    payments.reconciler().watch(InvoiceId::from(8), None);
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    assert!(pocket.checks() >= 2, "polled although Pocket does not know it yet");
+    assert!(payments.reconciler().is_watching(&InvoiceId::from(8)));
+    pocket.paid(8, 560);
+    assert_eq!(
+        payments.receive(notice_for("8", 560)).await,
+        Outcome::Processed,
+        "the polls' 404s are not held against it"
+    );
+    assert_eq!(recorder.calls(), 1);
+}

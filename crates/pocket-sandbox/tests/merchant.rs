@@ -134,12 +134,18 @@ async fn checking_follows_the_invoice_through_payment() {
     assert_eq!(paid["state"], "PAID");
     assert_eq!(paid["id"].to_string(), id);
     assert!(paid["paidAt"].is_string());
-    for unknown in ["999999", "../consumer", "1/2", "abc"] {
-        let answer = check(unknown.to_owned()).await.unwrap();
-        assert_eq!(answer.status(), 404, "{unknown}");
+    let unknown = check("999999".to_owned()).await.unwrap();
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(unknown.json::<Value>().await.unwrap()["code"], "NOT_FOUND");
+    // Ids are read as a Java Long would: what is no number is a bad request, on the check route.
+    for not_a_number in ["../consumer", "1/2", "abc"] {
+        let answer = check(not_a_number.to_owned()).await.unwrap();
+        assert_eq!(answer.status(), 400, "{not_a_number}");
         let body: Value = answer.json().await.unwrap();
-        assert_eq!(body["code"], "NOT_FOUND");
+        assert_eq!(body["code"], "INVALID_REQUEST");
     }
+    let other_spelling: Value = check(format!("00{id}")).await.unwrap().json().await.unwrap();
+    assert_eq!((other_spelling["state"].as_str(), other_spelling["id"].to_string()), (Some("PAID"), id.clone()));
 }
 
 #[tokio::test]
