@@ -2,43 +2,56 @@
 //! leaving the claim held when the code fails, panics or is cancelled.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
-
-use tracing::Instrument;
 
 use crate::store::{Claim, ClaimToken, PaymentStore};
 use crate::{HandlerError, Outcome};
 
-/// A held claim. Completing or releasing it consumes it; dropping it unconsumed (a panic, a
-/// cancelled task) releases it in the background.
+/// Called when a claim is abandoned (its delivery was cancelled mid-handler), so that someone
+/// else — the reconciler — finishes the job.
+pub(crate) type OnAbandon = Box<dyn FnOnce() + Send>;
+
+/// A held claim. Completing or releasing it consumes it; dropping it unconsumed (a cancelled
+/// delivery) releases it in the background and calls `on_abandon`.
 struct ClaimGuard {
     store: Arc<dyn PaymentStore>,
     key: String,
     token: Option<ClaimToken>,
+    on_abandon: Option<OnAbandon>,
 }
 
 impl ClaimGuard {
+    /// Records the success. If the caller goes away meanwhile (a slow shared store, a sender
+    /// that hung up), the recording carries on in the background: a payment whose handler
+    /// succeeded must not look unfinished.
     async fn complete(mut self) {
         let Some(token) = self.token.take() else { return };
-        // One retry: a store blip here would otherwise leave a finished payment looking unfinished
-        // until the lease lapses.
-        for attempt in 1..=2 {
-            match self.store.complete(&self.key, &token).await {
-                Ok(true) => return,
-                Ok(false) => {
-                    tracing::error!(
-                        key = %self.key,
-                        "the claim lapsed before the handler's success was recorded; another delivery may run it again"
-                    );
-                    return;
+        let (store, key) = (self.store.clone(), std::mem::take(&mut self.key));
+        Detached(Some(Box::pin(async move {
+            // One retry: a store blip here would otherwise leave a finished payment looking
+            // unfinished until the lease lapses.
+            for attempt in 1..=2 {
+                match store.complete(&key, &token).await {
+                    Ok(true) => return,
+                    Ok(false) => {
+                        tracing::error!(
+                            %key,
+                            "the claim lapsed before the handler's success was recorded; another delivery may run it again"
+                        );
+                        return;
+                    }
+                    Err(error) if attempt == 2 => {
+                        tracing::error!(%key, %error, "the payment store could not record a processed payment");
+                    }
+                    Err(_) => {}
                 }
-                Err(error) if attempt == 2 => {
-                    tracing::error!(key = %self.key, %error, "the payment store could not record a processed payment");
-                }
-                Err(_) => {}
             }
-        }
+        })))
+        .await;
     }
 
     async fn release(mut self) {
@@ -52,6 +65,9 @@ impl ClaimGuard {
 impl Drop for ClaimGuard {
     fn drop(&mut self) {
         let Some(token) = self.token.take() else { return };
+        if let Some(on_abandon) = self.on_abandon.take() {
+            on_abandon();
+        }
         let (store, key) = (self.store.clone(), std::mem::take(&mut self.key));
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
@@ -66,20 +82,67 @@ impl Drop for ClaimGuard {
     }
 }
 
-/// Claims `key` for `lease` and runs `work` under `timeout` in a task of its own, so that the
-/// caller going away (a dropped connection) neither cancels the merchant's code half-way nor
-/// leaves the claim held. `done` is the outcome when `work` succeeds.
+/// A future that finishes in a task of its own if it is dropped before it is done — without the
+/// cost of a task when it finishes at once, as the in-memory store's calls do.
+struct Detached(Option<Pin<Box<dyn Future<Output = ()> + Send>>>);
+
+impl Future for Detached {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(inner) = self.0.as_mut() else { return Poll::Ready(()) };
+        match inner.as_mut().poll(cx) {
+            Poll::Ready(()) => {
+                self.0 = None;
+                Poll::Ready(())
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl Drop for Detached {
+    fn drop(&mut self) {
+        if let Some(unfinished) = self.0.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(unfinished);
+        }
+    }
+}
+
+/// A future that turns a panic while polling `inner` into `Err(())`.
+struct CatchPanic<F>(Pin<Box<F>>);
+
+impl<F: Future> Future for CatchPanic<F> {
+    type Output = Result<F::Output, ()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        // The merchant's future is never polled again after a panic, so no broken state is seen.
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(_) => Poll::Ready(Err(())),
+        }
+    }
+}
+
+/// Claims `key` for `lease` and runs `work` under `timeout`; `done` is the outcome when it
+/// succeeds. Failure, a panic or the timeout release the claim at once; a cancelled caller (a
+/// sender that hung up) drops the guard, which releases the claim and calls `on_abandon`.
 pub(crate) async fn run_once<F, Fut>(
     store: &Arc<dyn PaymentStore>,
     key: String,
     lease: Duration,
     timeout: Duration,
     done: Outcome,
+    on_abandon: OnAbandon,
     work: F,
 ) -> Outcome
 where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<(), HandlerError>>,
 {
     let token = match store.claim(&key, lease).await {
         Ok(Claim::Acquired(token)) => token,
@@ -90,34 +153,26 @@ where
             return Outcome::StoreUnavailable;
         }
     };
-    let guard = ClaimGuard { store: store.clone(), key, token: Some(token) };
-    let task = tokio::spawn(
-        async move {
-            match tokio::time::timeout(timeout, work()).await {
-                Ok(Ok(())) => {
-                    guard.complete().await;
-                    true
-                }
-                Ok(Err(error)) => {
-                    tracing::error!(%error, "the payment handler failed; the payment will be tried again");
-                    guard.release().await;
-                    false
-                }
-                Err(_) => {
-                    tracing::error!(?timeout, "the payment handler ran out of time; the payment will be tried again");
-                    guard.release().await;
-                    false
-                }
-            }
+    let guard = ClaimGuard { store: store.clone(), key, token: Some(token), on_abandon: Some(on_abandon) };
+    match tokio::time::timeout(timeout, CatchPanic(Box::pin(work()))).await {
+        Ok(Ok(Ok(()))) => {
+            guard.complete().await;
+            done
         }
-        .in_current_span(),
-    );
-    match task.await {
-        Ok(true) => done,
-        Ok(false) => Outcome::HandlerFailed,
-        Err(_) => {
+        Ok(Ok(Err(error))) => {
+            tracing::error!(%error, "the payment handler failed; the payment will be tried again");
+            guard.release().await;
+            Outcome::HandlerFailed
+        }
+        Ok(Err(())) => {
             // The panic's message is the merchant's and may hold anything: it is not logged here.
             tracing::error!("the payment handler panicked; its claim was released and the payment will be tried again");
+            guard.release().await;
+            Outcome::HandlerFailed
+        }
+        Err(_) => {
+            tracing::error!(?timeout, "the payment handler ran out of time; the payment will be tried again");
+            guard.release().await;
             Outcome::HandlerFailed
         }
     }

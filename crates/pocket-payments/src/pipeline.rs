@@ -7,7 +7,7 @@ use std::time::Duration;
 use pocket_core::{InvoiceId, InvoiceState, InvoiceStatus, MerchantApi, WebhookNotice};
 
 use crate::checks::{Asker, Checked, Checker};
-use crate::claim::run_once;
+use crate::claim::{OnAbandon, run_once};
 use crate::reconciler::{Reconciler, WatchList};
 use crate::settings::{MissingAmount, ProcessedState, Settings};
 use crate::store::{InMemoryStore, PaymentStore};
@@ -228,14 +228,15 @@ impl Payments {
             source: seen.source,
             notice: seen.notice,
         };
-        let handler = self.inner.handler.clone();
+        let handler = &self.inner.handler;
         let outcome = run_once(
             &self.inner.store,
             paid_key(&key),
             settings.lease,
             settings.handler_timeout,
             Outcome::Processed,
-            move || async move { handler.paid(payment).await },
+            self.watch_if_abandoned(&payment.invoice_id, payment.expected.clone()),
+            || handler.paid(payment),
         )
         .await;
         if outcome == Outcome::Processed {
@@ -244,11 +245,22 @@ impl Payments {
         outcome
     }
 
+    /// When a delivery is cancelled mid-handler (the sender hung up), the reconciler takes the
+    /// invoice over, so the payment is finished by a poll that no sender can cut short.
+    fn watch_if_abandoned(&self, invoice: &InvoiceId, expected: Option<Expected>) -> OnAbandon {
+        let (reconciler, invoice) = (self.reconciler(), invoice.clone());
+        Box::new(move || {
+            tracing::warn!(invoice_id = %invoice, "a delivery was cancelled mid-handler; the reconciler takes the invoice over");
+            reconciler.watch_quietly(invoice, expected);
+        })
+    }
+
     async fn not_paid(&self, invoice_id: InvoiceId, key: String, seen: Seen) -> Outcome {
         let state = seen.status.state.clone();
         tracing::info!(state = %state, "Pocket says the invoice will not be paid");
+        let on_abandon = self.watch_if_abandoned(&invoice_id, None);
         let failed = FailedPayment { invoice_id, status: seen.status, source: seen.source };
-        let handler = self.inner.handler.clone();
+        let handler = &self.inner.handler;
         let settings = &self.inner.settings;
         let outcome = run_once(
             &self.inner.store,
@@ -256,7 +268,8 @@ impl Payments {
             settings.lease,
             settings.handler_timeout,
             Outcome::NotPaid(state.clone()),
-            move || async move { handler.failed(failed).await },
+            on_abandon,
+            || handler.failed(failed),
         )
         .await;
         match outcome {

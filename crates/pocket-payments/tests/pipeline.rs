@@ -213,24 +213,31 @@ async fn a_failing_or_panicking_handler_releases_its_claim() {
 }
 
 #[tokio::test]
-async fn a_cancelled_delivery_neither_cuts_the_handler_short_nor_leaves_the_claim_held() {
+async fn a_cancelled_delivery_releases_its_claim_and_the_reconciler_finishes_the_payment() {
     let (pocket, recorder) = (FakePocket::default(), Recorder::slow(Duration::from_millis(200)));
     pocket.paid(60, 560);
-    pocket.paid(61, 560);
     let payments = pipeline(&pocket, &recorder).build();
-    // The sender hangs up while the handler runs: the handler still finishes, once.
+    // The sender hangs up while the handler runs: the handler is cut at its await point, the
+    // claim is released at once, and the reconciler takes the invoice over.
     let cut = tokio::time::timeout(Duration::from_millis(50), payments.receive(notice("60"))).await;
     assert!(cut.is_err(), "the delivery was cancelled mid-handler");
-    eventually("the handler finishes anyway", || recorder.successes() == 1).await;
-    assert_eq!(settled(&payments, "60").await, Outcome::AlreadyProcessed, "and its success is recorded");
+    assert_eq!(recorder.successes(), 0, "cut short");
+    assert!(payments.reconciler().is_watching(&InvoiceId::from(60)), "handed to the reconciler");
+    eventually("the reconciler's poll finishes it", || recorder.successes() == 1).await;
+    assert_eq!(recorder.paid.lock().unwrap()[0].source(), Source::Poll);
+    assert_eq!(settled(&payments, "60").await, Outcome::AlreadyProcessed);
+    assert_eq!((recorder.calls(), recorder.successes()), (2, 1));
+}
 
-    // A cancelled delivery whose handler then fails leaves the invoice free for the next one.
-    recorder.then(&[Misbehave::Fail]);
+#[tokio::test]
+async fn a_cancelled_delivery_frees_the_invoice_for_the_next_one_at_once() {
+    let (pocket, recorder) = (FakePocket::default(), Recorder::slow(Duration::from_millis(200)));
+    pocket.paid(61, 560);
+    let payments = pipeline(&pocket, &recorder).poll_schedule(Duration::from_secs(30), Duration::from_secs(30)).build();
     let cut = tokio::time::timeout(Duration::from_millis(50), payments.receive(notice("61"))).await;
     assert!(cut.is_err());
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(payments.receive(notice("61")).await, Outcome::Processed);
-    assert_eq!((recorder.calls(), recorder.successes()), (3, 2));
+    assert_eq!(settled(&payments, "61").await, Outcome::Processed, "the next delivery is not held off by a lease");
+    assert_eq!((recorder.calls(), recorder.successes()), (2, 1));
 }
 
 /// Delivers `id` until no other delivery holds it (a released or completed claim settles in
