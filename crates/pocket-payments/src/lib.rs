@@ -10,6 +10,8 @@ mod outcome;
 mod payment;
 mod pipeline;
 mod reconciler;
+#[cfg(feature = "redis")]
+mod redis_store;
 mod settings;
 mod store;
 
@@ -18,5 +20,7 @@ pub use outcome::{Outcome, Refusal};
 pub use payment::{Expected, FailedPayment, Source, Unresolved, VerifiedPayment};
 pub use pipeline::{Payments, PaymentsBuilder};
 pub use reconciler::{Reconciler, Watched};
+#[cfg(feature = "redis")]
+pub use redis_store::{RedisStore, RedisStoreBuilder};
 pub use settings::{MissingAmount, ProcessedState};
 pub use store::{Claim, ClaimToken, InMemoryStore, PaymentStore, StoreError};

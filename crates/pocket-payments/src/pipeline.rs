@@ -326,7 +326,7 @@ impl PaymentsBuilder {
     }
 
     /// How long the handler may run (default 60 s); past it, it is cancelled and the payment is
-    /// tried again later. The claim's lease is kept at least 10 s longer.
+    /// tried again later. The claim's lease is kept longer than this by half of it (at most 10 s).
     pub fn handler_timeout(mut self, timeout: Duration) -> Self {
         self.settings.handler_timeout = timeout;
         self

@@ -91,13 +91,13 @@ impl Default for Settings {
 
 impl Settings {
     /// The lease must outlast the handler's timeout, or a slow handler's claim could lapse while
-    /// it still runs and a second delivery could run it again.
-    pub fn lease_margin() -> Duration {
-        Duration::from_secs(10)
+    /// it still runs and a second delivery could run it again: by half the timeout, at most 10 s.
+    pub fn lease_margin(&self) -> Duration {
+        (self.handler_timeout / 2).min(Duration::from_secs(10))
     }
 
     pub fn settle(mut self) -> Settings {
-        let floor = self.handler_timeout + Settings::lease_margin();
+        let floor = self.handler_timeout + self.lease_margin();
         if self.lease < floor {
             self.lease = floor;
         }

@@ -1,0 +1,284 @@
+//! A [`PaymentStore`] in Redis, shared by every replica: each operation is one atomic command or
+//! one Lua script, so no interleaving of replicas can run a handler twice.
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{AsyncTypedCommands, Script};
+
+use crate::store::{Claim, ClaimToken, PaymentStore, StoreError};
+
+/// The value of a done key. Claim tokens start with `c-`, so no token is ever `done`.
+const DONE: &str = "done";
+
+/// Takes the key if it is free: 1 taken, 2 done, 0 held by another claim.
+const CLAIM: &str = r"
+local held = redis.call('GET', KEYS[1])
+if not held then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+if held == 'done' then return 2 end
+return 0
+";
+
+/// Marks the key done for the retention, only if the token still owns it.
+const COMPLETE: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], 'done', 'PX', ARGV[2])
+  return 1
+end
+return 0
+";
+
+/// Forgets the key, only if the token still owns it.
+const RELEASE: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+";
+
+/// A [`PaymentStore`] in Redis, for several replicas (or processes) that may see the same
+/// payment: claims are `SET key <token> PX <lease>` when free; completing and releasing compare
+/// the token first (Lua scripts), so a claim whose lease lapsed cannot touch its successor's.
+/// Keys expire by themselves: claims after their lease, done payments after the retention.
+///
+/// The connection reconnects by itself; while Redis cannot be reached every operation fails
+/// fast (the response timeout) and the pipeline answers 503, never running a handler without a
+/// claim. Use `noeviction` as Redis's eviction policy (an evicted key is a forgotten payment)
+/// and persistence (AOF) if a Redis restart must not forget what was done: see
+/// docs/operations.md.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), pocket_payments::StoreError> {
+/// use std::time::Duration;
+/// use pocket_payments::RedisStore;
+///
+/// let store = RedisStore::builder("redis://:secret@redis.internal:6379/2")
+///     .prefix("shop:pocket:")
+///     .retention(Duration::from_secs(7 * 24 * 3600))
+///     .connect()
+///     .await?;
+/// # let _ = store; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RedisStore {
+    connection: ConnectionManager,
+    prefix: String,
+    retention: Duration,
+    shown_url: String,
+    scripts: Scripts,
+}
+
+#[derive(Clone)]
+struct Scripts {
+    claim: Script,
+    complete: Script,
+    release: Script,
+}
+
+/// Builds a [`RedisStore`].
+#[must_use]
+pub struct RedisStoreBuilder {
+    url: String,
+    prefix: String,
+    retention: Duration,
+    response_timeout: Duration,
+    connection_timeout: Duration,
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("url", &self.shown_url)
+            .field("prefix", &self.prefix)
+            .field("retention", &self.retention)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for RedisStoreBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStoreBuilder")
+            .field("url", &redact(&self.url))
+            .field("prefix", &self.prefix)
+            .field("retention", &self.retention)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The URL with its password (and user name) replaced, for Debug output and logs.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("[REDACTED]"));
+            }
+            if !parsed.username().is_empty() {
+                let _ = parsed.set_username("[REDACTED]");
+            }
+            parsed.to_string()
+        }
+        Err(_) => "[an unparsable Redis URL]".to_owned(),
+    }
+}
+
+impl RedisStore {
+    /// A store at `url`: `redis://[[user]:password@]host[:port][/db]` (`rediss://` needs TLS
+    /// support, which this build does not include).
+    pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
+        RedisStoreBuilder {
+            url: url.into(),
+            prefix: "pocket:payments:".to_owned(),
+            retention: Duration::from_secs(24 * 3600),
+            response_timeout: Duration::from_secs(2),
+            connection_timeout: Duration::from_secs(2),
+        }
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    fn failed(&self, operation: &str, error: redis::RedisError) -> StoreError {
+        // Redis errors name the server, never the password; the URL is shown redacted anyway.
+        format!("Redis at {} could not {operation}: {error}", self.shown_url).into()
+    }
+}
+
+impl RedisStoreBuilder {
+    /// Prefix every key with this (default `pocket:payments:`), to share a Redis with others.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// How long a done payment is remembered (default 24 h): the reach of "once".
+    pub fn retention(mut self, retention: Duration) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    /// How long one operation may wait for Redis (default 2 s), and one connection attempt
+    /// (default 2 s); past it the operation fails and the delivery is answered 503.
+    pub fn timeouts(mut self, response: Duration, connection: Duration) -> Self {
+        self.response_timeout = response;
+        self.connection_timeout = connection;
+        self
+    }
+
+    /// The store. Connects lazily: an unreachable Redis is not an error here, but every
+    /// operation fails until it is back; a malformed URL is an error.
+    pub async fn connect(self) -> Result<RedisStore, StoreError> {
+        let shown_url = redact(&self.url);
+        let client = redis::Client::open(self.url.as_str())
+            .map_err(|error| format!("the Redis URL {shown_url} is not usable: {error}"))?;
+        let config = ConnectionManagerConfig::new()
+            .set_response_timeout(Some(self.response_timeout))
+            .set_connection_timeout(Some(self.connection_timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_secs(1));
+        let connection = ConnectionManager::new_lazy_with_config(client, config)
+            .map_err(|error| format!("Redis at {shown_url}: {error}"))?;
+        Ok(RedisStore {
+            connection,
+            prefix: self.prefix,
+            retention: self.retention,
+            shown_url,
+            scripts: Scripts {
+                claim: Script::new(CLAIM),
+                complete: Script::new(COMPLETE),
+                release: Script::new(RELEASE),
+            },
+        })
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+/// A token no other claim shares, in any process: 128 random bits.
+fn new_token() -> ClaimToken {
+    ClaimToken::new(format!("c-{:032x}", fastrand::u128(..)))
+}
+
+#[async_trait]
+impl PaymentStore for RedisStore {
+    async fn claim(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
+        let token = new_token();
+        let mut connection = self.connection.clone();
+        let answer: i64 = self
+            .scripts
+            .claim
+            .key(self.key(key))
+            .arg(token.as_str())
+            .arg(millis(lease))
+            .invoke_async(&mut connection)
+            .await
+            .map_err(|error| self.failed("claim a payment", error))?;
+        Ok(match answer {
+            1 => Claim::Acquired(token),
+            2 => Claim::Done,
+            _ => Claim::InProgress,
+        })
+    }
+
+    async fn complete(&self, key: &str, token: &ClaimToken) -> Result<bool, StoreError> {
+        let mut connection = self.connection.clone();
+        let answer: i64 = self
+            .scripts
+            .complete
+            .key(self.key(key))
+            .arg(token.as_str())
+            .arg(millis(self.retention))
+            .invoke_async(&mut connection)
+            .await
+            .map_err(|error| self.failed("record a processed payment", error))?;
+        Ok(answer == 1)
+    }
+
+    async fn release(&self, key: &str, token: &ClaimToken) -> Result<bool, StoreError> {
+        let mut connection = self.connection.clone();
+        let answer: i64 = self
+            .scripts
+            .release
+            .key(self.key(key))
+            .arg(token.as_str())
+            .invoke_async(&mut connection)
+            .await
+            .map_err(|error| self.failed("release a claim", error))?;
+        Ok(answer == 1)
+    }
+
+    async fn is_done(&self, key: &str) -> Result<bool, StoreError> {
+        let mut connection = self.connection.clone();
+        let value = connection.get(self.key(key)).await.map_err(|error| self.failed("read a payment", error))?;
+        Ok(value.as_deref() == Some(DONE))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_shown_without_their_secrets() {
+        let shown = redact("redis://app:s3cr3t-pass@redis.internal:6380/2");
+        assert!(!shown.contains("s3cr3t-pass") && !shown.contains("app:"), "{shown}");
+        assert!(shown.contains("redis.internal:6380/2"), "{shown}");
+        assert_eq!(redact("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
+        assert!(!redact("redis://:p@ss word@host").contains("ss word"));
+    }
+
+    #[test]
+    fn tokens_are_unique_and_never_done() {
+        let (a, b) = (new_token(), new_token());
+        assert_ne!(a, b);
+        assert!(a.as_str().starts_with("c-") && a.as_str() != DONE);
+    }
+}

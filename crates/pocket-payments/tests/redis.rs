@@ -1,0 +1,284 @@
+//! The Redis store against a real `redis-server` on a random loopback port: replicas in one
+//! process and in separate processes, a replica killed mid-handler, Redis going away and coming
+//! back. Without `redis-server` the tests say they were skipped; with `CI=true` they fail.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::*;
+use pocket_payments::{Claim, Outcome, PaymentStore, Payments, RedisStore};
+
+/// A `redis-server` of the test's own, on 127.0.0.1 and a free port, in a directory of its own.
+struct RedisServer {
+    binary: PathBuf,
+    port: u16,
+    dir: PathBuf,
+    persistent: bool,
+    child: Option<Child>,
+}
+
+impl RedisServer {
+    /// Starts one, or says the test is skipped (and fails under `CI=true`) when there is none.
+    fn start(persistent: bool) -> Option<RedisServer> {
+        let binary = std::env::var_os("REDIS_SERVER").map(PathBuf::from).unwrap_or_else(|| "redis-server".into());
+        if Command::new(&binary).arg("--version").output().is_err() {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "redis-server is required in CI (apt-get install redis-server)"
+            );
+            eprintln!("SKIPPED: this test needs Debian's redis-server (or REDIS_SERVER); it did not run");
+            return None;
+        }
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let dir = std::env::temp_dir().join(format!("pocket-redis-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut server = RedisServer { binary, port, dir, persistent, child: None };
+        server.run();
+        Some(server)
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    fn run(&mut self) {
+        let appendonly = if self.persistent { "yes" } else { "no" };
+        let child = Command::new(&self.binary)
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+            .args(["--appendonly", appendonly, "--appendfsync", "always", "--maxmemory-policy", "noeviction"])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server starts");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start listening");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn store(server: &RedisServer) -> RedisStore {
+    RedisStore::builder(server.url())
+        .timeouts(Duration::from_millis(300), Duration::from_millis(300))
+        .connect()
+        .await
+        .unwrap()
+}
+
+fn token(claim: Claim) -> pocket_payments::ClaimToken {
+    match claim {
+        Claim::Acquired(token) => token,
+        other => panic!("expected a claim, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn claims_are_owned_fenced_and_expire() {
+    let Some(server) = RedisServer::start(false) else { return };
+    let (first, second) = (store(&server).await, store(&server).await);
+    let slow = token(first.claim("paid:1", Duration::from_millis(200)).await.unwrap());
+    assert_eq!(second.claim("paid:1", Duration::from_secs(60)).await.unwrap(), Claim::InProgress);
+    assert!(!second.release("paid:1", &pocket_payments::ClaimToken::new("c-someone-else")).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let next = token(second.claim("paid:1", Duration::from_secs(60)).await.unwrap());
+    assert!(!first.complete("paid:1", &slow).await.unwrap(), "a lapsed owner's late completion is refused");
+    assert!(!first.release("paid:1", &slow).await.unwrap(), "and its late release");
+    assert!(!first.is_done("paid:1").await.unwrap());
+    assert!(second.complete("paid:1", &next).await.unwrap());
+    assert!(first.is_done("paid:1").await.unwrap());
+    assert_eq!(first.claim("paid:1", Duration::from_secs(60)).await.unwrap(), Claim::Done);
+    assert!(!second.release("paid:1", &next).await.unwrap(), "a release never undoes completion");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_replicas_with_their_own_connections_run_each_payment_once() {
+    let Some(server) = RedisServer::start(false) else { return };
+    let (pocket, recorder) = (FakePocket::default(), Recorder::slow(Duration::from_millis(5)));
+    let mut replicas = Vec::new();
+    for _ in 0..3 {
+        let store = store(&server).await;
+        replicas
+            .push(Payments::builder(pocket.clone(), recorder.clone()).store(store).checks_per_second(None, 0).build());
+    }
+    for invoice in 0..100_i64 {
+        pocket.paid(invoice, 560);
+    }
+    let mut deliveries = Vec::new();
+    for invoice in 0..100_i64 {
+        for copy in 0..30 {
+            let replica = replicas[copy % 3].clone();
+            deliveries.push(tokio::spawn(async move { replica.receive(notice(&invoice.to_string())).await }));
+        }
+    }
+    for delivery in deliveries {
+        let outcome = delivery.await.unwrap();
+        assert!(matches!(outcome, Outcome::Processed | Outcome::AlreadyProcessed | Outcome::InProgress), "{outcome:?}");
+    }
+    assert_eq!(recorder.calls(), 100, "3 000 deliveries of 100 payments");
+    let mut ids: Vec<String> = recorder.paid.lock().unwrap().iter().map(|p| p.invoice_id().to_string()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 100);
+}
+
+#[tokio::test]
+async fn while_redis_is_down_deliveries_get_503_and_nothing_runs_twice_after_it_is_back() {
+    let Some(mut server) = RedisServer::start(true) else { return };
+    let (pocket, recorder) = (FakePocket::default(), Recorder::default());
+    pocket.paid(1, 560);
+    pocket.paid(2, 560);
+    let payments = Payments::builder(pocket.clone(), recorder.clone()).store(store(&server).await).build();
+    assert_eq!(payments.receive(notice("1")).await, Outcome::Processed);
+
+    server.stop();
+    for id in ["1", "2"] {
+        let outcome = payments.receive(notice(id)).await;
+        assert_eq!((outcome.clone(), outcome.http_status()), (Outcome::StoreUnavailable, 503), "{id}");
+    }
+    assert_eq!(recorder.calls(), 1, "no handler runs without a claim");
+
+    server.run();
+    let mut outcome = Outcome::StoreUnavailable;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while outcome == Outcome::StoreUnavailable && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        outcome = payments.receive(notice("1")).await;
+    }
+    assert_eq!(outcome, Outcome::AlreadyProcessed, "reconnected by itself; the done payment survived (AOF)");
+    assert_eq!(payments.receive(notice("2")).await, Outcome::Processed);
+    assert_eq!(recorder.calls(), 2);
+}
+
+/// A replica in a process of its own (the `redis_replica` example).
+struct Replica {
+    child: Child,
+    stdin: ChildStdin,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Replica {
+    fn start(url: &str) -> Replica {
+        let exe = std::env::current_exe().unwrap();
+        let binary = exe.parent().unwrap().parent().unwrap().join("examples").join("redis_replica");
+        assert!(binary.exists(), "{} is built by `cargo test --features redis`", binary.display());
+        let mut child = Command::new(binary)
+            .arg(url)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the replica starts");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Replica { child, stdin, lines, seen: Vec::new() }
+    }
+
+    fn deliver(&mut self, line: &str) {
+        writeln!(self.stdin, "{line}").unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    /// Waits for a line, keeping every line seen.
+    fn wait_for(&mut self, wanted: &str) {
+        self.wait_until(|seen| seen.iter().any(|line| line == wanted));
+    }
+
+    /// Waits until the lines seen satisfy `done`, up to 20 s.
+    fn wait_until(&mut self, done: impl Fn(&[String]) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !done(&self.seen) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => self.seen.push(line),
+                Err(_) => panic!("the replica did not get there within 20 s; saw {:?}", self.seen),
+            }
+        }
+    }
+
+    fn count(&self, prefix: &str) -> usize {
+        self.seen.iter().filter(|line| line.starts_with(prefix)).count()
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn two_processes_sharing_redis_run_each_payment_once() {
+    let Some(server) = RedisServer::start(false) else { return };
+    let mut replicas = [Replica::start(&server.url()), Replica::start(&server.url())];
+    for invoice in 0..50 {
+        for copy in 0..10 {
+            replicas[copy % 2].deliver(&format!("{invoice} 5"));
+        }
+    }
+    for replica in &mut replicas {
+        replica.wait_until(|seen| seen.iter().filter(|line| line.starts_with("outcome ")).count() == 250);
+    }
+    // Every payment is done now, whichever process ran it: both processes know it.
+    for invoice in 0..50 {
+        for replica in &mut replicas {
+            replica.deliver(&invoice.to_string());
+            replica.wait_for(&format!("outcome {invoice} already_processed"));
+        }
+    }
+    let runs = replicas[0].count("ran ") + replicas[1].count("ran ");
+    assert_eq!(runs, 50, "each of 50 payments once, across both processes");
+    assert!(replicas.iter().all(|r| r.count("ran ") > 0), "both processes did part of the work");
+}
+
+#[test]
+fn a_replica_killed_mid_handler_lets_its_lease_lapse_and_the_payment_runs_once_more() {
+    let Some(server) = RedisServer::start(false) else { return };
+    let mut doomed = Replica::start(&server.url());
+    let mut survivor = Replica::start(&server.url());
+    doomed.deliver("777 60000");
+    doomed.wait_for("started 777");
+    let _ = doomed.child.kill();
+    let _ = doomed.child.wait();
+    // Its claim is still held until the lease lapses (the handler timeout, 1 s, plus half).
+    survivor.deliver("777");
+    survivor.wait_for("outcome 777 in_progress");
+    std::thread::sleep(Duration::from_millis(1_700));
+    survivor.deliver("777");
+    survivor.wait_for("outcome 777 processed");
+    survivor.deliver("777");
+    survivor.wait_for("outcome 777 already_processed");
+    assert_eq!((doomed.count("ran 777"), survivor.count("ran 777")), (0, 1));
+}
