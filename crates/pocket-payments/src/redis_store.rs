@@ -116,10 +116,10 @@ fn redact(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut parsed) => {
             if parsed.password().is_some() {
-                let _ = parsed.set_password(Some("[REDACTED]"));
+                let _ = parsed.set_password(Some("REDACTED"));
             }
             if !parsed.username().is_empty() {
-                let _ = parsed.set_username("[REDACTED]");
+                let _ = parsed.set_username("REDACTED");
             }
             parsed.to_string()
         }
@@ -128,8 +128,8 @@ fn redact(url: &str) -> String {
 }
 
 impl RedisStore {
-    /// A store at `url`: `redis://[[user]:password@]host[:port][/db]` (`rediss://` needs TLS
-    /// support, which this build does not include).
+    /// A store at `url`: `redis://[[user]:password@]host[:port][/db]`, or `rediss://…` for TLS
+    /// (rustls; the server's certificate is checked against the system's root certificates).
     pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
         RedisStoreBuilder {
             url: url.into(),
@@ -175,6 +175,11 @@ impl RedisStoreBuilder {
     /// operation fails until it is back; a malformed URL is an error.
     pub async fn connect(self) -> Result<RedisStore, StoreError> {
         let shown_url = redact(&self.url);
+        if self.url.starts_with("rediss://") {
+            // rustls needs a process-wide crypto provider; another crate may have installed one
+            // already, which is as good.
+            let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        }
         let client = redis::Client::open(self.url.as_str())
             .map_err(|error| format!("the Redis URL {shown_url} is not usable: {error}"))?;
         let config = ConnectionManagerConfig::new()

@@ -282,3 +282,32 @@ fn a_replica_killed_mid_handler_lets_its_lease_lapse_and_the_payment_runs_once_m
     survivor.wait_for("outcome 777 already_processed");
     assert_eq!((doomed.count("ran 777"), survivor.count("ran 777")), (0, 1));
 }
+
+#[tokio::test]
+async fn a_rediss_url_speaks_tls() {
+    // A listener that is no Redis: it records the first byte a client sends. A TLS client's first
+    // record is a handshake (0x16); a plain Redis client would send a RESP command instead.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let first_byte = tokio::spawn(async move {
+        use tokio::io::AsyncReadExt;
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut byte = [0u8; 1];
+        socket.read_exact(&mut byte).await.unwrap();
+        byte[0]
+    });
+    let store = RedisStore::builder(format!("rediss://:s3cr3t@localhost:{port}/0"))
+        .timeouts(Duration::from_millis(500), Duration::from_millis(500))
+        .connect()
+        .await
+        .unwrap();
+    let error = store.claim("paid:1", Duration::from_secs(1)).await.unwrap_err().to_string();
+    assert_eq!(
+        tokio::time::timeout(Duration::from_secs(5), first_byte).await.unwrap().unwrap(),
+        0x16,
+        "a TLS handshake"
+    );
+    assert!(!error.contains("s3cr3t"), "{error}");
+    let shown = format!("{store:?}");
+    assert!(shown.contains(":REDACTED@") && !shown.contains("s3cr3t"), "{shown}");
+}
