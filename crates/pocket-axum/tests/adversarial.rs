@@ -11,13 +11,6 @@ use pocket_core::MerchantApi;
 use pocket_sandbox::{DeliveryOutcome, FieldStyle, Redelivery, WebhookBehaviour};
 use serde_json::json;
 
-async fn serve(router: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    base
-}
-
 async fn eventually(what: &str, done: impl Fn() -> bool) {
     let deadline = tokio::time::Instant::now() + WAIT;
     while !done() {

@@ -13,13 +13,6 @@ use pocket_core::{InvoiceId, MerchantApi};
 use pocket_sandbox::{DeliveryOutcome, Forgery};
 use serde_json::json;
 
-async fn serve(router: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    base
-}
-
 #[tokio::test]
 async fn the_shorthand_router_with_a_closure_handler() {
     let shop = shop().await;

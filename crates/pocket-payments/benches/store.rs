@@ -14,38 +14,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use criterion::{Criterion, criterion_group, criterion_main};
-use pocket_core::{
-    Amount, Error, ErrorKind, Invoice, InvoiceId, InvoiceState, InvoiceStatus, MerchantApi, NewInvoice, PaymentConfig,
-    WebhookNotice,
-};
+use pocket_core::{InvoiceId, WebhookNotice};
 use pocket_payments::{Claim, InMemoryStore, Outcome, PaymentStore, Payments, RedisStore, handler_fn};
 
-/// Pocket, answering from memory: every invoice is paid, 560 ₮.
-struct EverythingPaid;
-
-#[async_trait]
-impl MerchantApi for EverythingPaid {
-    async fn create_invoice(&self, _: &NewInvoice) -> Result<Invoice, Error> {
-        Err(Error::new(ErrorKind::Validation, "not used"))
-    }
-
-    async fn check_invoice(&self, id: &InvoiceId) -> Result<InvoiceStatus, Error> {
-        let mut status = InvoiceStatus::new(InvoiceState::Paid);
-        status.id = Some(id.clone());
-        status.amount = Amount::from_tugrik(560).ok();
-        Ok(status)
-    }
-
-    async fn payment_config(&self) -> Result<PaymentConfig, Error> {
-        Ok(PaymentConfig::default())
-    }
-
-    async fn set_webhook_url(&self, _: &str) -> Result<(), Error> {
-        Ok(())
-    }
-}
+#[path = "support/everything_paid.rs"]
+mod everything_paid;
+use everything_paid::EverythingPaid;
 
 struct Server(Child);
 

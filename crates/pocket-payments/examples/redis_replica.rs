@@ -10,35 +10,12 @@ use std::io::{BufRead, Write};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use pocket_core::{
-    Amount, Error, ErrorKind, Invoice, InvoiceId, InvoiceState, InvoiceStatus, MerchantApi, NewInvoice, PaymentConfig,
-    WebhookNotice,
-};
+use pocket_core::{InvoiceId, WebhookNotice};
 use pocket_payments::{HandlerError, PaymentHandler, Payments, RedisStore, VerifiedPayment};
 
-struct EverythingPaid;
-
-#[async_trait]
-impl MerchantApi for EverythingPaid {
-    async fn create_invoice(&self, _: &NewInvoice) -> Result<Invoice, Error> {
-        Err(Error::new(ErrorKind::Validation, "not used"))
-    }
-
-    async fn check_invoice(&self, id: &InvoiceId) -> Result<InvoiceStatus, Error> {
-        let mut status = InvoiceStatus::new(InvoiceState::Paid);
-        status.id = Some(id.clone());
-        status.amount = Amount::from_tugrik(560).ok();
-        Ok(status)
-    }
-
-    async fn payment_config(&self) -> Result<PaymentConfig, Error> {
-        Ok(PaymentConfig::default())
-    }
-
-    async fn set_webhook_url(&self, _: &str) -> Result<(), Error> {
-        Ok(())
-    }
-}
+#[path = "../benches/support/everything_paid.rs"]
+mod everything_paid;
+use everything_paid::EverythingPaid;
 
 /// Prints what it does; sleeps as long as the input line asked for the invoice.
 struct Printing;

@@ -58,6 +58,14 @@ pub struct Shop {
     pub payments: Payments,
 }
 
+/// Serves `router` on 127.0.0.1 at a free port; returns its base URL.
+pub async fn serve(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    base
+}
+
 pub async fn sandbox() -> Sandbox {
     SandboxConfig::default()
         .webhook_retry_schedule(vec![Duration::from_millis(50), Duration::from_millis(100), Duration::from_millis(200)])
@@ -77,10 +85,7 @@ pub async fn shop_with(configure: impl FnOnce(PocketWebhook) -> PocketWebhook) -
     };
     let webhook = PocketWebhook::new(client.clone(), recorder.clone()).configure(fast_polls);
     let (router, payments) = configure(webhook).into_router_with_payments();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    let url = format!("{base}/pocket/webhook");
+    let url = format!("{}/pocket/webhook", serve(router).await);
     client.set_webhook_url(&url).await.unwrap();
     Shop { sandbox, client, recorder, url, payments }
 }
