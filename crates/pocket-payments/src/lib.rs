@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 #![warn(clippy::unwrap_used)]
 
+mod builder;
 mod checks;
 mod claim;
 mod handler;
@@ -15,10 +16,11 @@ mod redis_store;
 mod settings;
 mod store;
 
+pub use builder::PaymentsBuilder;
 pub use handler::{HandlerError, HandlerFn, OrderCheck, PaymentHandler, handler_fn};
 pub use outcome::{Outcome, Refusal};
 pub use payment::{Expected, FailedPayment, Source, Unresolved, VerifiedPayment};
-pub use pipeline::{Payments, PaymentsBuilder};
+pub use pipeline::Payments;
 pub use reconciler::{Reconciler, Watched};
 #[cfg(feature = "redis")]
 pub use redis_store::{RedisStore, RedisStoreBuilder};

@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use pocket_core::{InvoiceId, InvoiceState, InvoiceStatus, MerchantApi, WebhookNotice};
 
+use crate::builder::PaymentsBuilder;
 use crate::checks::{Asker, Checked, Checker};
 use crate::claim::{OnAbandon, run_once};
 use crate::reconciler::{Reconciler, WatchList};
 use crate::settings::{MissingAmount, ProcessedState, Settings};
-use crate::store::{InMemoryStore, PaymentStore};
+use crate::store::PaymentStore;
 use crate::{Expected, FailedPayment, OrderCheck, Outcome, PaymentHandler, Refusal, Source, VerifiedPayment};
 
 /// The key of an invoice as Pocket identifies it: the number a `Long` path variable reads from
@@ -183,43 +184,11 @@ impl Payments {
             self.reconciler().watch_quietly(invoice_id, seen.expected);
             return Outcome::NotFinal(state.clone());
         }
-        let reported = seen.status.amount;
-        if let (Some(claimed), Some(reported)) = (seen.notice.as_ref().and_then(|n| n.amount), reported)
-            && claimed != reported
-        {
-            tracing::warn!(%claimed, %reported, "forged notice: its amount differs from Pocket's");
-            return Outcome::Refused(Refusal::AmountMismatch);
-        }
-        let expected = match (seen.expected, &self.inner.order) {
-            (Some(expected), _) => Some(expected),
-            (None, Some(order)) => match order.expected(&invoice_id).await {
-                Ok(expected) => expected,
-                Err(error) => {
-                    tracing::error!(%error, "the order check failed; the payment will be tried again");
-                    return Outcome::HandlerFailed;
-                }
-            },
-            (None, None) => None,
+        let expected = match self.amount_rule(&invoice_id, &seen).await {
+            Ok(expected) => expected,
+            Err(outcome) => return outcome,
         };
-        if let Some(order) = &expected {
-            let amount_ok = reported.is_none_or(|reported| reported == order.amount);
-            let info_ok = order.info.as_deref().is_none_or(|info| seen.status.info.as_deref() == Some(info));
-            if !(amount_ok && info_ok) {
-                tracing::error!(
-                    reported = ?reported.map(|a| a.to_string()),
-                    expected = %order.amount,
-                    "Pocket's paid invoice does not match the app's order; not processed"
-                );
-                return Outcome::Refused(Refusal::OrderMismatch);
-            }
-        }
-        if reported.is_none() && !(settings.missing_amount == MissingAmount::AgainstOrder && expected.is_some()) {
-            tracing::error!(
-                "Pocket says the invoice is paid but reports no amount; not confirmed (see MissingAmount), the reconciler watches it"
-            );
-            self.reconciler().watch_quietly(invoice_id, expected);
-            return Outcome::AmountUnconfirmed;
-        }
+        let reported = seen.status.amount;
         let payment = VerifiedPayment {
             invoice_id,
             amount: reported,
@@ -243,6 +212,49 @@ impl Payments {
             tracing::info!("payment confirmed by Pocket and processed");
         }
         outcome
+    }
+
+    /// The amount rule: a notice's amount must be Pocket's; the app's order (given, or from the
+    /// order check) must match Pocket's invoice; without an amount from Pocket, only the order
+    /// can stand in, and only when the app allows it. The order it was checked against, or why not.
+    async fn amount_rule(&self, invoice_id: &InvoiceId, seen: &Seen) -> Result<Option<Expected>, Outcome> {
+        let reported = seen.status.amount;
+        if let (Some(claimed), Some(reported)) = (seen.notice.as_ref().and_then(|n| n.amount), reported)
+            && claimed != reported
+        {
+            tracing::warn!(%claimed, %reported, "forged notice: its amount differs from Pocket's");
+            return Err(Outcome::Refused(Refusal::AmountMismatch));
+        }
+        let expected = match (&seen.expected, &self.inner.order) {
+            (Some(expected), _) => Some(expected.clone()),
+            (None, Some(order)) => order.expected(invoice_id).await.map_err(|error| {
+                tracing::error!(%error, "the order check failed; the payment will be tried again");
+                Outcome::HandlerFailed
+            })?,
+            (None, None) => None,
+        };
+        if let Some(order) = &expected {
+            let amount_ok = reported.is_none_or(|reported| reported == order.amount);
+            let info_ok = order.info.as_deref().is_none_or(|info| seen.status.info.as_deref() == Some(info));
+            if !(amount_ok && info_ok) {
+                tracing::error!(
+                    reported = ?reported.map(|a| a.to_string()),
+                    expected = %order.amount,
+                    "Pocket's paid invoice does not match the app's order; not processed"
+                );
+                return Err(Outcome::Refused(Refusal::OrderMismatch));
+            }
+        }
+        let order_may_stand_in =
+            self.inner.settings.missing_amount == MissingAmount::AgainstOrder && expected.is_some();
+        if reported.is_none() && !order_may_stand_in {
+            tracing::error!(
+                "Pocket says the invoice is paid but reports no amount; not confirmed (see MissingAmount), the reconciler watches it"
+            );
+            self.reconciler().watch_quietly(invoice_id.clone(), expected);
+            return Err(Outcome::AmountUnconfirmed);
+        }
+        Ok(expected)
     }
 
     /// When a delivery is cancelled mid-handler (the sender hung up), the reconciler takes the
@@ -279,138 +291,30 @@ impl Payments {
     }
 }
 
-/// Builds [`Payments`]. Every setting has a production default.
-#[must_use]
-pub struct PaymentsBuilder {
-    merchant: Arc<dyn MerchantApi>,
-    handler: Arc<dyn PaymentHandler>,
-    store: Arc<dyn PaymentStore>,
-    order: Option<Arc<dyn OrderCheck>>,
-    settings: Settings,
+impl Inner {
+    pub(crate) fn handler(&self) -> &Arc<dyn PaymentHandler> {
+        &self.handler
+    }
 }
 
-impl PaymentsBuilder {
-    fn new(merchant: Arc<dyn MerchantApi>, handler: Arc<dyn PaymentHandler>) -> PaymentsBuilder {
-        PaymentsBuilder {
-            merchant,
-            handler,
-            store: Arc::new(InMemoryStore::default()),
-            order: None,
-            settings: Settings::default(),
-        }
-    }
-
-    /// Where claims and processed payments are kept (default: [`InMemoryStore::default`], one
-    /// process only). Share one store between every pipeline that may see the same payment.
-    pub fn store(mut self, store: impl PaymentStore) -> Self {
-        self.store = Arc::new(store);
-        self
-    }
-
-    /// Compare confirmed payments with the app's own orders before the handler runs.
-    pub fn order_check(mut self, check: impl OrderCheck) -> Self {
-        self.order = Some(Arc::new(check));
-        self
-    }
-
-    /// How to treat Pocket's `processed` state (default: not final).
-    pub fn processed(mut self, treatment: ProcessedState) -> Self {
-        self.settings.processed = treatment;
-        self
-    }
-
-    /// What to do when Pocket's answer has no amount (default: refuse).
-    pub fn missing_amount(mut self, rule: MissingAmount) -> Self {
-        self.settings.missing_amount = rule;
-        self
-    }
-
-    /// How long the handler may run (default 60 s); past it, it is cancelled and the payment is
-    /// tried again later. The claim's lease is kept longer than this by half of it (at most 10 s).
-    pub fn handler_timeout(mut self, timeout: Duration) -> Self {
-        self.settings.handler_timeout = timeout;
-        self
-    }
-
-    /// How long a claim holds before it lapses by itself (default 5 min): how long a crashed
-    /// process can delay a payment.
-    pub fn lease(mut self, lease: Duration) -> Self {
-        self.settings.lease = lease;
-        self
-    }
-
-    /// The wait suggested to senders with a 503 answer (default 5 s).
-    pub fn retry_after(mut self, wait: Duration) -> Self {
-        self.settings.retry_after = wait;
-        self
-    }
-
-    /// At most `concurrent` check calls at once (default 8); a notice that cannot get one within
-    /// `queue_wait` (default 2 s) is asked to come again.
-    pub fn max_concurrent_checks(mut self, concurrent: usize, queue_wait: Duration) -> Self {
-        self.settings.check_concurrency = concurrent;
-        self.settings.check_queue_wait = queue_wait;
-        self
-    }
-
-    /// Notices may start at most `per_second` check calls a second on average, `burst` at once
-    /// (default 50 and 100); `None` lifts the limit. The reconciler's polls do not count.
-    pub fn checks_per_second(mut self, per_second: Option<f64>, burst: u32) -> Self {
-        self.settings.checks_per_second = per_second;
-        self.settings.check_burst = f64::from(burst);
-        self
-    }
-
-    /// How long an invoice Pocket does not know is answered 422 without asking again (default
-    /// 30 s), and how many such invoices are remembered (default 10 000).
-    pub fn unknown_invoice_memory(mut self, ttl: Duration, capacity: usize) -> Self {
-        self.settings.unknown_ttl = ttl;
-        self.settings.unknown_capacity = capacity;
-        self
-    }
-
-    /// The reconciler polls a watched invoice after `first` (default 2 s), then doubles the wait
-    /// up to `max` (default 60 s).
-    pub fn poll_schedule(mut self, first: Duration, max: Duration) -> Self {
-        self.settings.poll.first = first;
-        self.settings.poll.max = max;
-        self
-    }
-
-    /// How long the reconciler watches an invoice by default before giving up on it and calling
-    /// [`PaymentHandler::unresolved`] (default 30 min).
-    pub fn watch_deadline(mut self, deadline: Duration) -> Self {
-        self.settings.poll.deadline = deadline;
-        self
-    }
-
-    /// At most `concurrent` polls at once (default 4), and at most `capacity` watched invoices
-    /// (default 100 000).
-    pub fn reconciler_limits(mut self, concurrent: usize, capacity: usize) -> Self {
-        self.settings.poll.concurrency = concurrent;
-        self.settings.poll.capacity = capacity;
-        self
-    }
-
-    /// The pipeline.
-    pub fn build(self) -> Payments {
-        let settings = self.settings.settle();
+impl Payments {
+    pub(crate) fn from_parts(
+        merchant: Arc<dyn MerchantApi>,
+        store: Arc<dyn PaymentStore>,
+        handler: Arc<dyn PaymentHandler>,
+        order: Option<Arc<dyn OrderCheck>>,
+        settings: Settings,
+    ) -> Payments {
         Payments {
             inner: Arc::new(Inner {
-                checker: Checker::new(self.merchant, &settings),
-                store: self.store,
-                handler: self.handler,
-                order: self.order,
+                checker: Checker::new(merchant, &settings),
+                store,
+                handler,
+                order,
                 watching: WatchList::default(),
                 settings,
             }),
         }
-    }
-}
-
-impl Inner {
-    pub(crate) fn handler(&self) -> &Arc<dyn PaymentHandler> {
-        &self.handler
     }
 }
 
