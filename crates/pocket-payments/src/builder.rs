@@ -7,7 +7,7 @@ use pocket_core::MerchantApi;
 
 use crate::settings::{MissingAmount, ProcessedState, Settings};
 use crate::store::{InMemoryStore, PaymentStore};
-use crate::{OrderCheck, PaymentHandler, Payments};
+use crate::{OrderCheck, PaymentHandler, Payments, WatchJournal};
 
 /// Builds [`Payments`]. Every setting has a production default.
 #[must_use]
@@ -16,6 +16,7 @@ pub struct PaymentsBuilder {
     handler: Arc<dyn PaymentHandler>,
     store: Arc<dyn PaymentStore>,
     order: Option<Arc<dyn OrderCheck>>,
+    journal: Option<Arc<dyn WatchJournal>>,
     settings: Settings,
 }
 
@@ -26,6 +27,7 @@ impl PaymentsBuilder {
             handler,
             store: Arc::new(InMemoryStore::default()),
             order: None,
+            journal: None,
             settings: Settings::default(),
         }
     }
@@ -34,6 +36,14 @@ impl PaymentsBuilder {
     /// process only). Share one store between every pipeline that may see the same payment.
     pub fn store(mut self, store: impl PaymentStore) -> Self {
         self.store = Arc::new(store);
+        self
+    }
+
+    /// Write the reconciler's list down in `journal` (a `RedisStore`, say), so that replicas
+    /// share it and a crashed process's watches are taken over ([`Reconciler::recover`](crate::Reconciler::recover)).
+    /// Default: none; the list lives in this process.
+    pub fn watch_journal(mut self, journal: impl WatchJournal) -> Self {
+        self.journal = Some(Arc::new(journal));
         self
     }
 
@@ -125,6 +135,6 @@ impl PaymentsBuilder {
     /// The pipeline.
     pub fn build(self) -> Payments {
         let settings = self.settings.settle();
-        Payments::from_parts(self.merchant, self.store, self.handler, self.order, settings)
+        Payments::from_parts(self.merchant, self.store, self.handler, self.order, self.journal, settings)
     }
 }

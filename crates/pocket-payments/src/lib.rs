@@ -21,7 +21,7 @@ pub use handler::{HandlerError, HandlerFn, OrderCheck, PaymentHandler, handler_f
 pub use outcome::{Outcome, Refusal};
 pub use payment::{Expected, FailedPayment, Source, Unresolved, VerifiedPayment};
 pub use pipeline::Payments;
-pub use reconciler::{Reconciler, Watched};
+pub use reconciler::{Reconciler, WatchJournal, Watched};
 #[cfg(feature = "redis")]
 pub use redis_store::{RedisStore, RedisStoreBuilder};
 pub use settings::{MissingAmount, ProcessedState};

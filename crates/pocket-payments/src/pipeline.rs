@@ -9,7 +9,7 @@ use pocket_core::{InvoiceId, InvoiceState, InvoiceStatus, MerchantApi, WebhookNo
 use crate::builder::PaymentsBuilder;
 use crate::checks::{Asker, Checked, Checker};
 use crate::claim::{OnAbandon, run_once};
-use crate::reconciler::{Reconciler, WatchList};
+use crate::reconciler::{Reconciler, WatchJournal, WatchList};
 use crate::settings::{MissingAmount, ProcessedState, Settings};
 use crate::store::PaymentStore;
 use crate::{Expected, FailedPayment, OrderCheck, Outcome, PaymentHandler, Refusal, Source, VerifiedPayment};
@@ -62,6 +62,7 @@ pub(crate) struct Inner {
     order: Option<Arc<dyn OrderCheck>>,
     pub(crate) settings: Settings,
     pub(crate) watching: WatchList,
+    pub(crate) journal: Option<Arc<dyn WatchJournal>>,
 }
 
 impl std::fmt::Debug for Payments {
@@ -303,6 +304,7 @@ impl Payments {
         store: Arc<dyn PaymentStore>,
         handler: Arc<dyn PaymentHandler>,
         order: Option<Arc<dyn OrderCheck>>,
+        journal: Option<Arc<dyn WatchJournal>>,
         settings: Settings,
     ) -> Payments {
         Payments {
@@ -312,6 +314,7 @@ impl Payments {
                 handler,
                 order,
                 watching: WatchList::default(),
+                journal,
                 settings,
             }),
         }

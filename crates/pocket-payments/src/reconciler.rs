@@ -14,6 +14,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::pipeline::{Payments, invoice_key};
+use crate::store::StoreError;
 use crate::{Expected, Outcome, Refusal, Unresolved};
 
 /// A watched invoice, as [`Reconciler::pending`] lists it and [`Reconciler::resume`] takes it
@@ -41,6 +42,23 @@ impl Watched {
     pub fn new(invoice_id: InvoiceId, expected: Option<Expected>, deadline: SystemTime) -> Watched {
         Watched { invoice_id, expected, deadline, last_state: None, polls: 0 }
     }
+}
+
+/// Where the reconciler writes down what it watches, so that other replicas and a restarted (or
+/// crashed) process can take it over, and where replicas agree who polls an invoice right now.
+/// `RedisStore` (feature `redis`) implements it; without one, the list lives in this process.
+#[async_trait::async_trait]
+pub trait WatchJournal: Send + Sync + 'static {
+    /// Writes down (or overwrites) a watched invoice under its key.
+    async fn save(&self, key: &str, watched: &Watched) -> Result<(), StoreError>;
+    /// Crosses it out: settled, or given up at its deadline.
+    async fn forget(&self, key: &str) -> Result<(), StoreError>;
+    /// Everything written down, by every replica.
+    async fn load(&self) -> Result<Vec<Watched>, StoreError>;
+    /// Whether this replica may poll `key` now: it takes the invoice's polling for `lease` if no
+    /// other replica holds it, or keeps it if it holds it already. One replica polls each
+    /// invoice; when it goes away, another takes over after the lease.
+    async fn try_poll(&self, key: &str, lease: Duration) -> Result<bool, StoreError>;
 }
 
 struct Slot {
@@ -147,6 +165,7 @@ impl Reconciler {
                     if watched.expected.is_some() {
                         slot.watched.expected = watched.expected;
                     }
+                    self.journal_save(&key, &slot.watched);
                 }
                 return;
             }
@@ -156,10 +175,37 @@ impl Reconciler {
             }
             tracing::debug!(invoice_id = %watched.invoice_id, "watching an invoice");
             let next_poll = Instant::now() + settings.first;
+            self.journal_save(&key, &watched);
             slots.insert(key, Slot { watched, next_poll, polling: false });
         }
         list.wake.notify_one();
         self.ensure_running();
+    }
+
+    /// Writes a watch down in the background (a journal that cannot be reached is logged; the
+    /// watch still runs here).
+    fn journal_save(&self, key: &str, watched: &Watched) {
+        let Some(journal) = self.payments.inner.journal.clone() else { return };
+        let (key, watched) = (key.to_owned(), watched.clone());
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(error) = journal.save(&key, &watched).await {
+                    tracing::error!(%error, invoice_id = %watched.invoice_id, "could not write a watched invoice down");
+                }
+            });
+        }
+    }
+
+    /// Takes over everything the journal holds — what other replicas watch, and what a crashed
+    /// or restarted process watched — and returns how many invoices that added. With a journal,
+    /// call it at start-up. Replicas then poll each invoice one at a time between them.
+    pub async fn recover(&self) -> Result<usize, StoreError> {
+        let Some(journal) = self.payments.inner.journal.clone() else { return Ok(0) };
+        let before = self.payments.inner.watching.len();
+        for watched in journal.load().await? {
+            self.add(watched, false);
+        }
+        Ok(self.payments.inner.watching.len().saturating_sub(before))
     }
 
     fn ensure_running(&self) {
@@ -224,16 +270,45 @@ async fn work(payments: Payments) {
         for (key, watched) in batch {
             let payments = payments.clone();
             polls.spawn(async move {
+                if let Some(journal) = &payments.inner.journal {
+                    // Long enough to keep it across this replica's longest wait between polls.
+                    let lease = payments.inner.settings.poll.max * 2;
+                    match journal.try_poll(&key, lease).await {
+                        Ok(true) => {}
+                        // Another replica polls it now: it decides; this one looks again later.
+                        Ok(false) => return (key, None),
+                        Err(error) => {
+                            tracing::warn!(%error, "the watch journal could not be asked; polling later");
+                            return (key, Some(Outcome::StoreUnavailable));
+                        }
+                    }
+                }
                 let outcome = payments.poll(&watched.invoice_id, watched.expected.clone()).await;
-                (key, outcome)
+                (key, Some(outcome))
             });
         }
         while let Some(joined) = polls.join_next().await {
-            if let Ok((key, outcome)) = joined {
-                after_poll(&payments, &key, outcome).await;
+            match joined {
+                Ok((key, Some(outcome))) => after_poll(&payments, &key, outcome).await,
+                Ok((key, None)) => skipped(&payments, &key),
+                Err(_) => {}
             }
         }
     }
+}
+
+/// Another replica polls this invoice now: look again later, or, past the deadline, leave the
+/// verdict (and the `unresolved` callback) to that replica.
+fn skipped(payments: &Payments, key: &str) {
+    let settings = &payments.inner.settings.poll;
+    let mut slots = payments.inner.watching.lock();
+    let Some(slot) = slots.get_mut(key) else { return };
+    if SystemTime::now() >= slot.watched.deadline {
+        slots.remove(key);
+        return;
+    }
+    slot.polling = false;
+    slot.next_poll = Instant::now() + backoff(settings.first, settings.max, slot.watched.polls.max(1));
 }
 
 /// Records a poll's outcome: settled invoices leave the list, others are polled again later, and
@@ -263,6 +338,7 @@ async fn after_poll(payments: &Payments, key: &str, outcome: Outcome) {
             Some(reason) => {
                 let last_state = slot.watched.last_state.clone();
                 slots.remove(key);
+                forget(payments, key);
                 tracing::info!(%invoice_id, outcome = outcome.word(), "the reconciler is done with an invoice");
                 reason.map(|reason| Unresolved { invoice_id, last_state, reason })
             }
@@ -277,6 +353,19 @@ async fn after_poll(payments: &Payments, key: &str, outcome: Outcome) {
     };
     if let Some(unresolved) = gave_up {
         payments.inner.handler().unresolved(unresolved).await;
+    }
+}
+
+/// Crosses a settled (or given up) invoice out of the journal, in the background.
+fn forget(payments: &Payments, key: &str) {
+    let Some(journal) = payments.inner.journal.clone() else { return };
+    let key = key.to_owned();
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(async move {
+            if let Err(error) = journal.forget(&key).await {
+                tracing::error!(%error, %key, "could not cross a settled invoice out of the watch journal");
+            }
+        });
     }
 }
 

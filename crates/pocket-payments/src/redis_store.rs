@@ -9,6 +9,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncTypedCommands, Script};
 
 use crate::store::{Claim, ClaimToken, PaymentStore, StoreError};
+use crate::{WatchJournal, Watched};
 
 /// The value of a done key. Claim tokens start with `c-`, so no token is ever `done`.
 const DONE: &str = "done";
@@ -28,6 +29,17 @@ return 0
 const COMPLETE: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('SET', KEYS[1], 'done', 'PX', ARGV[2])
+  return 1
+end
+return 0
+";
+
+/// Takes (or keeps) the polling of an invoice for this replica: free or already ours → ours for
+/// the lease again (1); another replica's → 0.
+const TAKE_POLL: &str = r"
+local owner = redis.call('GET', KEYS[1])
+if (not owner) or owner == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
   return 1
 end
 return 0
@@ -72,6 +84,8 @@ pub struct RedisStore {
     retention: Duration,
     shown_url: String,
     scripts: Scripts,
+    /// This store's identity among replicas, for the reconciler's polling.
+    replica: String,
 }
 
 #[derive(Clone)]
@@ -79,6 +93,7 @@ struct Scripts {
     claim: Script,
     complete: Script,
     release: Script,
+    take_poll: Script,
 }
 
 /// Builds a [`RedisStore`].
@@ -198,7 +213,9 @@ impl RedisStoreBuilder {
                 claim: Script::new(CLAIM),
                 complete: Script::new(COMPLETE),
                 release: Script::new(RELEASE),
+                take_poll: Script::new(TAKE_POLL),
             },
+            replica: format!("r-{:032x}", fastrand::u128(..)),
         })
     }
 }
@@ -264,6 +281,64 @@ impl PaymentStore for RedisStore {
         let mut connection = self.connection.clone();
         let value = connection.get(self.key(key)).await.map_err(|error| self.failed("read a payment", error))?;
         Ok(value.as_deref() == Some(DONE))
+    }
+}
+
+/// The reconciler's shared list: one hash of watched invoices (JSON, by key), and a short-lived
+/// `polling:<key>` marker so that one replica at a time polls each.
+#[async_trait]
+impl WatchJournal for RedisStore {
+    async fn save(&self, key: &str, watched: &Watched) -> Result<(), StoreError> {
+        let json = serde_json::to_string(watched)?;
+        let mut connection = self.connection.clone();
+        redis::cmd("HSET")
+            .arg(self.key("watching"))
+            .arg(key)
+            .arg(json)
+            .query_async::<()>(&mut connection)
+            .await
+            .map_err(|error| self.failed("write a watched invoice down", error))
+    }
+
+    async fn forget(&self, key: &str) -> Result<(), StoreError> {
+        let mut connection = self.connection.clone();
+        redis::cmd("HDEL")
+            .arg(self.key("watching"))
+            .arg(key)
+            .query_async::<()>(&mut connection)
+            .await
+            .map_err(|error| self.failed("cross a watched invoice out", error))
+    }
+
+    async fn load(&self) -> Result<Vec<Watched>, StoreError> {
+        let mut connection = self.connection.clone();
+        let values: Vec<String> = redis::cmd("HVALS")
+            .arg(self.key("watching"))
+            .query_async(&mut connection)
+            .await
+            .map_err(|error| self.failed("read the watched invoices", error))?;
+        let mut watched = Vec::with_capacity(values.len());
+        for value in values {
+            match serde_json::from_str(&value) {
+                Ok(entry) => watched.push(entry),
+                Err(error) => tracing::error!(%error, "a watched invoice in Redis is unreadable; skipped"),
+            }
+        }
+        Ok(watched)
+    }
+
+    async fn try_poll(&self, key: &str, lease: Duration) -> Result<bool, StoreError> {
+        let mut connection = self.connection.clone();
+        let taken: i64 = self
+            .scripts
+            .take_poll
+            .key(self.key(&format!("polling:{key}")))
+            .arg(&self.replica)
+            .arg(millis(lease))
+            .invoke_async(&mut connection)
+            .await
+            .map_err(|error| self.failed("take a poll", error))?;
+        Ok(taken == 1)
     }
 }
 

@@ -311,3 +311,78 @@ async fn a_rediss_url_speaks_tls() {
     let shown = format!("{store:?}");
     assert!(shown.contains(":REDACTED@") && !shown.contains("s3cr3t"), "{shown}");
 }
+
+fn replica(server_url: &str, pocket: &FakePocket, recorder: &Recorder) -> impl std::future::Future<Output = Payments> {
+    let (url, pocket, recorder) = (server_url.to_owned(), pocket.clone(), recorder.clone());
+    async move {
+        let store = RedisStore::builder(url).connect().await.unwrap();
+        Payments::builder(pocket, recorder)
+            .store(store.clone())
+            .watch_journal(store)
+            .poll_schedule(Duration::from_millis(20), Duration::from_millis(50))
+            .build()
+    }
+}
+
+async fn eventually_async(what: &str, done: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_share_the_watch_list_and_each_invoice_is_polled_by_one_of_them() {
+    let Some(server) = RedisServer::start(false) else { return };
+    let (pocket_a, recorder) = (FakePocket::default(), Recorder::default());
+    let pocket_b = pocket_a.sibling();
+    for invoice in 0..10 {
+        pocket_a.state(invoice, serde_json::json!("PENDING"), 560);
+    }
+    let a = replica(&server.url(), &pocket_a, &recorder).await;
+    for invoice in 0..10_u64 {
+        a.reconciler().watch(pocket_core::InvoiceId::from(invoice), None);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let b = replica(&server.url(), &pocket_b, &recorder).await;
+    assert_eq!(b.reconciler().recover().await.unwrap(), 10, "B sees what A watches");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    for invoice in 0..10 {
+        let (by_a, by_b) = (pocket_a.checks_of(invoice), pocket_b.checks_of(invoice));
+        assert!(by_a > 0 && by_b == 0, "invoice {invoice}: polled {by_a} times by A and {by_b} by B");
+    }
+    for invoice in 0..10 {
+        pocket_a.paid(invoice, 560);
+    }
+    eventually_async("ten payments", || recorder.successes() == 10).await;
+    eventually_async("both lists empty", || a.reconciler().pending().is_empty() && b.reconciler().pending().is_empty())
+        .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let journal = RedisStore::builder(server.url()).connect().await.unwrap();
+    assert!(pocket_payments::WatchJournal::load(&journal).await.unwrap().is_empty(), "crossed out of the journal");
+    assert_eq!(recorder.calls(), 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vanished_replicas_watches_are_taken_over() {
+    let Some(server) = RedisServer::start(false) else { return };
+    let (pocket, recorder) = (FakePocket::default(), Recorder::default());
+    for invoice in 100..105 {
+        pocket.state(invoice, serde_json::json!("PROCESSING"), 560);
+    }
+    let gone = replica(&server.url(), &pocket, &recorder).await;
+    for invoice in 100..105_u64 {
+        gone.reconciler().watch(pocket_core::InvoiceId::from(invoice), None);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // It stops polling without a word (as a crash would); its journal entries stay.
+    let _ = gone.reconciler().stop();
+    let heir = replica(&server.url(), &pocket, &recorder).await;
+    assert_eq!(heir.reconciler().recover().await.unwrap(), 5);
+    for invoice in 100..105 {
+        pocket.paid(invoice, 560);
+    }
+    eventually_async("the heir confirms all five", || recorder.successes() == 5).await;
+    assert_eq!(recorder.calls(), 5);
+}

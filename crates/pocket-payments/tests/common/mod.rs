@@ -21,6 +21,7 @@ pub struct FakePocket {
     pub checks: Arc<AtomicUsize>,
     delay: Arc<Mutex<Duration>>,
     down_for: Arc<AtomicUsize>,
+    per_invoice: Arc<Mutex<HashMap<i64, usize>>>,
 }
 
 impl FakePocket {
@@ -50,6 +51,16 @@ impl FakePocket {
     pub fn checks(&self) -> usize {
         self.checks.load(Ordering::SeqCst)
     }
+
+    /// How many checks asked about invoice `id`.
+    pub fn checks_of(&self, id: i64) -> usize {
+        self.per_invoice.lock().unwrap().get(&id).copied().unwrap_or(0)
+    }
+
+    /// The same Pocket (same answers), counted apart: what a second replica talks to.
+    pub fn sibling(&self) -> FakePocket {
+        FakePocket { answers: self.answers.clone(), ..FakePocket::default() }
+    }
 }
 
 #[async_trait]
@@ -67,6 +78,7 @@ impl MerchantApi for FakePocket {
             return Err(Error::new(ErrorKind::Unavailable, "Pocket is down"));
         }
         let number = id.as_str().trim().parse::<i64>().map_err(|_| Error::new(ErrorKind::Validation, "not a Long"))?;
+        *self.per_invoice.lock().unwrap().entry(number).or_default() += 1;
         let answer = self.answers.lock().unwrap().get(&number).cloned();
         match answer {
             Some(body) => Ok(serde_json::from_value(body).expect("a scripted answer decodes")),
