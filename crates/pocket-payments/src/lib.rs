@@ -23,6 +23,6 @@ pub use payment::{Expected, FailedPayment, Source, Unresolved, VerifiedPayment};
 pub use pipeline::Payments;
 pub use reconciler::{Reconciler, WatchJournal, Watched};
 #[cfg(feature = "redis")]
-pub use redis_store::{RedisStore, RedisStoreBuilder};
+pub use redis_store::{RedisStore, RedisStoreBuilder, RedisStoreError};
 pub use settings::{MissingAmount, ProcessedState};
 pub use store::{Claim, ClaimToken, InMemoryStore, PaymentStore, StoreError};

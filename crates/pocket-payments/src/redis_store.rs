@@ -159,9 +159,54 @@ impl RedisStore {
         format!("{}{key}", self.prefix)
     }
 
-    fn failed(&self, operation: &str, error: redis::RedisError) -> StoreError {
+    fn failed(&self, operation: &'static str, error: redis::RedisError) -> StoreError {
+        Box::new(RedisStoreError::new(operation, &self.shown_url, error))
+    }
+}
+
+/// Why Redis could not do what the store asked. Boxed into a [`StoreError`]; downcast to read it.
+///
+/// ```no_run
+/// # async fn run(store: pocket_payments::RedisStore) {
+/// use pocket_payments::{PaymentStore, RedisStoreError};
+///
+/// if let Err(error) = store.is_done("paid:42").await {
+///     match error.downcast_ref::<RedisStoreError>() {
+///         Some(redis) if redis.is_unreachable() => eprintln!("Redis is down: {redis}"),
+///         _ => eprintln!("{error}"),
+///     }
+/// }
+/// # }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[error("Redis at {url} could not {operation}: {source}")]
+pub struct RedisStoreError {
+    operation: &'static str,
+    url: String,
+    unreachable: bool,
+    #[source]
+    source: redis::RedisError,
+}
+
+impl RedisStoreError {
+    fn new(operation: &'static str, url: &str, source: redis::RedisError) -> RedisStoreError {
+        let unreachable = source.is_io_error()
+            || source.is_timeout()
+            || source.is_connection_refusal()
+            || source.is_connection_dropped();
         // Redis errors name the server, never the password; the URL is shown redacted anyway.
-        format!("Redis at {} could not {operation}: {error}", self.shown_url).into()
+        RedisStoreError { operation, url: url.to_owned(), unreachable, source }
+    }
+
+    /// Whether Redis could not be reached in time (refused, dropped, timed out, I/O): the
+    /// pipeline answers 503, and the connection comes back by itself.
+    pub fn is_unreachable(&self) -> bool {
+        self.unreachable
+    }
+
+    /// What the store was doing: "claim a payment", "read a payment", …
+    pub fn operation(&self) -> &'static str {
+        self.operation
     }
 }
 

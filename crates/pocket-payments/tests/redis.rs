@@ -159,6 +159,10 @@ async fn while_redis_is_down_deliveries_get_503_and_nothing_runs_twice_after_it_
         let outcome = payments.receive(notice(id)).await;
         assert_eq!((outcome.clone(), outcome.http_status()), (Outcome::StoreUnavailable, 503), "{id}");
     }
+    let error = store(&server).await.is_done("paid:1").await.unwrap_err();
+    let redis = error.downcast_ref::<pocket_payments::RedisStoreError>().expect("a typed Redis error");
+    assert!(redis.is_unreachable(), "{redis}");
+    assert_eq!(redis.operation(), "read a payment");
     assert_eq!(recorder.calls(), 1, "no handler runs without a claim");
 
     server.run();
