@@ -1,8 +1,13 @@
-//! One replica of a merchant's backend sharing a Redis payment store, for the multi-process
-//! tests: it reads invoice ids on stdin (`<id> [handler milliseconds]`), delivers a notice for
-//! each through its own pipeline, and prints `started <id>`, `ran <id>` from the handler and
-//! `outcome <id> <word>` for each delivery. Every invoice is paid, 560 ₮, as far as its stub
-//! Pocket knows.
+//! One replica of a merchant's backend sharing Redis with others, for the multi-process tests.
+//! Commands on stdin, one a line:
+//! - `<id> [handler milliseconds]` — a webhook notice for the invoice arrives;
+//! - `watch <id>` — the app watches the invoice (the reconciler polls it);
+//! - `recover` — take over the shared watch list.
+//!
+//! It prints `started <id>` and `ran <id>` from the handler, `checked <id>` for every question
+//! to Pocket, `outcome <id> <word>` for each notice and `recovered <n>`. Its Pocket keeps invoice
+//! states in the same Redis (`test:pocket:<id>` = `pending`; anything else, or nothing, is paid
+//! 560 ₮), so that every replica asks the same Pocket.
 //!
 //! cargo run -p pocket-payments --features redis --example redis_replica -- redis://127.0.0.1:6379
 
@@ -10,21 +15,53 @@ use std::io::{BufRead, Write};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use pocket_core::{InvoiceId, WebhookNotice};
+use pocket_core::{
+    Amount, Error, ErrorKind, Invoice, InvoiceId, InvoiceState, InvoiceStatus, MerchantApi, NewInvoice, PaymentConfig,
+    WebhookNotice,
+};
 use pocket_payments::{HandlerError, PaymentHandler, Payments, RedisStore, VerifiedPayment};
-
-#[path = "../benches/support/everything_paid.rs"]
-mod everything_paid;
-use everything_paid::EverythingPaid;
-
-/// Prints what it does; sleeps as long as the input line asked for the invoice.
-struct Printing;
 
 fn say(line: String) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
 }
+
+/// Pocket, with its invoices' states in Redis.
+struct SharedPocket(redis::aio::MultiplexedConnection);
+
+#[async_trait]
+impl MerchantApi for SharedPocket {
+    async fn create_invoice(&self, _: &NewInvoice) -> Result<Invoice, Error> {
+        Err(Error::new(ErrorKind::Validation, "not used"))
+    }
+
+    async fn check_invoice(&self, id: &InvoiceId) -> Result<InvoiceStatus, Error> {
+        say(format!("checked {id}"));
+        let mut connection = self.0.clone();
+        let state: Option<String> = redis::cmd("GET")
+            .arg(format!("test:pocket:{id}"))
+            .query_async(&mut connection)
+            .await
+            .map_err(|e| Error::new(ErrorKind::Unavailable, e.to_string()))?;
+        let state = if state.as_deref() == Some("pending") { InvoiceState::Pending } else { InvoiceState::Paid };
+        let mut status = InvoiceStatus::new(state);
+        status.id = Some(id.clone());
+        status.amount = Amount::from_tugrik(560).ok();
+        Ok(status)
+    }
+
+    async fn payment_config(&self) -> Result<PaymentConfig, Error> {
+        Ok(PaymentConfig::default())
+    }
+
+    async fn set_webhook_url(&self, _: &str) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// Prints what it does; sleeps as long as the notice asked.
+struct Printing;
 
 #[async_trait]
 impl PaymentHandler for Printing {
@@ -41,12 +78,15 @@ impl PaymentHandler for Printing {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let url = std::env::args().nth(1).ok_or("usage: redis_replica <redis url>")?;
+    let pocket = SharedPocket(redis::Client::open(url.as_str())?.get_multiplexed_async_connection().await?);
     let store = RedisStore::builder(url).prefix("test:").connect().await?;
-    let payments = Payments::builder(EverythingPaid, Printing)
-        .store(store)
+    let payments = Payments::builder(pocket, Printing)
+        .store(store.clone())
+        .watch_journal(store)
         .checks_per_second(None, 0)
         .handler_timeout(Duration::from_secs(1))
         .lease(Duration::from_millis(1_500))
+        .poll_schedule(Duration::from_millis(20), Duration::from_millis(50))
         .build();
     let (lines, mut incoming) = tokio::sync::mpsc::unbounded_channel::<String>();
     std::thread::spawn(move || {
@@ -58,18 +98,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     });
     let mut deliveries = tokio::task::JoinSet::new();
     while let Some(line) = incoming.recv().await {
-        let mut words = line.split_whitespace();
-        let (Some(id), slow) = (words.next(), words.next()) else { continue };
-        let mut notice = WebhookNotice::new(InvoiceId::new(id)?);
-        if let Some(slow) = slow.and_then(|ms| ms.parse::<u64>().ok()) {
-            notice.extra.insert("slowMs".into(), slow.into());
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["recover"] => say(format!("recovered {}", payments.reconciler().recover().await?)),
+            ["watch", id] => payments.reconciler().watch(InvoiceId::new(*id)?, None),
+            [id, rest @ ..] => {
+                let mut notice = WebhookNotice::new(InvoiceId::new(*id)?);
+                if let Some(slow) = rest.first().and_then(|ms| ms.parse::<u64>().ok()) {
+                    notice.extra.insert("slowMs".into(), slow.into());
+                }
+                let (payments, id) = (payments.clone(), (*id).to_owned());
+                deliveries.spawn(async move {
+                    let outcome = payments.receive(notice).await;
+                    say(format!("outcome {id} {}", outcome.word()));
+                });
+            }
+            [] => {}
         }
-        let (payments, id) = (payments.clone(), id.to_owned());
-        deliveries.spawn(async move {
-            let outcome = payments.receive(notice).await;
-            say(format!("outcome {id} {}", outcome.word()));
-        });
     }
     while deliveries.join_next().await.is_some() {}
+    // Keep polling what is watched until the test ends the process.
+    tokio::time::sleep(Duration::from_secs(3600)).await;
     Ok(())
 }

@@ -390,3 +390,42 @@ async fn a_vanished_replicas_watches_are_taken_over() {
     eventually_async("the heir confirms all five", || recorder.successes() == 5).await;
     assert_eq!(recorder.calls(), 5);
 }
+
+#[test]
+fn two_processes_share_the_watch_list_and_poll_each_invoice_from_one_of_them() {
+    let Some(server) = RedisServer::start(false) else { return };
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut connection = client.get_connection().unwrap();
+    for invoice in 200..210 {
+        let _: () =
+            redis::cmd("SET").arg(format!("test:pocket:{invoice}")).arg("pending").query(&mut connection).unwrap();
+    }
+    let mut first = Replica::start(&server.url());
+    for invoice in 200..210 {
+        first.deliver(&format!("watch {invoice}"));
+    }
+    first.wait_until(|seen| seen.iter().filter(|line| line.starts_with("checked ")).count() >= 10);
+    let mut second = Replica::start(&server.url());
+    second.deliver("recover");
+    second.wait_for("recovered 10");
+    std::thread::sleep(Duration::from_millis(500));
+    for replica in [&mut first, &mut second] {
+        while let Ok(line) = replica.lines.try_recv() {
+            replica.seen.push(line);
+        }
+    }
+    for invoice in 200..210 {
+        let checked = format!("checked {invoice}");
+        let (by_first, by_second) = (first.count(&checked), second.count(&checked));
+        assert!(by_first > 1 && by_second == 0, "invoice {invoice}: {by_first} polls by one, {by_second} by the other");
+    }
+    for invoice in 200..210 {
+        let _: () = redis::cmd("SET").arg(format!("test:pocket:{invoice}")).arg("paid").query(&mut connection).unwrap();
+    }
+    first.wait_until(|seen| seen.iter().filter(|line| line.starts_with("ran ")).count() == 10);
+    std::thread::sleep(Duration::from_millis(300));
+    while let Ok(line) = second.lines.try_recv() {
+        second.seen.push(line);
+    }
+    assert_eq!((first.count("ran "), second.count("ran ")), (10, 0), "each payment once, by its poller");
+}
