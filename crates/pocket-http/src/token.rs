@@ -20,6 +20,17 @@ use crate::transport::{Outcome, decode, error_for, is_transient};
 
 /// How long to assume a token lives when the SSO does not say (`expires_in` absent).
 const ASSUMED_LIFETIME: Duration = Duration::from_secs(60);
+/// Lifetimes from the wire are believed within these bounds: a token said to live for ever (or
+/// for 2^63 seconds, which would overflow the clock) is renewed within a day, and one said to
+/// live 0 s is kept for a second rather than fetched again on every call.
+const LIFETIME_BOUNDS: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(24 * 3600));
+/// A refresh token is believed for at most 30 days.
+const MAX_REFRESH_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// A lifetime the SSO sent, in seconds, within `LIFETIME_BOUNDS`.
+fn bounded_lifetime(seconds: u64) -> Duration {
+    Duration::from_secs(seconds).clamp(LIFETIME_BOUNDS.0, LIFETIME_BOUNDS.1)
+}
 /// After a failed renewal while an old token still serves, wait this long before trying again.
 const RENEWAL_PAUSE: Duration = Duration::from_secs(5);
 
@@ -197,11 +208,14 @@ impl TokenManager {
         if answer.access_token.is_empty() {
             return Err(Error::decode("access_token", format!("{operation}: the SSO's access token is empty")));
         }
-        let lifetime = answer.expires_in.map_or(ASSUMED_LIFETIME, Duration::from_secs);
+        let lifetime = answer.expires_in.map_or(ASSUMED_LIFETIME, bounded_lifetime);
         // Renew `renew_before` ahead of expiry — but never in the first half of a short life.
         let margin = self.renew_before.min(lifetime / 2);
         let refresh = answer.refresh_token.filter(|t| !t.is_empty()).map(|token| {
-            let until = answer.refresh_expires_in.filter(|s| *s > 0).map(|s| sent_at + Duration::from_secs(s));
+            let until = answer
+                .refresh_expires_in
+                .filter(|s| *s > 0)
+                .map(|s| sent_at + Duration::from_secs(s).min(MAX_REFRESH_LIFETIME));
             (RefreshToken::new(token), until)
         });
         Ok(Cached {

@@ -76,13 +76,16 @@ fn describe(error: &reqwest::Error) -> String {
 }
 
 /// `Retry-After` as seconds or as an HTTP date.
+/// Pocket's `Retry-After` (seconds or an HTTP date), believed up to an hour: the retry policy's
+/// own time cap decides whether waiting that long is worth it.
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    const LONGEST: Duration = Duration::from_secs(3600);
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+        return Some(Duration::from_secs(seconds).min(LONGEST));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO).min(LONGEST))
 }
 
 /// Whether a failed exchange of an idempotent call is worth repeating, and after how long Pocket
@@ -246,5 +249,9 @@ mod tests {
         assert!(wait > Duration::from_secs(100) && wait <= Duration::from_secs(120), "{wait:?}");
         headers.insert(RETRY_AFTER, "soon".parse().unwrap());
         assert_eq!(retry_after(&headers), None);
+        headers.insert(RETRY_AFTER, u64::MAX.to_string().parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(3600)), "clamped to an hour");
+        headers.insert(RETRY_AFTER, "Fri, 31 Dec 9999 23:59:59 GMT".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(3600)));
     }
 }

@@ -1,0 +1,49 @@
+//! Durations from the wire at their extremes, from a loopback stub of the SSO and merchant API:
+//! the client neither panics nor trusts them beyond sane bounds.
+
+use std::time::{Duration, SystemTime};
+
+use axum::Router;
+use axum::routing::{get, post};
+use pocket_core::{Credentials, Environment, InvoiceId, MerchantApi};
+use pocket_http::{PocketClient, RetryPolicy};
+
+/// A Pocket whose SSO issues a token "for ever" and whose check answers paid.
+async fn stub(expires_in: &'static str) -> String {
+    let token = format!(
+        r#"{{"access_token": "t0k3n", "token_type": "bearer", "expires_in": {expires_in}, "refresh_token": "r", "refresh_expires_in": 18446744073709551615}}"#
+    );
+    let router = Router::new()
+        .route(
+            "/auth/realms/invescore/protocol/openid-connect/token",
+            post(move || {
+                let token = token.clone();
+                async move { ([("content-type", "application/json")], token) }
+            }),
+        )
+        .route(
+            "/merchant/invoice/check/{id}",
+            get(|| async { ([("content-type", "application/json")], r#"{"id": 7, "state": "PAID", "amount": 560}"#) }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    base
+}
+
+async fn client_of(base: &str) -> PocketClient {
+    let environment = Environment::custom(base, "invescore", &format!("{base}/merchant")).unwrap();
+    PocketClient::builder(environment, Credentials::new("shop", "secret")).retry(RetryPolicy::none()).build().unwrap()
+}
+
+#[tokio::test]
+async fn a_token_said_to_live_for_ever_neither_panics_nor_lives_for_ever() {
+    for expires_in in ["9223372036854775807", "18446744073709551615", "0"] {
+        let client = client_of(&stub(expires_in).await).await;
+        let status = client.check_invoice(&InvoiceId::from(7)).await.unwrap();
+        assert!(status.state.is_paid(), "{expires_in}");
+        let expiry = client.token_expires_at().expect("a token is held");
+        let lives = expiry.duration_since(SystemTime::now()).unwrap_or_default();
+        assert!(lives <= Duration::from_secs(24 * 3600), "expires_in {expires_in}: believed for {lives:?}");
+    }
+}
