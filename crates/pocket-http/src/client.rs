@@ -210,10 +210,15 @@ impl PocketClient {
             (outcome, Repeat::Create(invoice)) if may_have_arrived(outcome) => {
                 let cause = error_for(operation, outcome);
                 tracing::warn!(error = %cause, "creating an invoice failed after the request may have reached Pocket");
-                Err(Error::ambiguous_invoice(
+                let ambiguous = Error::ambiguous_invoice(
                     invoice,
                     format!("{cause}; the invoice may or may not have been created — check before creating it again"),
-                ))
+                );
+                // Keep what was seen: the status Pocket answered with, if it answered at all.
+                Err(match cause.status() {
+                    Some(status) => ambiguous.with_status(status),
+                    None => ambiguous,
+                })
             }
             (outcome, _) => Err(error_for(operation, outcome)),
         }

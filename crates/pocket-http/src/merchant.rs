@@ -33,7 +33,19 @@ impl MerchantApi for PocketClient {
                 )
             })?;
             let answer = self.call(operation, Method::POST, &url, Some(body), Repeat::Create(invoice)).await?;
-            let created: Invoice = decode(operation, &answer)?;
+            // Pocket accepted the request (2xx): the invoice exists even if its answer cannot be
+            // read, so this is ambiguous, never a plain protocol error a caller would retry.
+            let created: Invoice = decode(operation, &answer).map_err(|unreadable| {
+                tracing::warn!(error = %unreadable, "Pocket accepted an invoice but its answer cannot be read");
+                let mut ambiguous = Error::ambiguous_invoice(
+                    invoice,
+                    format!("{unreadable}; Pocket accepted the request, so the invoice probably exists — find it before creating it again"),
+                );
+                if let Some(path) = unreadable.json_path() {
+                    ambiguous = ambiguous.with_json_path(path);
+                }
+                ambiguous
+            })?;
             tracing::Span::current().record("invoice_id", created.id.as_str());
             Ok(created)
         })

@@ -64,6 +64,7 @@ async fn gateway_errors_and_500_are_ambiguous_but_429_is_not() {
         sandbox.set_fault(Endpoint::CreateInvoice, Fault::fail_next(1, status));
         let error = client.create_invoice(&invoice(&sandbox, 560)).await.unwrap_err();
         assert_eq!(error.kind(), kind, "{status}");
+        assert_eq!(error.status(), Some(status), "what was seen is kept: {error}");
     }
     assert_eq!(sandbox.requests(Endpoint::CreateInvoice), 4);
 }

@@ -1,11 +1,13 @@
-//! Durations from the wire at their extremes, from a loopback stub of the SSO and merchant API:
-//! the client neither panics nor trusts them beyond sane bounds.
+//! Odd answers from a loopback stub of the SSO and merchant API: durations at their extremes
+//! (no panic, sane bounds), and an invoice accepted with an answer that cannot be read.
 
 use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use axum::routing::{get, post};
-use pocket_core::{Credentials, Environment, InvoiceId, MerchantApi};
+use pocket_core::{
+    Amount, ConsumerToken, Credentials, Environment, ErrorKind, InvoiceId, InvoiceNote, MerchantApi, NewInvoice,
+};
 use pocket_http::{PocketClient, RetryPolicy};
 
 /// A Pocket whose SSO issues a token "for ever" and whose check answers paid.
@@ -20,6 +22,10 @@ async fn stub(expires_in: &'static str) -> String {
                 let token = token.clone();
                 async move { ([("content-type", "application/json")], token) }
             }),
+        )
+        .route(
+            "/merchant/consumer/invoice",
+            post(|| async { ([("content-type", "application/json")], r#"{"invoice": "created, trust me"}"#) }),
         )
         .route(
             "/merchant/invoice/check/{id}",
@@ -46,4 +52,17 @@ async fn a_token_said_to_live_for_ever_neither_panics_nor_lives_for_ever() {
         let lives = expiry.duration_since(SystemTime::now()).unwrap_or_default();
         assert!(lives <= Duration::from_secs(24 * 3600), "expires_in {expires_in}: believed for {lives:?}");
     }
+}
+
+#[tokio::test]
+async fn an_invoice_accepted_with_an_unreadable_answer_is_ambiguous_not_a_protocol_error() {
+    let client = client_of(&stub("600").await).await;
+    let token = ConsumerToken::new("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln").unwrap();
+    let invoice = NewInvoice::new(Amount::from_tugrik(560).unwrap(), InvoiceNote::new("Цай").unwrap(), token).unwrap();
+    let error = client.create_invoice(&invoice).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Ambiguous, "{error}");
+    let unconfirmed = error.unconfirmed_invoice().expect("what was asked for is kept");
+    assert_eq!(unconfirmed.amount, Amount::from_tugrik(560).unwrap());
+    assert!(error.json_path().is_some(), "where the answer went wrong is kept: {error}");
+    assert!(error.to_string().contains("probably exists"), "{error}");
 }
