@@ -5,8 +5,6 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
-use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -14,72 +12,9 @@ use std::time::{Duration, Instant};
 use common::*;
 use pocket_payments::{Claim, Outcome, PaymentStore, Payments, RedisStore};
 
-/// A `redis-server` of the test's own, on 127.0.0.1 and a free port, in a directory of its own.
-struct RedisServer {
-    binary: PathBuf,
-    port: u16,
-    dir: PathBuf,
-    persistent: bool,
-    child: Option<Child>,
-}
-
-impl RedisServer {
-    /// Starts one, or says the test is skipped (and fails under `CI=true`) when there is none.
-    fn start(persistent: bool) -> Option<RedisServer> {
-        let binary = std::env::var_os("REDIS_SERVER").map(PathBuf::from).unwrap_or_else(|| "redis-server".into());
-        if Command::new(&binary).arg("--version").output().is_err() {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "redis-server is required in CI (apt-get install redis-server)"
-            );
-            eprintln!("SKIPPED: this test needs Debian's redis-server (or REDIS_SERVER); it did not run");
-            return None;
-        }
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let dir = std::env::temp_dir().join(format!("pocket-redis-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut server = RedisServer { binary, port, dir, persistent, child: None };
-        server.run();
-        Some(server)
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-
-    fn run(&mut self) {
-        let appendonly = if self.persistent { "yes" } else { "no" };
-        let child = Command::new(&self.binary)
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", ""])
-            .args(["--appendonly", appendonly, "--appendfsync", "always", "--maxmemory-policy", "noeviction"])
-            .arg("--dir")
-            .arg(&self.dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server starts");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start listening");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.stop();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+#[path = "support/redis_server.rs"]
+mod redis_server;
+use redis_server::RedisServer;
 
 async fn store(server: &RedisServer) -> RedisStore {
     RedisStore::builder(server.url())
@@ -428,4 +363,24 @@ fn two_processes_share_the_watch_list_and_poll_each_invoice_from_one_of_them() {
         second.seen.push(line);
     }
     assert_eq!((first.count("ran "), second.count("ran ")), (10, 0), "each payment once, by its poller");
+}
+
+#[tokio::test]
+async fn a_password_and_a_database_index_in_the_url_are_used() {
+    let Some(mut server) = RedisServer::start(false) else { return };
+    server.require_password("p4ss-w0rd");
+    let url = format!("redis://:p4ss-w0rd@127.0.0.1:{}/3", server.port());
+    let right = RedisStore::builder(url.as_str()).connect().await.unwrap();
+    let owner = token(right.claim("paid:9", Duration::from_secs(60)).await.unwrap());
+    assert!(right.complete("paid:9", &owner).await.unwrap());
+    let other_db =
+        RedisStore::builder(format!("redis://:p4ss-w0rd@127.0.0.1:{}/4", server.port())).connect().await.unwrap();
+    assert!(!other_db.is_done("paid:9").await.unwrap(), "database 3 is not database 4");
+    let wrong = RedisStore::builder(format!("redis://:nope@127.0.0.1:{}/3", server.port()))
+        .timeouts(Duration::from_millis(300), Duration::from_millis(300))
+        .connect()
+        .await
+        .unwrap();
+    let refused = wrong.is_done("paid:9").await.unwrap_err().to_string();
+    assert!(!refused.contains("nope") && !refused.contains("p4ss-w0rd"), "{refused}");
 }
