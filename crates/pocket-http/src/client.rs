@@ -11,7 +11,7 @@ use tracing::Instrument;
 use crate::RetryPolicy;
 use crate::retry::send_with_retries;
 use crate::settings::Settings;
-use crate::token::TokenManager;
+use crate::token::{Lookup, TokenManager};
 use crate::transport::{Outcome, error_for, is_transient};
 
 /// Pocket's merchant API for one merchant client: invoices, the webhook address, token
@@ -197,7 +197,7 @@ impl PocketClient {
             Repeat::Safe => is_transient,
             Repeat::Create(_) => |outcome| matches!(outcome, Outcome::NotSent(_)),
         };
-        let mut token = self.inner.tokens.token(settings).await?;
+        let mut token = self.token().await?;
         let mut outcome = send_with_retries(&settings.retry, repeatable, || send(&token)).await;
         if matches!(outcome, Outcome::Answered { status: 401, .. }) {
             tracing::debug!("the merchant API rejected the token; renewing it and replaying once");
@@ -221,6 +221,25 @@ impl PocketClient {
                 })
             }
             (outcome, _) => Err(error_for(operation, outcome)),
+        }
+    }
+
+    /// A token for a call: the cached one when it is valid (renewing it in the background when it
+    /// is due), or — only when there is no valid token — the one all waiting callers share.
+    async fn token(&self) -> Result<MerchantToken, Error> {
+        match self.inner.tokens.lookup() {
+            Lookup::Fresh(token) => Ok(token),
+            Lookup::Renewable(token) => {
+                if self.inner.tokens.start_background_renewal() {
+                    let client = self.clone();
+                    tokio::spawn(
+                        async move { client.inner.tokens.renew_in_background(&client.inner.settings).await }
+                            .in_current_span(),
+                    );
+                }
+                Ok(token)
+            }
+            Lookup::Missing => self.inner.tokens.token(&self.inner.settings).await,
         }
     }
 

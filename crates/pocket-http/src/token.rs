@@ -1,12 +1,16 @@
 //! The merchant token: fetched lazily, cached, renewed before it runs out, shared by all callers.
 //!
-//! - Callers read the cached token without waiting. Renewal happens under one async lock, so
-//!   however many callers find the token stale at once, one request goes to the SSO.
+//! - Callers read the cached token without waiting. While it is still valid but due for renewal,
+//!   the renewal runs in the background (one at a time) and callers keep using the current token:
+//!   a slow SSO never stalls a caller that holds a valid token.
+//! - Only callers with no valid token wait, under one async lock, and they share one request:
+//!   however many arrive at once — also when that request fails, which they all see.
 //! - Renewal tries the refresh grant first, and client credentials when the SSO refuses that.
 //! - While the SSO is down, a token that has not yet expired keeps serving; renewal is tried
 //!   again after a short pause rather than on every call.
 //! - After the merchant API rejects a token, it is renewed once — unless another caller already did.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -56,7 +60,27 @@ impl Cached {
 pub(crate) struct TokenManager {
     renew_before: Duration,
     cached: RwLock<Option<Arc<Cached>>>,
-    renewing: tokio::sync::Mutex<Option<Instant>>,
+    renewing: tokio::sync::Mutex<Renewal>,
+    in_background: AtomicBool,
+}
+
+/// What the last renewals left behind, under the renewal lock.
+#[derive(Default)]
+struct Renewal {
+    /// After a failed renewal while the old token still serves: no new attempt before this.
+    paused_until: Option<Instant>,
+    /// The last failed fetch and when it ended, for callers that waited for it.
+    last_failure: Option<(Instant, Error)>,
+}
+
+/// What a caller finds in the cache.
+pub(crate) enum Lookup {
+    /// A token not yet due for renewal.
+    Fresh(MerchantToken),
+    /// A valid token due for renewal: use it, and renew in the background.
+    Renewable(MerchantToken),
+    /// No valid token: the caller must wait for one.
+    Missing,
 }
 
 /// The token endpoint's answer. Fields may be absent; numbers may come as strings.
@@ -89,7 +113,35 @@ fn lenient_seconds<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<
 
 impl TokenManager {
     pub(crate) fn new(renew_before: Duration) -> TokenManager {
-        TokenManager { renew_before, cached: RwLock::new(None), renewing: tokio::sync::Mutex::new(None) }
+        TokenManager {
+            renew_before,
+            cached: RwLock::new(None),
+            renewing: tokio::sync::Mutex::new(Renewal::default()),
+            in_background: AtomicBool::new(false),
+        }
+    }
+
+    /// What the cache holds for a caller now, without waiting.
+    pub(crate) fn lookup(&self) -> Lookup {
+        let now = Instant::now();
+        match self.current() {
+            Some(cached) if cached.is_fresh(now) => Lookup::Fresh(cached.access.clone()),
+            Some(cached) if cached.is_valid(now) => Lookup::Renewable(cached.access.clone()),
+            _ => Lookup::Missing,
+        }
+    }
+
+    /// Claims the one background renewal; `false` if one is running already.
+    pub(crate) fn start_background_renewal(&self) -> bool {
+        !self.in_background.swap(true, Ordering::AcqRel)
+    }
+
+    /// Renews in the background (after [`start_background_renewal`](Self::start_background_renewal)).
+    pub(crate) async fn renew_in_background(&self, settings: &Settings) {
+        if let Err(error) = self.renew(settings, None).await {
+            tracing::warn!(error = %error, "renewing the merchant token in the background failed");
+        }
+        self.in_background.store(false, Ordering::Release);
     }
 
     fn current(&self) -> Option<Arc<Cached>> {
@@ -115,7 +167,8 @@ impl TokenManager {
     }
 
     async fn renew(&self, settings: &Settings, rejected: Option<&MerchantToken>) -> Result<MerchantToken, Error> {
-        let mut paused_until = self.renewing.lock().await;
+        let asked_at = Instant::now();
+        let mut renewal = self.renewing.lock().await;
         let now = Instant::now();
         let current = self.current();
         // Another caller may have renewed while this one waited for the lock.
@@ -129,27 +182,37 @@ impl TokenManager {
             }
         }
         let still_valid = current.as_ref().filter(|c| rejected.is_none() && c.is_valid(now));
-        if let (Some(cached), Some(until)) = (still_valid, *paused_until)
+        if let (Some(cached), Some(until)) = (still_valid, renewal.paused_until)
             && now < until
         {
             return Ok(cached.access.clone());
+        }
+        // A fetch ended, failing, while this caller waited: share its answer, do not queue another.
+        if still_valid.is_none()
+            && let Some((ended, error)) = &renewal.last_failure
+            && *ended >= asked_at
+        {
+            return Err(error.clone());
         }
         let refresh = current.as_ref().and_then(|c| c.refresh.clone());
         match self.fetch(settings, refresh).await {
             Ok(fresh) => {
                 let access = fresh.access.clone();
                 *self.cached.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(fresh));
-                *paused_until = None;
+                *renewal = Renewal::default();
                 Ok(access)
             }
-            Err(error) => match still_valid {
-                Some(cached) if error.kind() != ErrorKind::Unauthorized => {
-                    tracing::warn!(error = %error, "renewing the merchant token failed; the current token serves until it expires");
-                    *paused_until = Some(now + RENEWAL_PAUSE);
-                    Ok(cached.access.clone())
+            Err(error) => {
+                renewal.last_failure = Some((Instant::now(), error.clone()));
+                match still_valid {
+                    Some(cached) if error.kind() != ErrorKind::Unauthorized => {
+                        tracing::warn!(error = %error, "renewing the merchant token failed; the current token serves until it expires");
+                        renewal.paused_until = Some(now + RENEWAL_PAUSE);
+                        Ok(cached.access.clone())
+                    }
+                    _ => Err(error),
                 }
-                _ => Err(error),
-            },
+            }
         }
     }
 

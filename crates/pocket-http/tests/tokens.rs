@@ -59,6 +59,13 @@ async fn the_token_is_renewed_before_it_expires_by_the_refresh_grant() {
     assert_eq!(sandbox.token_grants(), ["client_credentials"], "fresh for the first half of its life");
     tokio::time::sleep(Duration::from_millis(1200)).await;
     client.payment_config().await.unwrap();
+    // The renewal runs in the background; the call above did not wait for it.
+    for _ in 0..100 {
+        if client.token_expires_at().unwrap() > first_expiry {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(sandbox.token_grants(), ["client_credentials", "refresh_token"]);
     assert!(client.token_expires_at().unwrap() > first_expiry);
 }
@@ -149,4 +156,44 @@ async fn bad_credentials_are_unauthorized_with_keycloaks_code() {
     assert_eq!(error.code(), Some("invalid_client"));
     assert_eq!(sandbox.requests(Endpoint::Token), 1, "a refusal is not retried");
     assert!(!format!("{error} {error:?}").contains("wrong-secret"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_renewal_never_stalls_a_caller_that_holds_a_valid_token() {
+    // Tokens live 4 s; the client renews in the last 2 s (half a short life).
+    let sandbox = SandboxConfig::default().token_lifetime(Duration::from_secs(4)).start().await.unwrap();
+    let client = client(&sandbox);
+    let created = client.create_invoice(&invoice(&sandbox, 560)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2_300)).await;
+    // Now in the renewal window, with an SSO that takes 1.5 s to answer.
+    sandbox.set_fault(Endpoint::Token, Fault::latency(Duration::from_millis(1_500)));
+    let mut slowest = Duration::ZERO;
+    for _ in 0..20 {
+        let started = std::time::Instant::now();
+        client.check_invoice(&created.id).await.unwrap();
+        slowest = slowest.max(started.elapsed());
+    }
+    assert!(slowest < Duration::from_millis(700), "a caller waited {slowest:?} for a renewal it did not need");
+    tokio::time::sleep(Duration::from_millis(1_600)).await;
+    assert_eq!(sandbox.token_grants().len(), 2, "one background renewal: {:?}", sandbox.token_grants());
+    client.check_invoice(&created.id).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_without_a_token_share_one_fetch_also_when_it_fails() {
+    let sandbox = sandbox().await;
+    sandbox.set_fault(Endpoint::Token, Fault::outage().with_latency(Duration::from_millis(200)));
+    let cold = builder(&sandbox).retry(pocket_http::RetryPolicy::none()).build().unwrap();
+    let calls: Vec<_> = (0..20)
+        .map(|_| {
+            let client = cold.clone();
+            tokio::spawn(async move { client.check_invoice(&InvoiceId::from(1)).await })
+        })
+        .collect();
+    for call in calls {
+        let error = call.await.unwrap().unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Unavailable, "{error}");
+    }
+    let fetches = sandbox.requests(Endpoint::Token);
+    assert!(fetches <= 2, "{fetches} token requests for 20 waiting callers during an outage");
 }
