@@ -16,12 +16,9 @@ async fn latencies(sso_latency: Duration) -> Vec<Duration> {
     let sandbox = SandboxConfig::default().token_lifetime(Duration::from_secs(6)).start().await.expect("a sandbox");
     let client = PocketClient::builder(sandbox.environment(), sandbox.credentials()).build().expect("a client");
     let token = sandbox.mint_consumer_token(&TestUser::default()).expect("a user").access_token;
-    let invoice = NewInvoice::new(
-        Amount::from_tugrik(560).expect("an amount"),
-        InvoiceNote::new("Цай").expect("a note"),
-        token,
-    )
-    .expect("an invoice");
+    let invoice =
+        NewInvoice::new(Amount::from_tugrik(560).expect("an amount"), InvoiceNote::new("Цай").expect("a note"), token)
+            .expect("an invoice");
     let id = client.create_invoice(&invoice).await.expect("created").id;
     tokio::time::sleep(Duration::from_millis(3_100)).await;
     sandbox.set_fault(Endpoint::Token, Fault::latency(sso_latency));
@@ -54,7 +51,8 @@ fn main() {
     if std::env::args().any(|arg| arg == "--test" || arg == "--list") {
         return;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime");
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime");
     runtime.block_on(async {
         let healthy = latencies(Duration::ZERO).await;
         let slow = latencies(Duration::from_secs(2)).await;

@@ -12,7 +12,7 @@ use crate::RetryPolicy;
 use crate::retry::send_with_retries;
 use crate::settings::Settings;
 use crate::token::{Lookup, TokenManager};
-use crate::transport::{Outcome, error_for, is_transient};
+use crate::transport::{Outcome, error_for, is_transient, operation_at};
 
 /// Pocket's merchant API for one merchant client: invoices, the webhook address, token
 /// introspection — with the merchant token fetched, cached and renewed behind the scenes.
@@ -208,7 +208,7 @@ impl PocketClient {
         match (&outcome, repeat) {
             (Outcome::Answered { status: 200..=299, body, .. }, _) => Ok(body.clone()),
             (outcome, Repeat::Create(invoice)) if may_have_arrived(outcome) => {
-                let cause = error_for(operation, outcome);
+                let cause = error_for(&operation_at(operation, url), outcome);
                 tracing::warn!(error = %cause, "creating an invoice failed after the request may have reached Pocket");
                 let ambiguous = Error::ambiguous_invoice(
                     invoice,
@@ -220,7 +220,7 @@ impl PocketClient {
                     None => ambiguous,
                 })
             }
-            (outcome, _) => Err(error_for(operation, outcome)),
+            (outcome, _) => Err(error_for(&operation_at(operation, url), outcome)),
         }
     }
 

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::PocketClient;
 use crate::retry::send_with_retries;
-use crate::transport::{Outcome, decode, error_for, is_transient};
+use crate::transport::{Outcome, decode, error_for, is_transient, operation_at};
 
 /// What the realm says of a token.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,7 +31,7 @@ impl PocketClient {
                     .await;
             let body = match &outcome {
                 Outcome::Answered { status: 200..=299, body, .. } => body,
-                failed => return Err(error_for(operation, failed)),
+                failed => return Err(error_for(&operation_at(operation, &url), failed)),
             };
             let mut claims: Map<String, Value> = decode(operation, body)?;
             let active = match claims.remove("active") {

@@ -20,7 +20,7 @@ use tracing::Instrument;
 
 use crate::retry::send_with_retries;
 use crate::settings::Settings;
-use crate::transport::{Outcome, decode, error_for, is_transient};
+use crate::transport::{Outcome, decode, error_for, is_transient, operation_at};
 
 /// How long to assume a token lives when the SSO does not say (`expires_in` absent).
 const ASSUMED_LIFETIME: Duration = Duration::from_secs(60);
@@ -259,7 +259,7 @@ impl TokenManager {
         let operation = "get the merchant token";
         let body = match &outcome {
             Outcome::Answered { status: 200..=299, body, .. } => body,
-            failed => return Err(error_for(operation, failed)),
+            failed => return Err(error_for(&operation_at(operation, &url), failed)),
         };
         let answer: TokenAnswer = decode(operation, body)?;
         if let Some(kind) = answer.token_type.as_deref().filter(|t| !t.eq_ignore_ascii_case("bearer")) {

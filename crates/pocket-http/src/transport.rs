@@ -97,6 +97,13 @@ pub(crate) fn is_transient(outcome: &Outcome) -> bool {
     }
 }
 
+/// `operation` and where it went, for error messages: the URL without its query string or
+/// fragment (nothing secret travels in our paths; a query might).
+pub(crate) fn operation_at(operation: &str, url: &str) -> String {
+    let bare = url.split(['?', '#']).next().unwrap_or(url);
+    format!("{operation} ({bare})")
+}
+
 /// The error for a failed exchange of `operation`.
 pub(crate) fn error_for(operation: &str, outcome: &Outcome) -> Error {
     match outcome {
@@ -150,6 +157,12 @@ fn error_body(body: &[u8]) -> (Option<String>, Option<String>) {
         return (None, None);
     };
     let text = |key: &str| fields.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
+    // Spring's `{timestamp, status, error, message, path}`: `error` is the status's reason
+    // phrase ("Bad Request"), not a code; the message is what Pocket said.
+    if fields.contains_key("timestamp") && fields.contains_key("path") && fields.contains_key("status") {
+        let message = text("message").or_else(|| text("error"));
+        return (text("code"), message.map(|m| m.chars().take(300).collect()));
+    }
     let code = text("error").or_else(|| text("code"));
     let message = text("error_description").or_else(|| text("message"));
     (code, message.map(|m| m.chars().take(300).collect()))
@@ -217,6 +230,20 @@ mod tests {
         assert!(is_transient(&Outcome::TimedOut));
         assert!(is_transient(&Outcome::NotSent("refused".into())));
         assert!(is_transient(&Outcome::Broken("reset".into())));
+    }
+
+    #[test]
+    fn spring_error_bodies_are_read() {
+        let spring = r#"{"timestamp": "2026-11-27T10:00:00.000+00:00", "status": 400, "error": "Bad Request", "message": "Invoice is pending or cancelled", "path": "/v2/invoicing/invoices/is-paid"}"#;
+        let error = error_for("ask whether it is paid", &answered(400, spring));
+        assert_eq!(error.code(), None, "a reason phrase is no code");
+        assert!(error.to_string().contains("Invoice is pending or cancelled"), "{error}");
+        let bare = r#"{"timestamp": "x", "status": 500, "error": "Internal Server Error", "path": "/p"}"#;
+        assert!(error_for("x", &answered(500, bare)).to_string().contains("Internal Server Error"));
+        assert_eq!(
+            operation_at("check an invoice", "https://p.mn/merchant/invoice/check/7?debug=1#x"),
+            "check an invoice (https://p.mn/merchant/invoice/check/7)"
+        );
     }
 
     #[test]

@@ -152,3 +152,12 @@ async fn invalid_input_never_reaches_the_network() {
         assert_eq!(sandbox.requests(endpoint), 0, "{endpoint} was called");
     }
 }
+
+#[tokio::test]
+async fn status_errors_name_the_operation_and_its_url_but_no_secret() {
+    let sandbox = sandbox().await;
+    let error = client(&sandbox).check_invoice(&InvoiceId::from(424_242)).await.unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("check an invoice (") && text.contains("/merchant/invoice/check/424242)"), "{text}");
+    assert!(!text.contains(&sandbox.credentials().client_secret().expose_secret().to_owned()), "{text}");
+}
