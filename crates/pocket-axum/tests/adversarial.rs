@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use common::*;
 use pocket_axum::{InMemoryStore, PocketWebhook};
-use pocket_core::MerchantApi;
 use pocket_sandbox::{DeliveryOutcome, FieldStyle, Redelivery, WebhookBehaviour};
 use serde_json::json;
 

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use common::*;
 use pocket_axum::{InMemoryStore, PocketWebhook, handler_fn, webhook_router};
-use pocket_core::{InvoiceId, MerchantApi};
+use pocket_core::InvoiceId;
 use pocket_sandbox::{DeliveryOutcome, Forgery};
 use serde_json::json;
 

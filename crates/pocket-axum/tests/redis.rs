@@ -8,7 +8,6 @@ mod redis_server;
 
 use common::*;
 use pocket_axum::PocketWebhook;
-use pocket_core::MerchantApi;
 use pocket_payments::RedisStore;
 use redis_server::RedisServer;
 use serde_json::json;

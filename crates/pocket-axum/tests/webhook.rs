@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::*;
 use pocket_axum::{Expected, OrderCheck};
-use pocket_core::{Amount, InvoiceId, MerchantApi};
+use pocket_core::{Amount, InvoiceId};
 use pocket_sandbox::{DeliveryOutcome, Endpoint, Fault, FieldStyle, Forgery, WebhookBehaviour};
 use serde_json::json;
 

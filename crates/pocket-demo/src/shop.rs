@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use pocket_axum::{Expected, Payments, PocketAuth, PocketWebhook, WalletUser, handler_fn, pocket_js_router};
-use pocket_core::{Amount, ErrorKind, InvoiceId, InvoiceNote, MerchantApi, NewInvoice};
+use pocket_core::{Amount, ErrorKind, InvoiceId, InvoiceNote, NewInvoice};
 use pocket_http::PocketClient;
 use serde::{Deserialize, Serialize};
 use serde_json::json;

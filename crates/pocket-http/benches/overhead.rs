@@ -9,7 +9,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use pocket_core::{Amount, InvoiceNote, MerchantApi, NewInvoice};
+use pocket_core::{Amount, InvoiceNote, NewInvoice};
 use pocket_http::PocketClient;
 use pocket_sandbox::{Sandbox, TestUser};
 use serde_json::Value;

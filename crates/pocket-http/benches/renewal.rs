@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use pocket_core::{Amount, InvoiceNote, MerchantApi, NewInvoice};
+use pocket_core::{Amount, InvoiceNote, NewInvoice};
 use pocket_http::PocketClient;
 use pocket_sandbox::{Endpoint, Fault, SandboxConfig, TestUser};
 

@@ -14,4 +14,6 @@ mod transport;
 pub use client::{PocketClient, PocketClientBuilder};
 pub use introspection::{Introspection, IntrospectionVerifier};
 pub use merchant::WebhookChange;
+/// The domain types this crate's methods take and return (invoices, amounts, errors, …).
+pub use pocket_core;
 pub use retry::RetryPolicy;

@@ -20,9 +20,11 @@ pub enum WebhookChange {
     },
 }
 
-#[async_trait]
-impl MerchantApi for PocketClient {
-    async fn create_invoice(&self, invoice: &NewInvoice) -> Result<Invoice, Error> {
+/// The merchant API, callable without importing a trait; [`MerchantApi`] delegates here.
+impl PocketClient {
+    /// Creates an invoice for the wallet user whose token is in `invoice`. Never sent twice once
+    /// it may have reached Pocket: such a failure is [`ErrorKind::Ambiguous`](pocket_core::ErrorKind::Ambiguous).
+    pub async fn create_invoice(&self, invoice: &NewInvoice) -> Result<Invoice, Error> {
         let operation = "create an invoice";
         self.traced(operation, None, async {
             let url = self.environment().create_invoice_url();
@@ -52,7 +54,8 @@ impl MerchantApi for PocketClient {
         .await
     }
 
-    async fn check_invoice(&self, id: &InvoiceId) -> Result<InvoiceStatus, Error> {
+    /// Asks Pocket for an invoice's state and details.
+    pub async fn check_invoice(&self, id: &InvoiceId) -> Result<InvoiceStatus, Error> {
         let operation = "check an invoice";
         self.traced(operation, Some(id.as_str()), async {
             let url = self.environment().check_invoice_url(id);
@@ -62,7 +65,8 @@ impl MerchantApi for PocketClient {
         .await
     }
 
-    async fn payment_config(&self) -> Result<PaymentConfig, Error> {
+    /// Reads the merchant's payment configuration (the webhook address).
+    pub async fn payment_config(&self) -> Result<PaymentConfig, Error> {
         let operation = "read the payment configuration";
         self.traced(operation, None, async {
             let url = self.environment().payment_config_url();
@@ -72,7 +76,9 @@ impl MerchantApi for PocketClient {
         .await
     }
 
-    async fn set_webhook_url(&self, url: &str) -> Result<(), Error> {
+    /// Sets the address Pocket posts payment webhooks to (`fallBackUrl`): https, or http for a
+    /// custom environment only.
+    pub async fn set_webhook_url(&self, url: &str) -> Result<(), Error> {
         let operation = "set the webhook address";
         self.traced(operation, None, async {
             self.check_webhook_url(url)?;
@@ -83,6 +89,25 @@ impl MerchantApi for PocketClient {
             self.call(operation, Method::POST, &config_url, Some(body), Repeat::Safe).await.map(drop)
         })
         .await
+    }
+}
+
+#[async_trait]
+impl MerchantApi for PocketClient {
+    async fn create_invoice(&self, invoice: &NewInvoice) -> Result<Invoice, Error> {
+        PocketClient::create_invoice(self, invoice).await
+    }
+
+    async fn check_invoice(&self, id: &InvoiceId) -> Result<InvoiceStatus, Error> {
+        PocketClient::check_invoice(self, id).await
+    }
+
+    async fn payment_config(&self) -> Result<PaymentConfig, Error> {
+        PocketClient::payment_config(self).await
+    }
+
+    async fn set_webhook_url(&self, url: &str) -> Result<(), Error> {
+        PocketClient::set_webhook_url(self, url).await
     }
 }
 

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use pocket_core::{Amount, ErrorKind, MerchantApi};
+use pocket_core::{Amount, ErrorKind};
 use pocket_sandbox::{Endpoint, Fault, SandboxConfig};
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::Router;
 use axum::routing::{get, post};
 use common::*;
-use pocket_core::{Amount, Credentials, ErrorKind, InvoiceId, InvoiceState, MerchantApi};
+use pocket_core::{Amount, Credentials, ErrorKind, InvoiceId, InvoiceState};
 use pocket_http::PocketClient;
 use serde_json::{Value, json};
 

@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use pocket_core::{ErrorKind, InvoiceId, MerchantApi};
+use pocket_core::{ErrorKind, InvoiceId};
 use pocket_sandbox::{Endpoint, Fault};
 
 #[tokio::test]

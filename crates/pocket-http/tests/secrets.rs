@@ -7,7 +7,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use common::*;
-use pocket_core::{ConsumerTokenVerifier, Credentials, MerchantApi};
+use pocket_core::{ConsumerTokenVerifier, Credentials};
 use pocket_http::{IntrospectionVerifier, PocketClient};
 use pocket_sandbox::{Endpoint, Fault};
 use tracing_subscriber::fmt::MakeWriter;

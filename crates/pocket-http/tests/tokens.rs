@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use common::*;
-use pocket_core::{ErrorKind, InvoiceId, MerchantApi};
+use pocket_core::{ErrorKind, InvoiceId};
 use pocket_http::PocketClient;
 use pocket_sandbox::{Endpoint, Fault, SandboxConfig};
 

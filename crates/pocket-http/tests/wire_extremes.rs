@@ -5,9 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use axum::routing::{get, post};
-use pocket_core::{
-    Amount, ConsumerToken, Credentials, Environment, ErrorKind, InvoiceId, InvoiceNote, MerchantApi, NewInvoice,
-};
+use pocket_core::{Amount, ConsumerToken, Credentials, Environment, ErrorKind, InvoiceId, InvoiceNote, NewInvoice};
 use pocket_http::{PocketClient, RetryPolicy};
 
 /// A Pocket whose SSO issues a token "for ever" and whose check answers paid.

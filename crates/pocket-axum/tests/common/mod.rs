@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pocket_axum::{HandlerError, PaymentHandler, Payments, PocketWebhook, VerifiedPayment};
-use pocket_core::{Amount, InvoiceId, InvoiceNote, MerchantApi, NewInvoice};
+use pocket_core::{Amount, InvoiceId, InvoiceNote, NewInvoice};
 use pocket_http::{PocketClient, RetryPolicy};
 use pocket_sandbox::{Sandbox, SandboxConfig, TestUser};
 
