@@ -11,8 +11,10 @@ use crate::{ConsumerToken, Error, TokenRejection};
 ///
 /// Which personal claims are present depends on what the user consented to share, so all of
 /// them are optional. The token itself is kept (redacted in `Debug`) because creating an
-/// invoice for this user needs it.
-#[derive(Debug, Clone, PartialEq)]
+/// invoice for this user needs it. `Debug` shows which personal claims are present, never their
+/// values (names, phone, email, username — Pocket's usernames are phone numbers — and the other
+/// claims, of which only the names are shown).
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct PocketUser {
     /// The user's stable id in the realm (`sub`).
@@ -40,6 +42,31 @@ pub struct PocketUser {
     /// Every other claim (`iss`, `iat`, `jti`, `typ`, `aud`, …).
     pub extra: Map<String, Value>,
     token: ConsumerToken,
+}
+
+/// `Some` personal data, shown only as being there.
+pub(crate) fn presence(value: &Option<String>) -> Option<&'static str> {
+    value.as_ref().map(|_| "[PERSONAL]")
+}
+
+impl std::fmt::Debug for PocketUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PocketUser")
+            .field("subject", &self.subject)
+            .field("username", &presence(&self.username))
+            .field("name", &presence(&self.name))
+            .field("given_name", &presence(&self.given_name))
+            .field("family_name", &presence(&self.family_name))
+            .field("phone_number", &presence(&self.phone_number))
+            .field("email", &presence(&self.email))
+            .field("scopes", &self.scopes)
+            .field("authorized_party", &self.authorized_party)
+            .field("session_id", &self.session_id)
+            .field("expires_at", &self.expires_at)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .field("token", &self.token)
+            .finish()
+    }
 }
 
 impl PocketUser {

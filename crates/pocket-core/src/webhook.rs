@@ -14,6 +14,7 @@ use crate::{Amount, InvoiceId, InvoiceState, lenient};
 /// Documented fields: `{id, amount, info, invoiceId, invoiceState, phoneNumber}`; `heldId` and
 /// `orderNumber` have been observed. Every field may arrive as a string or a number; only
 /// `invoiceId` is required, and everything else Pocket sends is kept in [`extra`](Self::extra).
+/// `Debug` hides the payer's phone number and shows only the names of the extra fields.
 ///
 /// ```
 /// use pocket_core::WebhookNotice;
@@ -25,7 +26,7 @@ use crate::{Amount, InvoiceId, InvoiceState, lenient};
 /// assert_eq!(notice.extra["ref"], "x");
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct WebhookNotice {
@@ -55,6 +56,22 @@ pub struct WebhookNotice {
     /// Every other field of the body.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl std::fmt::Debug for WebhookNotice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookNotice")
+            .field("id", &self.id)
+            .field("amount", &self.amount)
+            .field("info", &self.info)
+            .field("invoice_id", &self.invoice_id)
+            .field("invoice_state", &self.invoice_state)
+            .field("phone_number", &crate::user::presence(&self.phone_number))
+            .field("held_id", &self.held_id)
+            .field("order_number", &self.order_number)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl WebhookNotice {

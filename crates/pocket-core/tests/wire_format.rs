@@ -177,3 +177,25 @@ fn payment_config_keeps_the_address_and_unknown_fields() {
     let set = serde_json::to_value(PaymentConfig::with_fall_back_url("https://shop.mn/hook")).unwrap();
     assert_eq!(set, json!({"fallBackUrl": "https://shop.mn/hook"}));
 }
+
+#[test]
+fn personal_data_stays_out_of_debug_output() {
+    let notice: WebhookNotice =
+        serde_json::from_str(r#"{"invoiceId": 7, "phoneNumber": "88776655", "payerName": "Дорж"}"#).unwrap();
+    let shown = format!("{notice:?}");
+    assert!(!shown.contains("88776655") && !shown.contains("Дорж"), "{shown}");
+    assert!(shown.contains("[PERSONAL]") && shown.contains("payerName"), "{shown}");
+
+    let claims = serde_json::json!({
+        "sub": "u-1", "exp": 1_900_000_000, "preferred_username": "99112233", "given_name": "Бат",
+        "family_name": "Дорж", "name": "Бат Дорж", "phone_number": "99112233", "email": "bat@example.mn",
+        "birthdate": "1990-01-01"
+    });
+    let token = pocket_core::ConsumerToken::new("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln").unwrap();
+    let user = pocket_core::PocketUser::from_claims(token, claims.as_object().unwrap().clone()).unwrap();
+    let shown = format!("{user:?}");
+    for secret in ["99112233", "Бат", "Дорж", "bat@example.mn", "1990-01-01", "c2ln"] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+    assert!(shown.contains("u-1") && shown.contains("birthdate"), "{shown}");
+}
