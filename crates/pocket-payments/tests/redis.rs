@@ -18,11 +18,7 @@ use redis_server::RedisServer;
 
 async fn store(server: &RedisServer) -> RedisStore {
     // Generous for a busy 2-core machine; an unreachable Redis fails faster (connection refused).
-    RedisStore::builder(server.url())
-        .timeouts(Duration::from_secs(1), Duration::from_secs(1))
-        .connect()
-        .await
-        .unwrap()
+    RedisStore::builder(server.url()).timeouts(Duration::from_secs(1), Duration::from_secs(1)).connect().await.unwrap()
 }
 
 fn token(claim: Claim) -> pocket_payments::ClaimToken {
