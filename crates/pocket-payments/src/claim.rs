@@ -54,11 +54,16 @@ impl ClaimGuard {
         .await;
     }
 
+    /// Gives the claim up, finishing in the background if the caller goes away meanwhile.
     async fn release(mut self) {
         let Some(token) = self.token.take() else { return };
-        if let Err(error) = self.store.release(&self.key, &token).await {
-            tracing::error!(key = %self.key, %error, "the payment store could not release a claim; it lapses with its lease");
-        }
+        let (store, key) = (self.store.clone(), std::mem::take(&mut self.key));
+        Detached(Some(Box::pin(async move {
+            if let Err(error) = store.release(&key, &token).await {
+                tracing::error!(%key, %error, "the payment store could not release a claim; it lapses with its lease");
+            }
+        })))
+        .await;
     }
 }
 
