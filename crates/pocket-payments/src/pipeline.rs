@@ -95,24 +95,9 @@ impl Payments {
     /// Takes a webhook notice — unverified, from anyone — and returns what became of it. The
     /// notice only names an invoice to ask Pocket about; see the crate docs for every rule.
     pub async fn receive(&self, notice: WebhookNotice) -> Outcome {
-        let key = invoice_key(&notice.invoice_id);
-        if let Some(outcome) = self.already_done(&key).await {
-            return outcome;
-        }
-        let status = match self.inner.checker.check(&key, &notice.invoice_id, Asker::Notice).await {
-            Checked::Status(status) => status,
-            Checked::Unknown => {
-                tracing::warn!("forged or mistaken notice: Pocket does not know the invoice");
-                return Outcome::Refused(Refusal::UnknownInvoice);
-            }
-            Checked::Unavailable(error) => {
-                tracing::warn!(%error, "Pocket could not be asked about a notice's invoice");
-                return Outcome::PocketUnavailable;
-            }
-            Checked::Overloaded => {
-                tracing::warn!("too many notices at once: this one is asked to come again");
-                return Outcome::Overloaded;
-            }
+        let (key, status) = match self.ask_pocket(&notice.invoice_id, Asker::Notice).await {
+            Ok(answer) => answer,
+            Err(outcome) => return outcome,
         };
         let asked = notice.invoice_id.clone();
         self.decide(Seen { asked, key, status, notice: Some(notice), expected: None, source: Source::Webhook }).await
@@ -121,21 +106,41 @@ impl Payments {
     /// Asks Pocket about `invoice` now and acts on the answer exactly as for a notice (the
     /// reconciler does this on its schedule). `expected` is the app's own order, if it has one.
     pub async fn poll(&self, invoice: &InvoiceId, expected: Option<Expected>) -> Outcome {
-        let key = invoice_key(invoice);
-        if let Some(outcome) = self.already_done(&key).await {
-            return outcome;
-        }
-        let status = match self.inner.checker.check(&key, invoice, Asker::Reconciler).await {
-            Checked::Status(status) => status,
-            Checked::Unknown => return Outcome::Refused(Refusal::UnknownInvoice),
-            Checked::Unavailable(error) => {
-                tracing::warn!(%error, "Pocket could not be asked about a watched invoice");
-                return Outcome::PocketUnavailable;
-            }
-            Checked::Overloaded => return Outcome::Overloaded,
+        let (key, status) = match self.ask_pocket(invoice, Asker::Reconciler).await {
+            Ok(answer) => answer,
+            Err(outcome) => return outcome,
         };
         let asked = invoice.clone();
         self.decide(Seen { asked, key, status, notice: None, expected, source: Source::Poll }).await
+    }
+
+    /// The invoice's key and Pocket's answer about it — or the outcome already, when the payment
+    /// was processed before or Pocket could not (or need not) be asked.
+    async fn ask_pocket(&self, invoice: &InvoiceId, asker: Asker) -> Result<(String, InvoiceStatus), Outcome> {
+        let key = invoice_key(invoice);
+        if let Some(outcome) = self.already_done(&key).await {
+            return Err(outcome);
+        }
+        let from_notice = asker == Asker::Notice;
+        match self.inner.checker.check(&key, invoice, asker).await {
+            Checked::Status(status) => Ok((key, status)),
+            Checked::Unknown => {
+                if from_notice {
+                    tracing::warn!("forged or mistaken notice: Pocket does not know the invoice");
+                }
+                Err(Outcome::Refused(Refusal::UnknownInvoice))
+            }
+            Checked::Unavailable(error) => {
+                tracing::warn!(%error, from_notice, "Pocket could not be asked about an invoice");
+                Err(Outcome::PocketUnavailable)
+            }
+            Checked::Overloaded => {
+                if from_notice {
+                    tracing::warn!("too many notices at once: this one is asked to come again");
+                }
+                Err(Outcome::Overloaded)
+            }
+        }
     }
 
     /// The reconciler: watches invoices until Pocket settles them, for payments whose webhook

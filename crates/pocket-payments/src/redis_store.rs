@@ -159,6 +159,25 @@ impl RedisStore {
         format!("{}{key}", self.prefix)
     }
 
+    /// Runs one of the scripts on `key` for `owner` (a claim token or this replica) and, for the
+    /// scripts that set an expiry, how long it lasts.
+    async fn run(
+        &self,
+        script: &Script,
+        key: &str,
+        owner: &str,
+        expiry: Option<Duration>,
+        operation: &'static str,
+    ) -> Result<i64, StoreError> {
+        let mut invocation = script.key(self.key(key));
+        invocation.arg(owner);
+        if let Some(expiry) = expiry {
+            invocation.arg(millis(expiry));
+        }
+        let mut connection = self.connection.clone();
+        invocation.invoke_async(&mut connection).await.map_err(|error| self.failed(operation, error))
+    }
+
     fn failed(&self, operation: &'static str, error: redis::RedisError) -> StoreError {
         Box::new(RedisStoreError::new(operation, &self.shown_url, error))
     }
@@ -278,16 +297,7 @@ fn new_token() -> ClaimToken {
 impl PaymentStore for RedisStore {
     async fn claim(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
         let token = new_token();
-        let mut connection = self.connection.clone();
-        let answer: i64 = self
-            .scripts
-            .claim
-            .key(self.key(key))
-            .arg(token.as_str())
-            .arg(millis(lease))
-            .invoke_async(&mut connection)
-            .await
-            .map_err(|error| self.failed("claim a payment", error))?;
+        let answer = self.run(&self.scripts.claim, key, token.as_str(), Some(lease), "claim a payment").await?;
         Ok(match answer {
             1 => Claim::Acquired(token),
             2 => Claim::Done,
@@ -296,29 +306,14 @@ impl PaymentStore for RedisStore {
     }
 
     async fn complete(&self, key: &str, token: &ClaimToken) -> Result<bool, StoreError> {
-        let mut connection = self.connection.clone();
-        let answer: i64 = self
-            .scripts
-            .complete
-            .key(self.key(key))
-            .arg(token.as_str())
-            .arg(millis(self.retention))
-            .invoke_async(&mut connection)
-            .await
-            .map_err(|error| self.failed("record a processed payment", error))?;
+        let retention = Some(self.retention);
+        let answer =
+            self.run(&self.scripts.complete, key, token.as_str(), retention, "record a processed payment").await?;
         Ok(answer == 1)
     }
 
     async fn release(&self, key: &str, token: &ClaimToken) -> Result<bool, StoreError> {
-        let mut connection = self.connection.clone();
-        let answer: i64 = self
-            .scripts
-            .release
-            .key(self.key(key))
-            .arg(token.as_str())
-            .invoke_async(&mut connection)
-            .await
-            .map_err(|error| self.failed("release a claim", error))?;
+        let answer = self.run(&self.scripts.release, key, token.as_str(), None, "release a claim").await?;
         Ok(answer == 1)
     }
 
@@ -373,16 +368,8 @@ impl WatchJournal for RedisStore {
     }
 
     async fn try_poll(&self, key: &str, lease: Duration) -> Result<bool, StoreError> {
-        let mut connection = self.connection.clone();
-        let taken: i64 = self
-            .scripts
-            .take_poll
-            .key(self.key(&format!("polling:{key}")))
-            .arg(&self.replica)
-            .arg(millis(lease))
-            .invoke_async(&mut connection)
-            .await
-            .map_err(|error| self.failed("take a poll", error))?;
+        let polling = format!("polling:{key}");
+        let taken = self.run(&self.scripts.take_poll, &polling, &self.replica, Some(lease), "take a poll").await?;
         Ok(taken == 1)
     }
 }

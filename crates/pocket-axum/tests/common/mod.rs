@@ -115,3 +115,35 @@ impl Shop {
         (status, answer.json().await.unwrap_or(serde_json::Value::Null))
     }
 }
+
+/// Pays `invoices` fresh invoices one after another and posts each one's paid notice `copies`
+/// times at once to every replica in `urls`: every answer is 200 or 503, and each invoice adds
+/// exactly one success to `recorder`.
+pub async fn pay_and_deliver_to_every_replica(
+    shop: &Shop,
+    urls: &[String],
+    recorder: &Recorder,
+    invoices: usize,
+    copies: usize,
+) {
+    for round in 0..invoices {
+        let id = shop.invoice(560).await;
+        shop.sandbox.pay(&id).unwrap();
+        let body = serde_json::json!({"invoiceId": id.as_str(), "amount": 560, "invoiceState": "PAID"}).to_string();
+        let posts: Vec<_> = urls
+            .iter()
+            .flat_map(|url| std::iter::repeat_n(url.clone(), copies))
+            .map(|url| {
+                let body = body.clone();
+                tokio::spawn(async move {
+                    reqwest::Client::new().post(url).body(body).send().await.unwrap().status().as_u16()
+                })
+            })
+            .collect();
+        for post in posts {
+            let status = post.await.unwrap();
+            assert!(status == 200 || status == 503, "{status}");
+        }
+        assert_eq!(recorder.successes(), round + 1, "{} deliveries, one run", urls.len() * copies);
+    }
+}
