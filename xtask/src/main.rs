@@ -5,7 +5,10 @@
 //! - `lint` — the dependency rules (pocket-core: no runtime, HTTP or crypto; pocket-payments:
 //!   no web framework or HTTP client; the sandbox: none of the clients it tests), formatting,
 //!   clippy and docs with warnings denied, and `codegen --check`.
-//! - `ci` — `lint`, then the README's test command: everything `.ci/run` checks.
+//! - `features` — every published crate checked alone (no other crate's features unified in),
+//!   with no features, its defaults, each feature alone and all of them; then the TLS tests of
+//!   the crates that make https requests, for each crate alone, once per TLS feature.
+//! - `ci` — `lint`, the README's test command, then `features`: everything `.ci/run` checks.
 //! - `release <version>` — sets the version across the workspace, requires a CHANGELOG.md entry
 //!   for it, and runs `cargo publish --dry-run` for every published crate in dependency order.
 //!   Nothing is uploaded.
@@ -66,6 +69,11 @@ const DEPENDENCY_RULES: &[(&str, &[&str])] = &[
     ("pocket-sandbox", FORBIDDEN_IN_SANDBOX),
 ];
 
+/// The crates that make https requests: each has a `tests/tls.rs` that must pass with each of
+/// its TLS features when the crate is built alone.
+const TLS_CRATES: &[&str] = &["pocket-http", "pocket-jwt", "pocket-sandbox"];
+const TLS_FEATURES: &[&str] = &["rustls", "native-tls"];
+
 /// A cargo invocation with a description and extra environment.
 struct Cargo {
     what: &'static str,
@@ -94,9 +102,12 @@ fn main() -> ExitCode {
         ["codegen"] => codegen(false),
         ["codegen", "--check"] => codegen(true),
         ["lint"] => lint(),
-        ["ci"] => lint().and_then(|()| run(&Cargo { what: "tests", args: TEST_COMMAND, env: &[] })),
+        ["features"] => features(),
+        ["ci"] => {
+            lint().and_then(|()| run(&Cargo { what: "tests", args: TEST_COMMAND, env: &[] })).and_then(|()| features())
+        }
         ["release", version] => release(version),
-        _ => Err("usage: cargo xtask <codegen [--check] | lint | ci | release <version>>".to_owned()),
+        _ => Err("usage: cargo xtask <codegen [--check] | lint | features | ci | release <version>>".to_owned()),
     };
     match result {
         Ok(()) => {
@@ -134,6 +145,65 @@ fn lint() -> Result<(), String> {
     DEPENDENCY_RULES.iter().try_for_each(|(krate, forbidden)| check_dependencies(krate, forbidden))?;
     LINT_STEPS.iter().try_for_each(run)?;
     codegen(true)
+}
+
+fn features() -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let declared = declared_features()?;
+    for krate in PUBLISHED {
+        let own = declared.iter().find(|(name, _)| name == krate).map(|(_, features)| features.as_slice());
+        for selection in feature_selections(own.ok_or(format!("{krate} is not in the workspace"))?) {
+            let mut args = vec!["check", "--quiet", "-p", krate, "--lib"];
+            args.extend(selection.iter().map(String::as_str));
+            run_args(&format!("{krate} alone"), &args)?;
+        }
+    }
+    for krate in TLS_CRATES {
+        for feature in TLS_FEATURES {
+            let args =
+                ["test", "--quiet", "-p", krate, "--no-default-features", "--features", feature, "--test", "tls"];
+            run_args(&format!("{krate} alone with {feature} speaks TLS"), &args)?;
+        }
+    }
+    eprintln!("==> the feature matrix took {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// What to check a crate with: no features, its defaults, each feature alone, all of them.
+fn feature_selections(features: &[String]) -> Vec<Vec<String>> {
+    let mut selections = vec![vec!["--no-default-features".to_owned()], Vec::new()];
+    for feature in features.iter().filter(|feature| *feature != "default") {
+        selections.push(vec!["--no-default-features".to_owned(), "--features".to_owned(), feature.clone()]);
+    }
+    selections.push(vec!["--all-features".to_owned()]);
+    selections
+}
+
+/// Every workspace crate's declared features, from `cargo metadata`.
+fn declared_features() -> Result<Vec<(String, Vec<String>)>, String> {
+    let output = cargo()
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .output()
+        .map_err(|e| format!("could not run cargo metadata: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("cargo metadata failed: {}", String::from_utf8_lossy(&output.stderr)));
+    }
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).map_err(|e| e.to_string())?;
+    let packages = metadata["packages"].as_array().ok_or("cargo metadata lists no packages")?;
+    Ok(packages
+        .iter()
+        .map(|package| {
+            let name = package["name"].as_str().unwrap_or_default().to_owned();
+            let features = package["features"].as_object().map(|f| f.keys().cloned().collect()).unwrap_or_default();
+            (name, features)
+        })
+        .collect())
+}
+
+fn run_args(what: &str, args: &[&str]) -> Result<(), String> {
+    eprintln!("==> {what}: cargo {}", args.join(" "));
+    let status = cargo().args(args).status().map_err(|e| format!("could not run cargo for {what}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{what} failed ({status})")) }
 }
 
 fn check_dependencies(krate: &str, forbidden: &[&str]) -> Result<(), String> {
@@ -247,7 +317,23 @@ fn set_versions(manifest: &str, version: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{FORBIDDEN_IN_PAYMENTS, offenders, set_versions};
+    use super::{FORBIDDEN_IN_PAYMENTS, feature_selections, offenders, set_versions};
+
+    #[test]
+    fn every_feature_is_checked_alone_besides_none_default_and_all() {
+        let features = ["default", "rustls", "native-tls"].map(str::to_owned);
+        let selections: Vec<String> = feature_selections(&features).iter().map(|s| s.join(" ")).collect();
+        assert_eq!(
+            selections,
+            [
+                "--no-default-features",
+                "",
+                "--no-default-features --features rustls",
+                "--no-default-features --features native-tls",
+                "--all-features"
+            ]
+        );
+    }
 
     #[test]
     fn a_forbidden_crate_anywhere_in_the_tree_is_named() {

@@ -4,11 +4,13 @@
 #![warn(clippy::unwrap_used)]
 
 mod assets;
+#[cfg(feature = "openapi")]
 mod openapi;
 mod user;
 mod webhook;
 
 pub use assets::{POCKET_JS, pocket_js_router};
+#[cfg(feature = "openapi")]
 pub use openapi::openapi;
 /// The confirmation pipeline this crate's webhook is the HTTP face of.
 pub use pocket_payments;

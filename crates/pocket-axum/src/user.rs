@@ -10,7 +10,6 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pocket_core::{ConsumerTokenVerifier, PocketUser};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 /// What the extractor needs from the app's state: the verifier, and where the token is.
 ///
@@ -84,7 +83,8 @@ pub enum AuthRejection {
 }
 
 /// The body of a rejection.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RejectionBody {
     /// `missing_token`, `invalid_request`, `invalid_token` or `temporarily_unavailable`.
     pub error: &'static str,

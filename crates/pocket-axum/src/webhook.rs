@@ -16,13 +16,13 @@ use pocket_core::{MerchantApi, WebhookNotice};
 use pocket_payments::{OrderCheck, Outcome, PaymentHandler, PaymentStore, Payments, PaymentsBuilder};
 use serde::Serialize;
 use tracing::Instrument;
-use utoipa::ToSchema;
 
 /// Webhook bodies larger than this are refused (413).
 pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// The answer's body.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookAnswer {
     /// `processed`, `already_processed`, `not_paid`, `malformed`, `refused`, `not_final`,
     /// `amount_unconfirmed`, `in_progress`, `pocket_unavailable`, `store_unavailable`,
@@ -170,7 +170,7 @@ fn respond(payments: &Payments, outcome: &Outcome) -> Response {
 }
 
 fn same_secret(given: &str, expected: &str) -> bool {
-    given.len() == expected.len() && given.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    bool::from(subtle::ConstantTimeEq::ct_eq(given.as_bytes(), expected.as_bytes()))
 }
 
 async fn deliver_with_secret(State(route): State<Arc<Route>>, Path(secret): Path<String>, body: Bytes) -> Response {
@@ -181,7 +181,7 @@ async fn deliver_with_secret(State(route): State<Arc<Route>>, Path(secret): Path
 }
 
 /// Receives one delivery.
-#[utoipa::path(
+#[cfg_attr(feature = "openapi", utoipa::path(
     post,
     path = "/pocket/webhook",
     tag = "webhook",
@@ -194,7 +194,7 @@ async fn deliver_with_secret(State(route): State<Arc<Route>>, Path(secret): Path
         (status = 500, description = "The merchant's handler failed, panicked or timed out; deliver again", body = WebhookAnswer),
         (status = 503, description = "Not final yet, amount unconfirmed, in progress, Pocket or the store unavailable, or too many notices; deliver again after Retry-After", body = WebhookAnswer),
     )
-)]
+))]
 pub(crate) async fn deliver(State(route): State<Arc<Route>>, body: Bytes) -> Response {
     let notice: WebhookNotice = match serde_json::from_slice(&body) {
         Ok(notice) => notice,

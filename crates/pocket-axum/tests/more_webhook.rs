@@ -3,9 +3,8 @@
 
 mod common;
 
-use std::io::Write;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use common::*;
 use pocket_axum::{InMemoryStore, PocketWebhook, handler_fn, webhook_router};
@@ -101,37 +100,16 @@ async fn an_invoice_id_pocket_never_issued_is_not_trusted_even_with_a_plausible_
     let _ = InvoiceId::from(424_242);
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
-}
-
 async fn logged_delivery(log_phone: bool) -> String {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt().with_writer(captured.clone()).with_ansi(false).finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let captured = pocket_test_support::LogCapture::new();
+    let _guard = captured.install();
     let shop = shop_with(|webhook| webhook.log_personal_data(log_phone)).await;
     let id = shop.invoice(560).await;
     shop.sandbox.pay(&id).unwrap();
     shop.sandbox.wait_for_deliveries(1, WAIT).await;
     let (status, _) = shop.post(json!({"invoiceId": id.as_str(), "phoneNumber": "88776655"}).to_string()).await;
     assert_eq!(status, 200);
-    String::from_utf8(captured.0.lock().unwrap().clone()).unwrap()
+    captured.text()
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -3,13 +3,10 @@
 
 mod common;
 
-#[path = "../../pocket-payments/tests/support/redis_server.rs"]
-mod redis_server;
-
 use common::*;
 use pocket_axum::PocketWebhook;
 use pocket_payments::RedisStore;
-use redis_server::RedisServer;
+use pocket_test_support::RedisServer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_concurrent_duplicates_at_each_of_three_routers_sharing_redis_run_once() {

@@ -37,7 +37,7 @@ fn app(auth: PocketAuth) -> Router {
 
 async fn sandbox_app() -> (Sandbox, Router, String) {
     let sandbox = Sandbox::start().await.unwrap();
-    let verifier = JwtVerifier::builder(&sandbox.environment()).build().unwrap();
+    let verifier = JwtVerifier::builder(sandbox.environment()).build().unwrap();
     let token = sandbox.mint_consumer_token(&TestUser::default()).unwrap().access_token.expose_secret().to_owned();
     (sandbox, app(PocketAuth::new(verifier)), token)
 }
@@ -123,7 +123,7 @@ async fn invalid_tokens_are_401_invalid_token_with_the_reason_and_never_the_toke
 }
 
 fn app_with_leeway(sandbox: &Sandbox) -> Router {
-    app(PocketAuth::new(JwtVerifier::builder(&sandbox.environment()).leeway(Duration::ZERO).build().unwrap()))
+    app(PocketAuth::new(JwtVerifier::builder(sandbox.environment()).leeway(Duration::ZERO).build().unwrap()))
 }
 
 #[tokio::test]
@@ -150,7 +150,7 @@ async fn an_optional_user_is_none_without_a_token_but_a_bad_token_is_still_refus
 #[tokio::test]
 async fn another_header_is_used_only_when_the_app_opts_in() {
     let sandbox = Sandbox::start().await.unwrap();
-    let verifier = JwtVerifier::builder(&sandbox.environment()).build().unwrap();
+    let verifier = JwtVerifier::builder(sandbox.environment()).build().unwrap();
     let token = sandbox.mint_consumer_token(&TestUser::default()).unwrap().access_token.expose_secret().to_owned();
     let custom = app(PocketAuth::new(verifier).with_token_header(header::HeaderName::from_static("x-pocket-token")));
     let (status, _, _) = call(&custom, "/me", &[("x-pocket-token", &token)]).await;

@@ -3,10 +3,12 @@
 use std::fmt;
 use std::str::FromStr;
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use url::Url;
-
 use crate::InvoiceId;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+mod custom;
+
+pub use custom::{CustomEnvironment, CustomEnvironmentBuilder, EnvironmentError};
 
 /// Everything in a path segment except RFC 3986's unreserved characters is encoded, so that
 /// `/`, `?`, `#` and `%` in an id can never change the URL's structure.
@@ -25,8 +27,18 @@ const REALM: &str = "invescore";
 /// assert!("prod".parse::<Environment>().is_err());
 ///
 /// // The sandbox, or any other Pocket-shaped server:
-/// let local = Environment::custom("http://127.0.0.1:8080", "invescore", "http://127.0.0.1:8080/merchant")?;
+/// let local = Environment::custom()
+///     .sso_base("http://127.0.0.1:8080")
+///     .api_base("http://127.0.0.1:8080/merchant")
+///     .build()?;
 /// assert_eq!(local.token_url(), "http://127.0.0.1:8080/auth/realms/invescore/protocol/openid-connect/token");
+///
+/// // An SSO that moved to a host without Keycloak's old `/auth` prefix:
+/// let moved = Environment::custom()
+///     .realm_url("https://sso.example.mn/realms/invescore")
+///     .api_base("https://api.example.mn/merchant")
+///     .build()?;
+/// assert_eq!(moved.issuer(), "https://sso.example.mn/realms/invescore");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,64 +48,23 @@ pub enum Environment {
     /// Pocket's production servers (`sso.invescore.mn`, `service.invescore.mn`).
     Production,
     /// Any other Pocket-shaped server, such as the sandbox; build it with [`Environment::custom`].
-    Custom(CustomEnvironment),
+    Custom(Box<CustomEnvironment>),
 }
 
-/// The addresses of a custom environment, validated by [`Environment::custom`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CustomEnvironment {
-    sso_base: String,
-    realm: String,
-    api_base: String,
-}
-
-/// Why an environment could not be made.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum EnvironmentError {
-    /// A name other than `staging` or `production`.
-    #[error("unknown Pocket environment {name:?}; expected \"staging\" or \"production\"")]
-    UnknownName {
-        /// The name that was given, shortened to 32 characters.
-        name: String,
-    },
-    /// A base address that is not an absolute http(s) URL without query, fragment or user info.
-    #[error("the {which} base URL {url:?} is not usable: {reason}")]
-    InvalidUrl {
-        /// `"SSO"` or `"merchant API"`.
-        which: &'static str,
-        /// The URL that was given.
-        url: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// A realm name that is empty or has characters other than letters, digits, `-`, `_`, `.`.
-    #[error("the realm {realm:?} is not a valid realm name")]
-    InvalidRealm {
-        /// The realm that was given.
-        realm: String,
-    },
+impl From<&Environment> for Environment {
+    /// Lets every builder take an environment by value or by reference.
+    fn from(environment: &Environment) -> Environment {
+        environment.clone()
+    }
 }
 
 impl Environment {
-    /// An environment at other addresses than Pocket's own, such as the sandbox.
-    ///
-    /// `sso_base` is the Keycloak server (the realm is at `{sso_base}/auth/realms/{realm}`) and
-    /// `api_base` the merchant API (for example `http://127.0.0.1:8080/merchant`). A trailing `/`
-    /// is ignored.
-    pub fn custom(sso_base: &str, realm: &str, api_base: &str) -> Result<Environment, EnvironmentError> {
-        let valid_realm = !realm.is_empty()
-            && realm != "."
-            && realm != ".."
-            && realm.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-        if !valid_realm {
-            return Err(EnvironmentError::InvalidRealm { realm: realm.to_owned() });
-        }
-        Ok(Environment::Custom(CustomEnvironment {
-            sso_base: base_url("SSO", sso_base)?,
-            realm: realm.to_owned(),
-            api_base: base_url("merchant API", api_base)?,
-        }))
+    /// Start describing an environment at other addresses than Pocket's own, such as the sandbox:
+    /// give the SSO (a [`realm_url`](CustomEnvironmentBuilder::realm_url), or a
+    /// [`sso_base`](CustomEnvironmentBuilder::sso_base) and a [`realm`](CustomEnvironmentBuilder::realm))
+    /// and the merchant API's [`api_base`](CustomEnvironmentBuilder::api_base).
+    pub fn custom() -> CustomEnvironmentBuilder {
+        CustomEnvironmentBuilder::default()
     }
 
     /// `"staging"`, `"production"` or `"custom"`.
@@ -110,7 +81,7 @@ impl Environment {
         matches!(self, Environment::Custom(_))
     }
 
-    /// The SSO server's base URL, without a trailing `/`.
+    /// The SSO server's base URL (before `/auth/realms/…` or `/realms/…`), without a trailing `/`.
     pub fn sso_base(&self) -> &str {
         match self {
             Environment::Staging => "https://sso-staging.invescore.mn",
@@ -136,14 +107,28 @@ impl Environment {
         }
     }
 
-    /// The realm URL, which is also the `iss` of every token the realm issues.
+    /// The realm URL, under which the realm's endpoints (keys, introspection, discovery) live.
     pub fn realm_url(&self) -> String {
-        format!("{}/auth/realms/{}", self.sso_base(), self.realm())
+        match self {
+            Environment::Custom(custom) => custom.realm_url.clone(),
+            _ => format!("{}/auth/realms/{}", self.sso_base(), REALM),
+        }
+    }
+
+    /// The `iss` of every token the realm issues: the realm URL unless set otherwise.
+    pub fn issuer(&self) -> String {
+        match self {
+            Environment::Custom(custom) => custom.issuer.clone(),
+            _ => self.realm_url(),
+        }
     }
 
     /// The OAuth token endpoint (client credentials and refresh grants).
     pub fn token_url(&self) -> String {
-        format!("{}/protocol/openid-connect/token", self.realm_url())
+        match self {
+            Environment::Custom(custom) => custom.token_url.clone(),
+            _ => format!("{}/protocol/openid-connect/token", self.realm_url()),
+        }
     }
 
     /// The token introspection endpoint (RFC 7662).
@@ -177,25 +162,6 @@ impl Environment {
     }
 }
 
-fn base_url(which: &'static str, text: &str) -> Result<String, EnvironmentError> {
-    let invalid =
-        |reason: &str| EnvironmentError::InvalidUrl { which, url: text.to_owned(), reason: reason.to_owned() };
-    let url = Url::parse(text).map_err(|e| invalid(&e.to_string()))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(invalid("the scheme must be http or https"));
-    }
-    if url.host().is_none() {
-        return Err(invalid("it has no host"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid("it must not have a query or a fragment"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid("credentials do not belong in a URL"));
-    }
-    Ok(url.as_str().trim_end_matches('/').to_owned())
-}
-
 impl FromStr for Environment {
     type Err = EnvironmentError;
 
@@ -221,6 +187,8 @@ impl fmt::Display for Environment {
 
 #[cfg(test)]
 mod tests {
+    use url::Url;
+
     use super::*;
 
     #[test]
@@ -267,7 +235,11 @@ mod tests {
 
     #[test]
     fn hostile_invoice_ids_stay_one_path_segment() {
-        let env = Environment::custom("http://127.0.0.1:9", "invescore", "http://127.0.0.1:9/merchant/").unwrap();
+        let env = Environment::custom()
+            .sso_base("http://127.0.0.1:9")
+            .api_base("http://127.0.0.1:9/merchant/")
+            .build()
+            .unwrap();
         let url = |id: &str| env.check_invoice_url(&InvoiceId::new(id).unwrap());
         let base = "http://127.0.0.1:9/merchant/invoice/check/";
         assert_eq!(url("../x"), format!("{base}..%2Fx"));
@@ -283,22 +255,5 @@ mod tests {
             assert_eq!(&segments[..3], ["merchant", "invoice", "check"]);
             assert!(parsed.query().is_none() && parsed.fragment().is_none());
         }
-    }
-
-    #[test]
-    fn custom_environments_are_validated() {
-        let env = Environment::custom("http://127.0.0.1:8080/", "invescore", "http://127.0.0.1:8080/merchant").unwrap();
-        assert!(env.is_custom());
-        assert_eq!(env.realm_url(), "http://127.0.0.1:8080/auth/realms/invescore");
-        assert_eq!(env.create_invoice_url(), "http://127.0.0.1:8080/merchant/consumer/invoice");
-
-        let bad = |sso: &str, realm: &str| Environment::custom(sso, realm, "http://127.0.0.1/merchant").unwrap_err();
-        assert!(matches!(bad("ftp://h", "r"), EnvironmentError::InvalidUrl { which: "SSO", .. }));
-        assert!(matches!(bad("not a url", "r"), EnvironmentError::InvalidUrl { .. }));
-        assert!(matches!(bad("http://h/?a=1", "r"), EnvironmentError::InvalidUrl { .. }));
-        assert!(matches!(bad("http://u:p@h", "r"), EnvironmentError::InvalidUrl { .. }));
-        assert!(matches!(bad("http://h", ""), EnvironmentError::InvalidRealm { .. }));
-        assert!(matches!(bad("http://h", "a/b"), EnvironmentError::InvalidRealm { .. }));
-        assert!(matches!(bad("http://h", ".."), EnvironmentError::InvalidRealm { .. }));
     }
 }

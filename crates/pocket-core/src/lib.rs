@@ -16,7 +16,7 @@ mod user;
 mod webhook;
 
 pub use amount::{Amount, AmountError};
-pub use environment::{CustomEnvironment, Environment, EnvironmentError};
+pub use environment::{CustomEnvironment, CustomEnvironmentBuilder, Environment, EnvironmentError};
 pub use error::{Error, ErrorKind, TokenRejection, UnconfirmedInvoice, ValidationError};
 pub use invoice::{Invoice, InvoiceId, InvoiceIdError, InvoiceStatus, NewInvoice};
 pub use note::{InvoiceNote, NoteError};

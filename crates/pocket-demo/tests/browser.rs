@@ -7,7 +7,6 @@
 //! `chromium` and `chromium-driver` packages, which is what CI installs (tools that download their
 //! own browser cannot work there). Without them the test says it was skipped; with `CI=true` it fails.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -16,12 +15,8 @@ use fantoccini::{ClientBuilder, Locator};
 use pocket_core::InvoiceState;
 use pocket_demo::{Demo, DemoSettings};
 use pocket_sandbox::DeliveryOutcome;
+use pocket_test_support::{free_port, required_program};
 use serde_json::json;
-
-fn binary(variable: &str, default: &str) -> Option<PathBuf> {
-    let path = std::env::var_os(variable).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(default));
-    path.exists().then_some(path)
-}
 
 struct Driver(Child);
 
@@ -30,10 +25,6 @@ impl Drop for Driver {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
 async fn until<F, Fut>(what: &str, timeout: Duration, mut check: F)
@@ -50,16 +41,10 @@ where
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_signs_in_orders_and_pays_in_the_wallet() {
-    let (Some(chromium), Some(chromedriver)) =
-        (binary("CHROMIUM", "/usr/bin/chromium"), binary("CHROMEDRIVER", "/usr/bin/chromedriver"))
-    else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "Chromium and chromedriver are required in CI (apt-get install chromium chromium-driver)"
-        );
-        eprintln!(
-            "SKIPPED: the browser test needs Debian's chromium and chromium-driver (or CHROMIUM / CHROMEDRIVER); it did not run"
-        );
+    let (Some(chromium), Some(chromedriver)) = (
+        required_program("CHROMIUM", "/usr/bin/chromium", "Debian's chromium"),
+        required_program("CHROMEDRIVER", "/usr/bin/chromedriver", "Debian's chromium-driver"),
+    ) else {
         return;
     };
     let demo = Demo::start(DemoSettings::ephemeral()).await.expect("the demo starts");

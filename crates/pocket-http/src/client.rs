@@ -143,10 +143,11 @@ impl PocketClientBuilder {
 }
 
 impl PocketClient {
-    /// A builder for a client of `environment`, authenticating as `credentials`.
-    pub fn builder(environment: Environment, credentials: Credentials) -> PocketClientBuilder {
+    /// A builder for a client of `environment` (by value or by reference), authenticating as
+    /// `credentials`.
+    pub fn builder(environment: impl Into<Environment>, credentials: Credentials) -> PocketClientBuilder {
         PocketClientBuilder {
-            environment,
+            environment: environment.into(),
             credentials,
             timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(5),

@@ -261,32 +261,87 @@ impl TokenManager {
             Outcome::Answered { status: 200..=299, body, .. } => body,
             failed => return Err(error_for(&operation_at(operation, &url), failed)),
         };
-        let answer: TokenAnswer = decode(operation, body)?;
-        if let Some(kind) = answer.token_type.as_deref().filter(|t| !t.eq_ignore_ascii_case("bearer")) {
-            return Err(Error::decode(
-                "token_type",
-                format!("{operation}: the SSO issued a {kind:?} token, not a bearer token"),
-            ));
+        read_token_answer(operation, body, sent_at, self.renew_before)
+    }
+}
+
+/// The token endpoint's answer to a request sent at `sent_at`, as a cached token: every lifetime
+/// clamped, and renewal `renew_before` ahead of expiry (never in the first half of a short life).
+fn read_token_answer(operation: &str, body: &[u8], sent_at: Instant, renew_before: Duration) -> Result<Cached, Error> {
+    let answer: TokenAnswer = decode(operation, body)?;
+    if let Some(kind) = answer.token_type.as_deref().filter(|t| !t.eq_ignore_ascii_case("bearer")) {
+        return Err(Error::decode(
+            "token_type",
+            format!("{operation}: the SSO issued a {kind:?} token, not a bearer token"),
+        ));
+    }
+    if answer.access_token.is_empty() {
+        return Err(Error::decode("access_token", format!("{operation}: the SSO's access token is empty")));
+    }
+    let lifetime = answer.expires_in.map_or(ASSUMED_LIFETIME, bounded_lifetime);
+    let margin = renew_before.min(lifetime / 2);
+    let refresh = answer.refresh_token.filter(|t| !t.is_empty()).map(|token| {
+        let until = answer
+            .refresh_expires_in
+            .filter(|s| *s > 0)
+            .map(|s| sent_at + Duration::from_secs(s).min(MAX_REFRESH_LIFETIME));
+        (RefreshToken::new(token), until)
+    });
+    Ok(Cached {
+        access: MerchantToken::new(answer.access_token),
+        renew_at: sent_at + lifetime - margin,
+        expires_at: sent_at + lifetime,
+        expires_at_wall: SystemTime::now() + lifetime.saturating_sub(sent_at.elapsed()),
+        refresh,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    //! Property tests of the token answer's decoder: whatever the SSO sends, a cached token with
+    //! sane times or a typed error — never a panic (2,000 cases; `POCKET_FUZZ_CASES=N` for more).
+
+    use std::time::{Duration, Instant};
+
+    use pocket_test_support::fuzz::{bytes_like, cases, json_like, laid_over};
+    use proptest::prelude::*;
+
+    use super::{LIFETIME_BOUNDS, MAX_REFRESH_LIFETIME, read_token_answer};
+
+    const KEYS: &[&str] = &[
+        "access_token",
+        "expires_in",
+        "refresh_token",
+        "refresh_expires_in",
+        "token_type",
+        "scope",
+        "not-before-policy",
+    ];
+
+    proptest! {
+        #![proptest_config(cases())]
+
+        #[test]
+        fn any_token_answer(
+            bytes in prop_oneof![
+                bytes_like(json_like(KEYS)),
+                laid_over(serde_json::json!({"access_token": "a.b.c", "expires_in": 300, "token_type": "Bearer"}), KEYS)
+                    .prop_map(|answer| serde_json::to_vec(&answer).unwrap()),
+            ],
+            renew_before in 0u64..100_000,
+        ) {
+            let sent_at = Instant::now();
+            let started = Instant::now();
+            let read = read_token_answer("get the merchant token", &bytes, sent_at, Duration::from_secs(renew_before));
+            prop_assert!(started.elapsed() < Duration::from_secs(1));
+            if let Ok(cached) = read {
+                let lifetime = cached.expires_at - sent_at;
+                prop_assert!(lifetime >= LIFETIME_BOUNDS.0 && lifetime <= LIFETIME_BOUNDS.1, "{lifetime:?}");
+                prop_assert!(cached.renew_at <= cached.expires_at && cached.renew_at >= sent_at + lifetime / 2);
+                if let Some((_, Some(until))) = cached.refresh {
+                    prop_assert!(until - sent_at <= MAX_REFRESH_LIFETIME);
+                }
+            }
         }
-        if answer.access_token.is_empty() {
-            return Err(Error::decode("access_token", format!("{operation}: the SSO's access token is empty")));
-        }
-        let lifetime = answer.expires_in.map_or(ASSUMED_LIFETIME, bounded_lifetime);
-        // Renew `renew_before` ahead of expiry — but never in the first half of a short life.
-        let margin = self.renew_before.min(lifetime / 2);
-        let refresh = answer.refresh_token.filter(|t| !t.is_empty()).map(|token| {
-            let until = answer
-                .refresh_expires_in
-                .filter(|s| *s > 0)
-                .map(|s| sent_at + Duration::from_secs(s).min(MAX_REFRESH_LIFETIME));
-            (RefreshToken::new(token), until)
-        });
-        Ok(Cached {
-            access: MerchantToken::new(answer.access_token),
-            renew_at: sent_at + lifetime - margin,
-            expires_at: sent_at + lifetime,
-            expires_at_wall: SystemTime::now() + lifetime.saturating_sub(sent_at.elapsed()),
-            refresh,
-        })
     }
 }

@@ -281,4 +281,46 @@ mod tests {
         headers.insert(RETRY_AFTER, "Fri, 31 Dec 9999 23:59:59 GMT".parse().unwrap());
         assert_eq!(retry_after(&headers), Some(Duration::from_secs(3600)));
     }
+
+    mod properties {
+        //! Whatever Pocket sends as `Retry-After` or as an error body: a bounded wait, a typed
+        //! error of a bounded size, never a panic (2,000 cases; `POCKET_FUZZ_CASES=N` for more).
+
+        use std::time::Duration;
+
+        use pocket_test_support::fuzz::{bytes_like, cases, json_like};
+        use proptest::prelude::*;
+        use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+
+        use super::super::{error_for, retry_after};
+
+        const ERROR_KEYS: &[&str] = &["timestamp", "status", "error", "message", "path", "code", "errors", "detail"];
+
+        proptest! {
+            #![proptest_config(cases())]
+
+            #[test]
+            fn any_retry_after(value in prop_oneof![
+                any::<u64>().prop_map(|n| n.to_string()),
+                "[ -~]{0,40}",
+                "(Mon|Sun|Fri), [0-9]{2} (Jan|Feb|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT",
+                "-?[0-9]{1,25}(\\.[0-9]{1,5})?",
+            ]) {
+                let mut headers = HeaderMap::new();
+                if let Ok(value) = HeaderValue::from_str(&value) {
+                    headers.insert(RETRY_AFTER, value);
+                }
+                if let Some(wait) = retry_after(&headers) {
+                    prop_assert!(wait <= Duration::from_secs(3600), "{value:?} → {wait:?}");
+                }
+            }
+
+            #[test]
+            fn any_error_body(status in 100u16..600, body in bytes_like(json_like(ERROR_KEYS))) {
+                let outcome = crate::transport::Outcome::Answered { status, retry_after: None, body };
+                let error = error_for("check an invoice", &outcome);
+                prop_assert!(error.to_string().len() < 2_000, "{} bytes", error.to_string().len());
+            }
+        }
+    }
 }

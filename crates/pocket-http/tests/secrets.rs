@@ -3,36 +3,11 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use common::*;
 use pocket_core::{ConsumerTokenVerifier, Credentials};
 use pocket_http::{IntrospectionVerifier, PocketClient};
 use pocket_sandbox::{Endpoint, Fault};
-use tracing_subscriber::fmt::MakeWriter;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
+use pocket_test_support::LogCapture;
 
 #[tokio::test]
 async fn debug_output_hides_every_secret() {
@@ -51,13 +26,8 @@ async fn debug_output_hides_every_secret() {
 
 #[tokio::test]
 async fn tracing_output_never_carries_a_secret() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(captured.clone())
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let captured = LogCapture::new();
+    let _guard = captured.install();
 
     let sandbox = sandbox().await;
     let client = client(&sandbox);
@@ -73,7 +43,7 @@ async fn tracing_output_never_carries_a_secret() {
         .unwrap();
     bad.warm_up().await.unwrap_err();
 
-    let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let output = captured.text();
     assert!(output.contains("operation=\"check an invoice\""), "one span per call:\n{output}");
     assert!(output.contains(&format!("invoice_id=\"{}\"", created.id)), "{output}");
     assert!(output.contains("attempt=2"), "the retry is visible:\n{output}");

@@ -36,7 +36,7 @@ async fn stub(expires_in: &'static str) -> String {
 }
 
 async fn client_of(base: &str) -> PocketClient {
-    let environment = Environment::custom(base, "invescore", &format!("{base}/merchant")).unwrap();
+    let environment = Environment::custom().sso_base(base).api_base(format!("{base}/merchant")).build().unwrap();
     PocketClient::builder(environment, Credentials::new("shop", "secret")).retry(RetryPolicy::none()).build().unwrap()
 }
 

@@ -71,7 +71,7 @@ fn verification(c: &mut Criterion) {
     validation.leeway = 30;
 
     // (c) this crate, keys warm.
-    let verifier = JwtVerifier::builder(&sandbox.environment()).build().unwrap();
+    let verifier = JwtVerifier::builder(sandbox.environment()).build().unwrap();
     runtime.block_on(verifier.verify(&token)).expect("the token verifies");
     assert!(jsonwebtoken::decode::<Map<String, Value>>(&token, &decoding_key, &validation).is_ok());
 

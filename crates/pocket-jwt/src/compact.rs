@@ -19,7 +19,8 @@ pub(crate) struct Compact<'a> {
     pub signed: &'a str,
     pub payload: &'a str,
     pub signature: &'a str,
-    pub kid: String,
+    /// The key id; keys from a JWKS need one, a static PEM key ignores it.
+    pub kid: Option<String>,
 }
 
 /// The header fields this verifier reads. Unknown fields are ignored; a repeated field is an error.
@@ -40,7 +41,7 @@ struct Header<'a> {
 /// Splits and checks a token. Refused here, before base64 decoding of anything but the header:
 /// a token over `max_size` bytes, anything but three non-empty base64url parts (so `=` padding,
 /// `+` `/` and whitespace are refused), a header that is not a JSON object, an algorithm other
-/// than RS256, a missing kid, and the headers `crit` (unsupported extensions), `jku`, `x5u`,
+/// than RS256, and the headers `crit` (unsupported extensions), `jku`, `x5u`,
 /// `jwk`, `x5c` (a token naming its own key — never fetched, never trusted) and `cty` (nested
 /// tokens).
 pub(crate) fn split(token: &str, max_size: usize) -> Result<Compact<'_>, Error> {
@@ -85,7 +86,7 @@ pub(crate) fn split(token: &str, max_size: usize) -> Result<Compact<'_>, Error> 
     if let Some((name, _)) = refused.iter().find(|(_, present)| *present) {
         return Err(malformed(format!("the header field `{name}` is not accepted")));
     }
-    let kid = header.kid.filter(|kid| !kid.is_empty()).ok_or_else(|| malformed("the header has no kid"))?;
+    let kid = header.kid.filter(|kid| !kid.is_empty());
     Ok(Compact { signed, payload, signature, kid })
 }
 
@@ -109,7 +110,7 @@ mod tests {
     fn a_good_header_passes_and_keeps_the_signed_part() {
         let t = token(r#"{"alg":"RS256","typ" : "JWT","kid" : "k1"}"#);
         let compact = split(&t, 8192).unwrap();
-        assert_eq!(compact.kid, "k1");
+        assert_eq!(compact.kid.as_deref(), Some("k1"));
         assert_eq!(compact.signature, "c2ln");
         assert_eq!(format!("{}.c2ln", compact.signed), t);
     }
@@ -126,7 +127,9 @@ mod tests {
         assert_eq!(reason(&format!("{}..c2ln", b64(r#"{"alg":"RS256","kid":"k"}"#))), Some(Malformed));
         assert_eq!(reason(&token(r#"[1]"#)), Some(Malformed));
         assert_eq!(reason(&token(r#"{"alg":"RS256","kid":"k","kid":"j"}"#)), Some(Malformed));
-        assert_eq!(reason(&token(r#"{"alg":"RS256"}"#)), Some(Malformed));
+        // No kid is the key store's business: a static key needs none, a JWKS does.
+        assert_eq!(split(&token(r#"{"alg":"RS256"}"#), 8192).unwrap().kid, None);
+        assert_eq!(split(&token(r#"{"alg":"RS256","kid":""}"#), 8192).unwrap().kid, None);
     }
 
     #[test]

@@ -100,6 +100,11 @@ impl KeySet {
         self.only.as_ref().or_else(|| self.by_kid.get(kid))
     }
 
+    /// The static key, which answers to every kid (and to none).
+    pub(crate) fn only(&self) -> Option<&Arc<VerifyingKey>> {
+        self.only.as_ref()
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.only.is_none() && self.by_kid.is_empty()
     }

@@ -5,6 +5,7 @@
 
 mod claims;
 mod compact;
+mod discovery;
 mod keys;
 mod state;
 mod store;

@@ -2,9 +2,13 @@
 //!
 //! - Reads are lock-free (`ArcSwap`): the hot path is one atomic load and a hash lookup.
 //! - An unknown kid (the realm may have rotated its key) triggers at most one JWKS fetch per
-//!   cooldown, however many tokens carry unknown kids; concurrent callers share the one fetch.
-//!   Kids that stayed unknown are remembered (a bounded negative cache) for the cooldown.
-//! - A background task refreshes the keys with jitter, for as long as the verifier lives.
+//!   cooldown after a successful fetch, however many tokens carry unknown kids; concurrent callers
+//!   share the one fetch. Kids that stayed unknown are remembered (a bounded negative cache).
+//! - A failed fetch is retried after a short backoff (0.5 s doubling, at most `RETRY_CAP` and the
+//!   cooldown), not after the cooldown: logins work again within about a second of a blip's end.
+//! - Once keys are loaded (by a verification or `refresh_keys`), a background task refreshes them
+//!   with jitter for as long as the verifier lives — retrying failures with the same backoff —
+//!   so a key the realm removed is dropped within one refresh interval.
 //! - When the JWKS endpoint fails, the last good keys keep serving. Only when no key was ever
 //!   obtained is the answer "keys unavailable" instead of "invalid token".
 
@@ -21,6 +25,48 @@ use crate::keys::{KeySet, VerifyingKey, parse_jwks};
 const MAX_JWKS: usize = 1024 * 1024;
 /// How many unknown kids are remembered at once.
 const NEGATIVE_CACHE_SIZE: usize = 1024;
+/// The first wait after a failed fetch; it doubles with each failure in a row.
+const FIRST_RETRY: Duration = Duration::from_millis(500);
+/// The longest wait between attempts while fetches fail (also capped by the cooldown): an outage
+/// of any length ends for logins at most this long after the realm is back.
+const RETRY_CAP: Duration = Duration::from_secs(4);
+
+/// When the JWKS was last fetched, and how the latest failures went.
+#[derive(Default)]
+struct Fetches {
+    last_success: Option<Instant>,
+    /// The last failed attempt and the wait before the next one; `None` after a success.
+    failing: Option<(Instant, Duration)>,
+}
+
+impl Fetches {
+    /// Whether a verification may fetch now: after a failure, once its backoff has passed;
+    /// otherwise once the cooldown since the last success has passed.
+    fn may_fetch(&self, cooldown: Duration) -> bool {
+        match self.failing {
+            Some((at, wait)) => at.elapsed() >= wait,
+            None => self.last_success.is_none_or(|at| at.elapsed() >= cooldown),
+        }
+    }
+
+    fn record(&mut self, succeeded: bool, cooldown: Duration) {
+        if succeeded {
+            self.last_success = Some(Instant::now());
+            self.failing = None;
+        } else {
+            let wait = self.failing.map_or(FIRST_RETRY, |(_, wait)| (wait * 2).min(RETRY_CAP).min(cooldown));
+            self.failing = Some((Instant::now(), wait));
+        }
+    }
+
+    /// How long the background task waits before its next attempt.
+    fn next_background_wait(&self, interval: Duration) -> Duration {
+        match self.failing {
+            Some((_, wait)) => wait,
+            None => interval.mul_f64(0.9 + fastrand::f64() * 0.2),
+        }
+    }
+}
 
 pub(crate) struct Remote {
     pub url: String,
@@ -33,7 +79,7 @@ pub(crate) struct Remote {
 pub(crate) struct KeyStore {
     keys: ArcSwap<KeySet>,
     remote: Option<Remote>,
-    last_fetch: tokio::sync::Mutex<Option<Instant>>,
+    fetches: tokio::sync::Mutex<Fetches>,
     unknown: Mutex<HashMap<String, Instant>>,
     background: OnceLock<()>,
 }
@@ -51,7 +97,7 @@ impl KeyStore {
         KeyStore {
             keys: ArcSwap::from_pointee(keys),
             remote,
-            last_fetch: tokio::sync::Mutex::new(None),
+            fetches: tokio::sync::Mutex::default(),
             unknown: Mutex::default(),
             background: OnceLock::new(),
         }
@@ -66,30 +112,32 @@ impl KeyStore {
         self.keys.load().get(kid).cloned()
     }
 
-    /// The key for `kid`, fetching the JWKS if the kid is new and the cooldown allows.
-    pub(crate) async fn key(self: &Arc<Self>, kid: &str) -> Result<Arc<VerifyingKey>, Error> {
+    /// The key for `kid`, fetching the JWKS if the kid is new and the cooldown (or, after a
+    /// failure, the backoff) allows. A static key answers to any kid, or none; keys from a JWKS
+    /// need the token to name one.
+    pub(crate) async fn key(self: &Arc<Self>, kid: Option<&str>) -> Result<Arc<VerifyingKey>, Error> {
+        if let Some(only) = self.keys.load().only() {
+            return Ok(only.clone());
+        }
+        let Some(kid) = kid else {
+            return Err(Error::invalid_token(TokenRejection::Malformed, "the header has no kid"));
+        };
         if let Some(key) = self.get(kid) {
             return Ok(key);
         }
         let Some(remote) = &self.remote else {
             return Err(unknown_key());
         };
-        self.start_background_refresh(remote);
         if self.recently_unknown(kid, remote.cooldown) {
             return Err(unknown_key());
         }
-        let mut last_fetch = self.last_fetch.lock().await;
+        let mut fetches = self.fetches.lock().await;
         if let Some(key) = self.keys.load().get(kid) {
             return Ok(key.clone());
         }
-        let cooling = last_fetch.is_some_and(|at| at.elapsed() < remote.cooldown);
-        let fetched = if cooling {
-            None
-        } else {
-            *last_fetch = Some(Instant::now());
-            Some(self.fetch(remote).await)
-        };
-        drop(last_fetch);
+        let fetched =
+            if fetches.may_fetch(remote.cooldown) { Some(self.fetch(remote, &mut fetches).await) } else { None };
+        drop(fetches);
         if let Some(key) = self.keys.load().get(kid) {
             return Ok(key.clone());
         }
@@ -105,18 +153,19 @@ impl KeyStore {
     }
 
     /// Fetches the JWKS now (respecting nothing but the single flight).
-    pub(crate) async fn refresh(&self) -> Result<usize, Error> {
+    pub(crate) async fn refresh(self: &Arc<Self>) -> Result<usize, Error> {
         let Some(remote) = &self.remote else { return Ok(self.len()) };
-        let mut last_fetch = self.last_fetch.lock().await;
-        *last_fetch = Some(Instant::now());
-        self.fetch(remote).await.map(|()| self.len()).map_err(|cause| {
+        let mut fetches = self.fetches.lock().await;
+        self.fetch(remote, &mut fetches).await.map(|()| self.len()).map_err(|cause| {
             Error::new(ErrorKind::Unavailable, format!("the signing keys could not be fetched: {cause}"))
         })
     }
 
-    /// Fetches and installs the JWKS; on failure the current keys stay.
-    async fn fetch(&self, remote: &Remote) -> Result<(), String> {
+    /// Fetches and installs the JWKS (the caller holds the single-flight lock); on failure the
+    /// current keys stay. Loaded keys start the background refresh.
+    async fn fetch(self: &Arc<Self>, remote: &Remote, fetches: &mut Fetches) -> Result<(), String> {
         let result = fetch_jwks(remote).await;
+        fetches.record(result.is_ok(), remote.cooldown);
         match &result {
             Ok((keys, skipped)) => {
                 tracing::debug!(keys = keys.len(), skipped = skipped.len(), "fetched the realm's signing keys");
@@ -129,6 +178,7 @@ impl KeyStore {
         let (keys, _) = result?;
         self.keys.store(Arc::new(keys));
         crate::state::lock(&self.unknown).clear();
+        self.start_background_refresh(remote);
         Ok(())
     }
 
@@ -152,11 +202,12 @@ impl KeyStore {
         self.background.get_or_init(|| {
             let store: Weak<KeyStore> = Arc::downgrade(self);
             runtime.spawn(async move {
+                let mut wait = interval.mul_f64(0.9 + fastrand::f64() * 0.2);
                 loop {
-                    let jitter = interval.mul_f64(fastrand::f64() * 0.2);
-                    tokio::time::sleep(interval.mul_f64(0.9) + jitter).await;
+                    tokio::time::sleep(wait).await;
                     let Some(store) = store.upgrade() else { return };
                     let _ = store.refresh().await;
+                    wait = store.fetches.lock().await.next_background_wait(interval);
                 }
             });
         });

@@ -94,10 +94,7 @@ async fn no_keys_at_all_is_unavailable_not_an_invalid_token() {
 
 async fn serve(document: Value) -> String {
     let app = Router::new().route("/certs", get(move || async move { axum::Json(document) }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/certs", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
+    format!("{}/certs", pocket_test_support::serve(app).await)
 }
 
 #[tokio::test]

@@ -12,9 +12,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use pocket_payments::{Claim, Outcome, PaymentStore, Payments, RedisStore};
 
-#[path = "support/redis_server.rs"]
-mod redis_server;
-use redis_server::RedisServer;
+use pocket_test_support::RedisServer;
 
 async fn store(server: &RedisServer) -> RedisStore {
     // Generous for a busy 2-core machine; an unreachable Redis fails faster (connection refused).

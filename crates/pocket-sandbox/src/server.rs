@@ -62,6 +62,12 @@ impl Sandbox {
         SandboxConfig::default().start().await
     }
 
+    /// Settings for a sandbox, ending in [`start`](SandboxConfig::start) (the same as
+    /// `SandboxConfig::default()`).
+    pub fn builder() -> SandboxConfig {
+        SandboxConfig::default()
+    }
+
     pub(crate) async fn start_with(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
         let bind = |port| tokio::net::TcpListener::bind(("127.0.0.1", port));
         let listener = bind(config.port).await.map_err(SandboxError::Bind)?;
@@ -90,7 +96,7 @@ impl Sandbox {
     /// The environment clients use to reach this sandbox.
     pub fn environment(&self) -> Environment {
         let base = self.base_url();
-        match Environment::custom(base, "invescore", &format!("{base}/merchant")) {
+        match Environment::custom().sso_base(base).api_base(format!("{base}/merchant")).build() {
             Ok(environment) => environment,
             Err(error) => unreachable!("the sandbox's own address is a valid environment: {error}"),
         }

@@ -87,12 +87,6 @@ async fn report(State(shop): State<Arc<Shop>>, Json(body): Json<Value>) {
     let _ = shop.reports.send(body);
 }
 
-fn chromium() -> Option<PathBuf> {
-    let candidate =
-        std::env::var_os("CHROMIUM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    candidate.exists().then_some(candidate)
-}
-
 struct Browser {
     child: Child,
     profile: PathBuf,
@@ -137,11 +131,8 @@ impl Drop for Browser {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_mini_app_written_for_the_wallet_is_paid_in_chromium() {
-    let Some(binary) = chromium() else {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "Chromium is required in CI (apt-get install chromium)");
-        eprintln!(
-            "SKIPPED: Chromium was not found (set CHROMIUM or install Debian's chromium) — the browser test did not run"
-        );
+    let Some(binary) = pocket_test_support::required_program("CHROMIUM", "/usr/bin/chromium", "Debian's chromium")
+    else {
         return;
     };
     let sandbox = Arc::new(start().await);

@@ -58,13 +58,7 @@ pub struct Shop {
     pub payments: Payments,
 }
 
-/// Serves `router` on 127.0.0.1 at a free port; returns its base URL.
-pub async fn serve(router: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    base
-}
+pub use pocket_test_support::serve;
 
 pub async fn sandbox() -> Sandbox {
     SandboxConfig::default()

@@ -46,10 +46,8 @@ pub fn invoice(sandbox: &Sandbox, tugrik: u64) -> NewInvoice {
 
 /// A Pocket-shaped server on 127.0.0.1 with whatever routes a test needs.
 pub async fn fake_pocket(routes: Router) -> Environment {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, routes).await.unwrap() });
-    Environment::custom(&base, "invescore", &format!("{base}/merchant")).unwrap()
+    let base = pocket_test_support::serve(routes).await;
+    Environment::custom().sso_base(&base).api_base(format!("{base}/merchant")).build().unwrap()
 }
 
 /// The token endpoint path of a fake Pocket.

@@ -13,7 +13,7 @@ pub async fn sandbox() -> Sandbox {
 }
 
 pub fn builder(sandbox: &Sandbox) -> JwtVerifierBuilder {
-    JwtVerifier::builder(&sandbox.environment())
+    JwtVerifier::builder(sandbox.environment())
 }
 
 pub fn verifier(sandbox: &Sandbox) -> JwtVerifier {

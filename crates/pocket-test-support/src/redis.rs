@@ -1,9 +1,5 @@
-//! A `redis-server` of a test's own, on 127.0.0.1 and a free port (shared by the Redis tests of
-//! pocket-payments and pocket-axum). Without `redis-server` the test says it was skipped; with
-//! `CI=true` it fails.
-#![allow(dead_code)]
+//! A `redis-server` of a test's own, on 127.0.0.1 and a free port, in a directory of its own.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -21,16 +17,8 @@ pub struct RedisServer {
 impl RedisServer {
     /// Starts one, or says the test is skipped (and fails under `CI=true`) when there is none.
     pub fn start(persistent: bool) -> Option<RedisServer> {
-        let binary = std::env::var_os("REDIS_SERVER").map(PathBuf::from).unwrap_or_else(|| "redis-server".into());
-        if Command::new(&binary).arg("--version").output().is_err() {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "redis-server is required in CI (apt-get install redis-server)"
-            );
-            eprintln!("SKIPPED: this test needs Debian's redis-server (or REDIS_SERVER); it did not run");
-            return None;
-        }
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let binary = crate::required_program("REDIS_SERVER", "redis-server", "Debian's redis-server")?;
+        let port = crate::free_port();
         let dir = std::env::temp_dir().join(format!("pocket-redis-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let mut server = RedisServer { binary, port, dir, persistent, extra: Vec::new(), child: None };
@@ -45,14 +33,17 @@ impl RedisServer {
         self.run();
     }
 
+    /// Its port.
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// `redis://127.0.0.1:PORT/0`.
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/0", self.port)
     }
 
+    /// Starts (again) with the same port and data directory.
     pub fn run(&mut self) {
         let appendonly = if self.persistent { "yes" } else { "no" };
         let child = Command::new(&self.binary)
@@ -73,6 +64,7 @@ impl RedisServer {
         }
     }
 
+    /// Kills it, as a crash would.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
