@@ -4,12 +4,16 @@
 #![warn(clippy::unwrap_used)]
 
 mod assets;
+#[cfg(feature = "jwt")]
+mod auth_builder;
 #[cfg(feature = "openapi")]
 mod openapi;
 mod user;
 mod webhook;
 
 pub use assets::{POCKET_JS, pocket_js_router};
+#[cfg(feature = "jwt")]
+pub use auth_builder::PocketAuthBuilder;
 #[cfg(feature = "openapi")]
 pub use openapi::openapi;
 /// The confirmation pipeline this crate's webhook is the HTTP face of.

@@ -37,10 +37,18 @@ impl PocketAuth {
         self
     }
 
-    /// Users verified locally with pocket-jwt against `environment`'s realm.
+    /// Users verified locally with pocket-jwt against `environment`'s realm, with the default
+    /// rules; [`PocketAuth::builder`] pins `azp`/`aud`, sets the leeway or uses introspection.
     #[cfg(feature = "jwt")]
-    pub fn for_environment(environment: &pocket_core::Environment) -> Result<PocketAuth, pocket_core::Error> {
-        Ok(PocketAuth::new(pocket_jwt::JwtVerifier::builder(environment).build()?))
+    pub fn for_environment(environment: impl Into<pocket_core::Environment>) -> Result<PocketAuth, pocket_core::Error> {
+        PocketAuth::builder(environment).build()
+    }
+
+    /// Settings for verifying the users of `environment`'s realm: locally with pocket-jwt (the
+    /// default) or by introspection.
+    #[cfg(feature = "jwt")]
+    pub fn builder(environment: impl Into<pocket_core::Environment>) -> crate::auth_builder::PocketAuthBuilder {
+        crate::auth_builder::PocketAuthBuilder::new(environment.into())
     }
 }
 
@@ -66,9 +74,13 @@ impl Deref for WalletUser {
     }
 }
 
-/// Why a request has no verified user. Answered as 401 (with `WWW-Authenticate: Bearer`), 400
-/// for a malformed `Authorization` header, or 503 with `Retry-After` when the realm's keys are
-/// unavailable. The body is `{error, error_description}`; it never contains the token.
+/// Why a request has no verified user. Answered as 401 (with `WWW-Authenticate: Bearer`) when
+/// the user's token is missing or not acceptable, 400 for a malformed `Authorization` header, 503
+/// with `Retry-After` when the token cannot be checked now (the realm or its keys unavailable),
+/// and 500 when the app's own verifier is misconfigured (the realm refused the merchant's
+/// credentials, or answered something unreadable) — the last two are logged, so that a wrong
+/// secret never looks like "every user's token is invalid". The body is
+/// `{error, error_description}`; it never contains the token.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum AuthRejection {
@@ -80,13 +92,17 @@ pub enum AuthRejection {
     Invalid(pocket_core::Error),
     /// The token could not be checked now.
     Unavailable(pocket_core::Error),
+    /// The verifier itself is at fault: its credentials were refused, or the realm's answer
+    /// could not be read. Not the user's doing.
+    Misconfigured(pocket_core::Error),
 }
 
 /// The body of a rejection.
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RejectionBody {
-    /// `missing_token`, `invalid_request`, `invalid_token` or `temporarily_unavailable`.
+    /// `missing_token`, `invalid_request`, `invalid_token`, `temporarily_unavailable` or
+    /// `server_error`.
     pub error: &'static str,
     /// A sentence for people; never the token.
     pub error_description: String,
@@ -120,6 +136,12 @@ impl IntoResponse for AuthRejection {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "temporarily_unavailable",
                 "the wallet user's token cannot be checked right now; try again shortly".to_owned(),
+                String::new(),
+            ),
+            AuthRejection::Misconfigured(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "the wallet user's token cannot be checked because of a fault on this server".to_owned(),
                 String::new(),
             ),
         };
@@ -163,12 +185,22 @@ fn token<'a>(parts: &'a Parts, auth: &PocketAuth) -> Result<Option<&'a str>, Aut
 async fn verify(auth: &PocketAuth, token: &str) -> Result<WalletUser, AuthRejection> {
     match auth.verifier.verify(token).await {
         Ok(user) => Ok(WalletUser(user)),
-        // Token rejections are never retryable; anything that is could not be checked at all.
+        Err(error) if error.token_rejection().is_some() => {
+            tracing::debug!(error = %error, "a wallet user's token was refused");
+            Err(AuthRejection::Invalid(error))
+        }
         Err(error) if error.is_retryable() => {
-            tracing::warn!(error = %error, "the wallet user's token could not be checked");
+            tracing::warn!(error = %error, "the wallet user's token could not be checked now");
             Err(AuthRejection::Unavailable(error))
         }
-        Err(error) => Err(AuthRejection::Invalid(error)),
+        Err(error) => {
+            tracing::error!(
+                error = %error,
+                kind = ?error.kind(),
+                "the wallet user's token could not be checked: the verifier is misconfigured (its credentials, realm or issuer)"
+            );
+            Err(AuthRejection::Misconfigured(error))
+        }
     }
 }
 

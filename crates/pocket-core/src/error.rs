@@ -64,8 +64,11 @@ pub enum TokenRejection {
     TooLarge,
     /// A required scope was not granted.
     MissingScope,
-    /// The realm says the token is not active (introspection).
+    /// The realm says the token is not active (introspection), or does not know its format.
     Inactive,
+    /// A client's own token (a service account, such as the merchant's client-credentials
+    /// token), not a wallet user's; see [`PocketUser::service_account_mark`](crate::PocketUser::service_account_mark).
+    ServiceAccount,
 }
 
 impl TokenRejection {
@@ -85,6 +88,7 @@ impl TokenRejection {
             TokenRejection::TooLarge => "too large",
             TokenRejection::MissingScope => "missing scope",
             TokenRejection::Inactive => "inactive",
+            TokenRejection::ServiceAccount => "service account",
         }
     }
 }

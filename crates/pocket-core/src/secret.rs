@@ -96,8 +96,14 @@ pub enum ConsumerTokenError {
         /// The zero-based part index.
         index: usize,
     },
-    /// A character outside the base64url alphabet.
-    #[error("the consumer token has a character outside the base64url alphabet at byte {position}")]
+    /// A token longer than 16 KiB.
+    #[error("the consumer token is {bytes} bytes long; at most 16 KiB are accepted")]
+    TooLong {
+        /// Its length.
+        bytes: usize,
+    },
+    /// A character outside the token alphabet.
+    #[error("the consumer token has a character outside the token alphabet at byte {position}")]
     InvalidCharacter {
         /// The zero-based byte offset.
         position: usize,
@@ -113,6 +119,29 @@ impl ConsumerToken {
         Ok(ConsumerToken(token.into()))
     }
 
+    /// Wraps a bearer token of any format — an opaque reference token as well as a JWT — after
+    /// checking RFC 6750's `b64token` syntax: letters, digits, `-._~+/`, then optional `=`
+    /// padding, at most 16 KiB. For verifiers that ask the realm (introspection) rather than
+    /// read the token.
+    pub fn opaque(token: impl Into<String>) -> Result<ConsumerToken, ConsumerTokenError> {
+        let token = token.into();
+        if token.is_empty() {
+            return Err(ConsumerTokenError::Empty);
+        }
+        if token.len() > MAX_OPAQUE {
+            return Err(ConsumerTokenError::TooLong { bytes: token.len() });
+        }
+        let body = token.trim_end_matches('=');
+        let bad = |b: u8| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'));
+        if body.is_empty() {
+            return Err(ConsumerTokenError::InvalidCharacter { position: 0 });
+        }
+        if let Some(position) = body.bytes().position(bad) {
+            return Err(ConsumerTokenError::InvalidCharacter { position });
+        }
+        Ok(ConsumerToken(token.into()))
+    }
+
     /// Checks that `token` is shaped like a compact JWT — three non-empty base64url parts
     /// separated by dots, nothing around them — without keeping it. Verifiers use it as their
     /// first, cheap check.
@@ -120,6 +149,9 @@ impl ConsumerToken {
         check_jwt_shape(token)
     }
 }
+
+/// The longest opaque token accepted.
+const MAX_OPAQUE: usize = 16 * 1024;
 
 /// Bytes allowed in a compact JWT: the base64url alphabet and the dot. A table, because tokens
 /// are checked on every request.
@@ -256,5 +288,23 @@ mod tests {
         let hostile = "secret-part.with space.x";
         let message = ConsumerToken::new(hostile).unwrap_err().to_string();
         assert!(!message.contains("secret-part"), "{message}");
+    }
+
+    #[test]
+    fn opaque_tokens_of_any_format_are_accepted_with_rfc_6750_syntax() {
+        for good in ["2YotnFZFEjr1zCsicMWpAA", "a.b.c", "abc+/=", "x~y-z_w.v==", "aGVhZGVy.cGF5bG9hZA.c2ln"] {
+            assert!(ConsumerToken::opaque(good).is_ok(), "{good}");
+        }
+        assert_eq!(ConsumerToken::opaque("").unwrap_err(), ConsumerTokenError::Empty);
+        for (bad, at) in [("a b", 1), ("a\nb", 1), ("=abc", 0), ("ab=c", 2), ("тест", 0), ("==", 0)] {
+            assert_eq!(
+                ConsumerToken::opaque(bad).unwrap_err(),
+                ConsumerTokenError::InvalidCharacter { position: at },
+                "{bad:?}"
+            );
+        }
+        assert!(matches!(ConsumerToken::opaque("a".repeat(16 * 1024 + 1)), Err(ConsumerTokenError::TooLong { .. })));
+        let error = ConsumerToken::opaque("secret value").unwrap_err().to_string();
+        assert!(!error.contains("secret"), "{error}");
     }
 }

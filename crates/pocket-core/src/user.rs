@@ -153,6 +153,40 @@ impl PocketUser {
         })
     }
 
+    /// The mark that shows these claims belong to a client's own token — a service account,
+    /// such as the merchant's client-credentials token — rather than to a wallet user, if any:
+    /// a `preferred_username` starting `service-account-` (Keycloak), a `clientId` or
+    /// `client_id` claim (Keycloak, older and newer), or a subject equal to the authorized party
+    /// (as other providers issue them). Marks are looked for in that order.
+    ///
+    /// An introspection answer has `client_id` for every token (RFC 7662 §2.2), so a verifier
+    /// of introspected claims must not count that one mark; pocket-http's does not.
+    ///
+    /// `azp` alone is never a mark: the wallet issues a user's token to the mini-app's own
+    /// client, so `azp` equal to the merchant's client id is expected of genuine users.
+    ///
+    /// ```
+    /// use std::time::SystemTime;
+    /// use pocket_core::{ConsumerToken, PocketUser};
+    ///
+    /// let token = ConsumerToken::new("aGVhZGVy.cGF5bG9hZA.c2ln")?;
+    /// let mut user = PocketUser::new(token, "5f0c2a8e", SystemTime::now());
+    /// user.authorized_party = Some("my-shop".to_owned());
+    /// assert_eq!(user.service_account_mark(), None);
+    /// user.username = Some("service-account-my-shop".to_owned());
+    /// assert_eq!(user.service_account_mark(), Some("preferred_username"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn service_account_mark(&self) -> Option<&'static str> {
+        if self.username.as_deref().is_some_and(|name| name.starts_with("service-account-")) {
+            return Some("preferred_username");
+        }
+        if self.authorized_party.as_deref() == Some(self.subject.as_str()) {
+            return Some("sub");
+        }
+        ["clientId", "client_id"].into_iter().find(|claim| self.extra.contains_key(*claim))
+    }
+
     /// The ID token this user was verified from; pass it on when creating an invoice.
     pub fn token(&self) -> &ConsumerToken {
         &self.token

@@ -10,7 +10,7 @@ use tracing::Instrument;
 
 use crate::RetryPolicy;
 use crate::retry::send_with_retries;
-use crate::settings::Settings;
+use crate::settings::{ClientAuth, Settings};
 use crate::token::{Lookup, TokenManager};
 use crate::transport::{Outcome, error_for, is_transient, operation_at};
 
@@ -62,6 +62,7 @@ pub struct PocketClientBuilder {
     renew_before: Duration,
     user_agent: String,
     http: Option<reqwest::Client>,
+    client_auth: ClientAuth,
 }
 
 impl fmt::Debug for PocketClientBuilder {
@@ -72,6 +73,7 @@ impl fmt::Debug for PocketClientBuilder {
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
             .field("renew_before", &self.renew_before)
+            .field("client_auth", &self.client_auth)
             .finish_non_exhaustive()
     }
 }
@@ -115,6 +117,14 @@ impl PocketClientBuilder {
         self
     }
 
+    /// How the client authenticates to the realm — token endpoint and introspection (default
+    /// [`ClientAuth::Post`], as Pocket documents it; [`ClientAuth::Basic`] for realms that
+    /// require `client_secret_basic`).
+    pub fn client_auth(mut self, auth: ClientAuth) -> Self {
+        self.client_auth = auth;
+        self
+    }
+
     /// Builds the client. Nothing is sent yet: the first call fetches the token.
     pub fn build(self) -> Result<PocketClient, Error> {
         let http = match self.http {
@@ -137,6 +147,7 @@ impl PocketClientBuilder {
             timeout: self.timeout,
             retry: self.retry,
             user_agent,
+            client_auth: self.client_auth,
         };
         Ok(PocketClient { inner: Arc::new(Inner { settings, tokens: TokenManager::new(self.renew_before) }) })
     }
@@ -155,6 +166,7 @@ impl PocketClient {
             renew_before: Duration::from_secs(30),
             user_agent: concat!("pocket-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
             http: None,
+            client_auth: ClientAuth::Post,
         }
     }
 

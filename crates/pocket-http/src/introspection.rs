@@ -19,8 +19,14 @@ pub struct Introspection {
 }
 
 impl PocketClient {
-    /// Asks the realm about `token` (RFC 7662), authenticating with the merchant's credentials.
-    /// The token is sent to Pocket's SSO only; it is never logged.
+    /// Asks the realm about `token` (RFC 7662) — a JWT or an opaque token — authenticating with
+    /// the merchant's credentials as [`ClientAuth`](crate::ClientAuth) says. The token is sent to
+    /// Pocket's SSO only; it is never logged.
+    ///
+    /// A realm that answers `400 unsupported_token_type` does not know the token: that is
+    /// `active: false`, as RFC 7662 has it. The realm refusing the merchant's own credentials
+    /// is [`ErrorKind::Unauthorized`](pocket_core::ErrorKind::Unauthorized) — a configuration
+    /// fault, not the user's.
     pub async fn introspect(&self, token: &str) -> Result<Introspection, Error> {
         let operation = "introspect a token";
         self.traced(operation, None, async {
@@ -31,6 +37,9 @@ impl PocketClient {
                     .await;
             let body = match &outcome {
                 Outcome::Answered { status: 200..=299, body, .. } => body,
+                Outcome::Answered { status: 400, body, .. } if oauth_error(body) == Some("unsupported_token_type") => {
+                    return Ok(Introspection { active: false, claims: Map::new() });
+                }
                 failed => return Err(error_for(&operation_at(operation, &url), failed)),
             };
             let mut claims: Map<String, Value> = decode(operation, body)?;
@@ -44,28 +53,49 @@ impl PocketClient {
     }
 }
 
+/// The OAuth `error` code of an error body, if it has one.
+fn oauth_error(body: &[u8]) -> Option<&str> {
+    #[derive(serde::Deserialize)]
+    struct OAuthError<'a> {
+        #[serde(borrow)]
+        error: Option<&'a str>,
+    }
+    serde_json::from_slice::<OAuthError>(body).ok()?.error
+}
+
 /// Verifies wallet users by asking the realm (introspection) instead of checking signatures
 /// locally — the seed document's alternative to pocket-jwt. One request to Pocket per
 /// verification; it sees revocations at once.
 ///
-/// Accepts only active access tokens (`token_type`/`typ` Bearer, when present).
+/// Accepts only active access tokens (`token_type`/`typ` Bearer, when present) of any format,
+/// and refuses service accounts' tokens — the merchant's own client-credentials token among them
+/// (see [`PocketUser::service_account_mark`]) — unless told otherwise.
 #[derive(Debug, Clone)]
 pub struct IntrospectionVerifier {
     client: PocketClient,
+    accept_service_accounts: bool,
 }
 
 impl IntrospectionVerifier {
     /// A verifier asking the realm of `client`'s environment with `client`'s credentials.
     pub fn new(client: PocketClient) -> IntrospectionVerifier {
-        IntrospectionVerifier { client }
+        IntrospectionVerifier { client, accept_service_accounts: false }
+    }
+
+    /// Accept service accounts' tokens as users (default: refused as
+    /// [`TokenRejection::ServiceAccount`]).
+    pub fn accept_service_accounts(mut self, accept: bool) -> IntrospectionVerifier {
+        self.accept_service_accounts = accept;
+        self
     }
 }
 
 #[async_trait]
 impl ConsumerTokenVerifier for IntrospectionVerifier {
     async fn verify(&self, token: &str) -> Result<PocketUser, Error> {
-        let token = ConsumerToken::new(token)
-            .map_err(|e| Error::invalid_token(TokenRejection::Malformed, format!("the token is not a JWT: {e}")))?;
+        let token = ConsumerToken::opaque(token).map_err(|e| {
+            Error::invalid_token(TokenRejection::Malformed, format!("the token is not a bearer token: {e}"))
+        })?;
         let answer = self.client.introspect(token.expose_secret()).await?;
         if !answer.active {
             return Err(Error::invalid_token(TokenRejection::Inactive, "the realm says the token is not active"));
@@ -74,6 +104,14 @@ impl ConsumerTokenVerifier for IntrospectionVerifier {
         if kind.is_some_and(|kind| !kind.eq_ignore_ascii_case("bearer")) {
             return Err(Error::invalid_token(TokenRejection::WrongType, "the token is not an access token"));
         }
-        PocketUser::from_claims(token, answer.claims)
+        let user = PocketUser::from_claims(token, answer.claims)?;
+        // RFC 7662 answers carry `client_id` for every token: it marks nothing here.
+        match user.service_account_mark().filter(|mark| *mark != "client_id") {
+            Some(mark) if !self.accept_service_accounts => Err(Error::invalid_token(
+                TokenRejection::ServiceAccount,
+                format!("the token is a client's own (service account, by `{mark}`), not a wallet user's"),
+            )),
+            _ => Ok(user),
+        }
     }
 }

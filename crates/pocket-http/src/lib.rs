@@ -17,3 +17,4 @@ pub use merchant::WebhookChange;
 /// The domain types this crate's methods take and return (invoices, amounts, errors, …).
 pub use pocket_core;
 pub use retry::RetryPolicy;
+pub use settings::ClientAuth;

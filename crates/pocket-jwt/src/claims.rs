@@ -18,6 +18,7 @@ pub(crate) struct Rules {
     pub authorized_parties: Vec<String>,
     pub accepted_types: Vec<String>,
     pub required_scopes: Vec<String>,
+    pub accept_service_accounts: bool,
 }
 
 /// The claims that become fields of the user, typed; every other claim (`iss`, `typ`, `aud`,
@@ -187,7 +188,7 @@ impl Claims {
     }
 
     /// The user these (checked) claims describe.
-    pub(crate) fn into_user(self, token: ConsumerToken, expires: u64) -> Result<PocketUser, Error> {
+    pub(crate) fn into_user(self, rules: &Rules, token: ConsumerToken, expires: u64) -> Result<PocketUser, Error> {
         let subject = self
             .sub
             .filter(|sub| !sub.is_empty())
@@ -203,6 +204,17 @@ impl Claims {
         user.authorized_party = self.azp;
         user.session_id = self.sid.or(self.session_state);
         user.extra = self.extra;
-        Ok(user)
+        refuse_service_accounts(rules, user)
+    }
+}
+
+/// A client's own token is no wallet user, unless the app says otherwise.
+fn refuse_service_accounts(rules: &Rules, user: PocketUser) -> Result<PocketUser, Error> {
+    match user.service_account_mark() {
+        Some(mark) if !rules.accept_service_accounts => Err(rejected(
+            TokenRejection::ServiceAccount,
+            format!("the token is a client's own (service account, by `{mark}`), not a wallet user's"),
+        )),
+        _ => Ok(user),
     }
 }

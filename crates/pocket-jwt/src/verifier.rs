@@ -85,6 +85,7 @@ impl JwtVerifier {
                 authorized_parties: Vec::new(),
                 accepted_types: vec!["Bearer".to_owned()],
                 required_scopes: Vec::new(),
+                accept_service_accounts: false,
             },
             source: None,
             max_size: 8 * 1024,
@@ -117,7 +118,7 @@ impl JwtVerifier {
         let expires = claims.check(&inner.rules, SystemTime::now())?;
         let token =
             ConsumerToken::new(token).map_err(|e| Error::invalid_token(TokenRejection::Malformed, e.to_string()))?;
-        claims.into_user(token, expires)
+        claims.into_user(&inner.rules, token, expires)
     }
 
     /// Fetches the realm's keys now (they are otherwise fetched on first use and refreshed in
@@ -203,6 +204,14 @@ impl JwtVerifierBuilder {
     /// The accepted `typ` values (default: only `Bearer`, so an ID or refresh token is refused).
     pub fn accepted_types<I: IntoIterator<Item = S>, S: Into<String>>(mut self, types: I) -> Self {
         self.rules.accepted_types = types.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Accept tokens of service accounts — a client's own client-credentials token — as users
+    /// (default: refused as [`TokenRejection::ServiceAccount`](pocket_core::TokenRejection::ServiceAccount);
+    /// see [`PocketUser::service_account_mark`](pocket_core::PocketUser::service_account_mark)).
+    pub fn accept_service_accounts(mut self, accept: bool) -> Self {
+        self.rules.accept_service_accounts = accept;
         self
     }
 

@@ -13,6 +13,9 @@ pub struct TestClient {
     pub client_secret: String,
     /// The merchant's terminal id, returned with its invoices.
     pub terminal_id: u64,
+    /// Whether the client must authenticate with `Authorization: Basic` (`client_secret_basic`);
+    /// credentials in the form are then refused, as a Keycloak client configured so refuses them.
+    pub basic_only: bool,
 }
 
 impl std::fmt::Debug for TestClient {
@@ -21,6 +24,7 @@ impl std::fmt::Debug for TestClient {
             .field("client_id", &self.client_id)
             .field("client_secret", &"[REDACTED]")
             .field("terminal_id", &self.terminal_id)
+            .field("basic_only", &self.basic_only)
             .finish()
     }
 }
@@ -121,6 +125,7 @@ impl Default for SandboxConfig {
                 client_id: "sandbox-merchant".to_owned(),
                 client_secret: "sandbox-secret".to_owned(),
                 terminal_id: 7001,
+                basic_only: false,
             }],
             token_lifetime: Duration::from_secs(600),
             refresh_lifetime: Duration::from_secs(604_800),
@@ -154,7 +159,18 @@ impl SandboxConfig {
             client_id: client_id.to_owned(),
             client_secret: client_secret.to_owned(),
             terminal_id,
+            basic_only: false,
         });
+        self
+    }
+
+    /// Adds a merchant client that must authenticate with `Authorization: Basic`
+    /// (`client_secret_basic`): credentials sent in the form are refused with `401 invalid_client`.
+    pub fn basic_only_client(mut self, client_id: &str, client_secret: &str) -> Self {
+        self = self.client(client_id, client_secret);
+        if let Some(client) = self.clients.last_mut() {
+            client.basic_only = true;
+        }
         self
     }
 

@@ -150,6 +150,14 @@ impl Sandbox {
         mint(&self.shared, user, lifetime, overrides)
     }
 
+    /// Issues the first merchant client's own access token (a client-credentials grant, as the
+    /// token endpoint would): a service account's token, registered like any other — for tests
+    /// that a merchant's token is never taken for a wallet user's.
+    pub fn mint_merchant_token(&self) -> Result<String, SandboxError> {
+        let client = &self.shared.config.clients[0];
+        Ok(crate::sso::issue(&self.shared, client, crate::tokens::random_id())?.access_token)
+    }
+
     /// Signs any header and claims with the realm's current key (RS256), without registering
     /// the token — for verifier tests that need hand-made tokens.
     pub fn sign_token(&self, header: &Value, claims: &Value) -> Result<String, SandboxError> {

@@ -49,7 +49,7 @@ pub(crate) struct IntrospectionForm {
 /// A token response, as Keycloak writes it.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct TokenResponse {
-    access_token: String,
+    pub(crate) access_token: String,
     /// Seconds.
     expires_in: u64,
     /// Seconds.
@@ -90,7 +90,7 @@ fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<Form, OAuthFailure> {
 fn authenticate<'a>(shared: &'a Shared, headers: &HeaderMap, form: &Form) -> Result<&'a TestClient, OAuthFailure> {
     let invalid_client =
         || oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Invalid client or Invalid client credentials");
-    let (client_id, secret) = match basic_credentials(headers)? {
+    let (client_id, secret, by_form) = match basic_credentials(headers)? {
         Some((id, secret)) => {
             if form.get("client_id").is_some_and(|form_id| *form_id != id) {
                 return Err(oauth_error(
@@ -99,10 +99,10 @@ fn authenticate<'a>(shared: &'a Shared, headers: &HeaderMap, form: &Form) -> Res
                     "client_id in the form does not match the Authorization header",
                 ));
             }
-            (id, Some(secret))
+            (id, Some(secret), false)
         }
         None => match form.get("client_id") {
-            Some(id) => (id.clone(), form.get("client_secret").cloned()),
+            Some(id) => (id.clone(), form.get("client_secret").cloned(), true),
             None => {
                 return Err(oauth_error(
                     StatusCode::BAD_REQUEST,
@@ -113,6 +113,13 @@ fn authenticate<'a>(shared: &'a Shared, headers: &HeaderMap, form: &Form) -> Res
         },
     };
     let client = shared.client(&client_id).ok_or_else(invalid_client)?;
+    if client.basic_only && by_form {
+        return Err(oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "this client authenticates with client_secret_basic; credentials in the form are not accepted",
+        ));
+    }
     match secret {
         None => Err(oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Client secret not provided in request")),
         Some(secret) if constant_time_eq(secret.as_bytes(), client.client_secret.as_bytes()) => Ok(client),
@@ -206,7 +213,7 @@ fn refreshed_session(shared: &Shared, client: &TestClient, refresh: Option<&Stri
     Ok(issued.claims["session_state"].as_str().unwrap_or_default().to_owned())
 }
 
-fn issue(shared: &Shared, client: &TestClient, session: String) -> Result<TokenResponse, SandboxError> {
+pub(crate) fn issue(shared: &Shared, client: &TestClient, session: String) -> Result<TokenResponse, SandboxError> {
     let now = SystemTime::now();
     let (life, refresh_life) = (shared.config.token_lifetime, shared.config.refresh_lifetime);
     let issuer = shared.issuer();
