@@ -1,45 +1,12 @@
 //! `PocketAuth::builder`: pinned `azp`/`aud`, introspection, service accounts, and faults of
 //! the app's own configuration answered as a logged 500 rather than as the user's invalid token.
 
-use axum::Router;
-use axum::body::Body;
-use axum::extract::FromRef;
-use axum::http::{Request, StatusCode};
-use axum::routing::get;
-use pocket_axum::{PocketAuth, WalletUser};
+mod extractor;
+
+use axum::http::StatusCode;
+use extractor::{app, call, error_of};
+use pocket_axum::PocketAuth;
 use pocket_sandbox::{Sandbox, TestUser};
-use serde_json::Value;
-use tower::ServiceExt;
-
-#[derive(Clone)]
-struct App {
-    auth: PocketAuth,
-}
-
-impl FromRef<App> for PocketAuth {
-    fn from_ref(app: &App) -> PocketAuth {
-        app.auth.clone()
-    }
-}
-
-fn app(auth: PocketAuth) -> Router {
-    Router::new().route("/me", get(|user: WalletUser| async move { user.subject.clone() })).with_state(App { auth })
-}
-
-async fn call(app: &Router, path: &str, headers: &[(&str, &str)]) -> (StatusCode, axum::http::HeaderMap, String) {
-    let mut request = Request::builder().uri(path);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = app.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
-    let (parts, body) = response.into_parts();
-    let body = axum::body::to_bytes(body, 1 << 20).await.unwrap();
-    (parts.status, parts.headers, String::from_utf8_lossy(&body).into_owned())
-}
-
-fn error_of(body: &str) -> String {
-    serde_json::from_str::<Value>(body).unwrap()["error"].as_str().unwrap().to_owned()
-}
 
 fn bearer(token: &str) -> String {
     format!("Bearer {token}")

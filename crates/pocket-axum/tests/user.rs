@@ -1,60 +1,22 @@
 //! The wallet-user extractor: where the token may come from, and every rejection.
 
+mod extractor;
+
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
-use axum::extract::FromRef;
-use axum::http::{Request, StatusCode, header};
-use axum::routing::get;
-use pocket_axum::{PocketAuth, WalletUser};
+use axum::http::{StatusCode, header};
+use extractor::{app, call, error_of};
+use pocket_axum::PocketAuth;
 use pocket_core::{Error, ErrorKind, MockConsumerTokenVerifier, TokenRejection};
 use pocket_jwt::JwtVerifier;
 use pocket_sandbox::{Sandbox, TestUser};
-use serde_json::Value;
-use tower::ServiceExt;
-
-#[derive(Clone)]
-struct App {
-    auth: PocketAuth,
-}
-
-impl FromRef<App> for PocketAuth {
-    fn from_ref(app: &App) -> PocketAuth {
-        app.auth.clone()
-    }
-}
-
-fn app(auth: PocketAuth) -> Router {
-    Router::new()
-        .route("/me", get(|user: WalletUser| async move { user.subject.clone() }))
-        .route(
-            "/maybe",
-            get(|user: Option<WalletUser>| async move { user.map_or("anonymous".to_owned(), |u| u.subject.clone()) }),
-        )
-        .with_state(App { auth })
-}
 
 async fn sandbox_app() -> (Sandbox, Router, String) {
     let sandbox = Sandbox::start().await.unwrap();
     let verifier = JwtVerifier::builder(sandbox.environment()).build().unwrap();
     let token = sandbox.mint_consumer_token(&TestUser::default()).unwrap().access_token.expose_secret().to_owned();
     (sandbox, app(PocketAuth::new(verifier)), token)
-}
-
-async fn call(app: &Router, path: &str, headers: &[(&str, &str)]) -> (StatusCode, axum::http::HeaderMap, String) {
-    let mut request = Request::builder().uri(path);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = app.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
-    let (parts, body) = response.into_parts();
-    let body = axum::body::to_bytes(body, 1 << 20).await.unwrap();
-    (parts.status, parts.headers, String::from_utf8_lossy(&body).into_owned())
-}
-
-fn error_of(body: &str) -> String {
-    serde_json::from_str::<Value>(body).unwrap()["error"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]
