@@ -92,6 +92,41 @@ fn verification(c: &mut Criterion) {
     });
     group.finish();
 
+    // Where (c)'s time goes: each phase on its own, with the same primitives on the same token.
+    let mut phases = c.benchmark_group("verify phases");
+    let (header_b64, rest) = token.split_once('.').unwrap();
+    let (payload_b64, signature_b64) = rest.split_once('.').unwrap();
+    let payload = URL_SAFE_NO_PAD.decode(payload_b64).unwrap();
+    let claims_map: Map<String, Value> = serde_json::from_slice(&payload).unwrap();
+    phases.bench_function("1 shape check (alphabet, three parts)", |b| {
+        b.iter(|| black_box(pocket_core::ConsumerToken::check_shape(black_box(&token)).is_ok()))
+    });
+    phases.bench_function("2 header: base64url + JSON", |b| {
+        b.iter(|| {
+            let bytes = URL_SAFE_NO_PAD.decode(black_box(header_b64)).unwrap();
+            black_box(serde_json::from_slice::<Map<String, Value>>(&bytes).unwrap())
+        })
+    });
+    phases.bench_function("3 signature: base64url", |b| {
+        b.iter(|| black_box(URL_SAFE_NO_PAD.decode(black_box(signature_b64)).unwrap()))
+    });
+    phases.bench_function("4 payload: base64url", |b| {
+        b.iter(|| black_box(URL_SAFE_NO_PAD.decode(black_box(payload_b64)).unwrap()))
+    });
+    phases.bench_function("5 claims: JSON into a map", |b| {
+        b.iter(|| black_box(serde_json::from_slice::<Map<String, Value>>(black_box(&payload)).unwrap()))
+    });
+    phases.bench_function("6 user: token copied and checked, PocketUser built", |b| {
+        b.iter(|| {
+            let token = pocket_core::ConsumerToken::new(black_box(token.as_str())).unwrap();
+            black_box(pocket_core::PocketUser::from_claims(token, claims_map.clone()).unwrap())
+        })
+    });
+    phases.bench_function("6b the claims map cloned (part of 6's cost, not of verify)", |b| {
+        b.iter(|| black_box(claims_map.clone()))
+    });
+    phases.finish();
+
     let kid = sandbox.signing_kid();
     c.bench_function("key lookup by kid", |b| b.iter(|| black_box(verifier.knows_kid(black_box(&kid)))));
 }
