@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::InvoiceId;
+use crate::{BranchId, InvoiceId};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 mod custom;
@@ -159,6 +159,44 @@ impl Environment {
     /// `GET` (read) or `POST` (set) the payment configuration, which holds the webhook address.
     pub fn payment_config_url(&self) -> String {
         format!("{}/pg/config", self.api_base())
+    }
+
+    /// `POST` here to generate a gateway (QR / deep-link) invoice.
+    pub fn generate_invoice_url(&self) -> String {
+        format!("{}/v2/invoicing/generate-invoice", self.api_base())
+    }
+
+    /// `POST` `{terminalId, orderNumber}` here for the invoice of an order.
+    pub fn invoice_by_order_number_url(&self) -> String {
+        format!("{}/v2/invoicing/invoices/order-number", self.api_base())
+    }
+
+    /// `POST` `{terminalId, invoiceId}` here for a gateway invoice by its id.
+    pub fn invoice_by_id_url(&self) -> String {
+        format!("{}/v2/invoicing/invoices/invoice-id", self.api_base())
+    }
+
+    /// `POST` `{terminalId, orderNumber}` here to ask whether an order is paid.
+    pub fn is_paid_url(&self) -> String {
+        format!("{}/v2/invoicing/invoices/is-paid", self.api_base())
+    }
+
+    /// `GET` the merchant's branches here (a Spring page).
+    pub fn branches_url(&self) -> String {
+        format!("{}/payment-gateway/branch/list", self.api_base())
+    }
+
+    /// `GET` a branch's terminals here (a Spring page). The id is encoded as one path segment.
+    pub fn terminals_url(&self, branch: &BranchId) -> String {
+        let branch = utf8_percent_encode(branch.as_str(), PATH_SEGMENT);
+        format!("{}/payment-gateway/terminal/list/{branch}", self.api_base())
+    }
+
+    /// `PUT` here to cancel a held payment (unconfirmed by Pocket's documentation). The hold's
+    /// id is encoded as one path segment.
+    pub fn cancel_url(&self, held_id: &str) -> String {
+        let held = utf8_percent_encode(held_id, PATH_SEGMENT);
+        format!("{}/payment-gateway/transaction/cancel/{held}", self.api_base())
     }
 }
 

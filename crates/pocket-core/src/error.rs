@@ -5,7 +5,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{Amount, AmountError, ConsumerTokenError, EnvironmentError, InvoiceIdError, InvoiceNote, NoteError};
+use crate::{
+    Amount, AmountError, ConsumerTokenError, EnvironmentError, InvoiceIdError, InvoiceNote, NoteError, OrderNumber,
+    TerminalId,
+};
 
 /// What kind of failure an [`Error`] is: match on this, never on message text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -145,11 +148,15 @@ impl ValidationError {
 /// What was sent in an invoice creation whose outcome is unknown — everything but the user's
 /// token — so the caller can look for the invoice before trying again.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct UnconfirmedInvoice {
     /// The amount that was requested.
     pub amount: Amount,
     /// The note that was sent.
     pub info: InvoiceNote,
+    /// For a gateway invoice: its terminal and order number, by which it can be found
+    /// (`recover_invoice` in pocket-http). `None` for a mini-app invoice.
+    pub order: Option<(TerminalId, OrderNumber)>,
 }
 
 /// An error from a pocket-rs call: a [`kind`](Error::kind) to match on, a message a person can
@@ -202,7 +209,19 @@ impl Error {
     pub fn ambiguous_invoice(invoice: &crate::NewInvoice, message: impl Into<String>) -> Error {
         let mut error = Error::new(ErrorKind::Ambiguous, message);
         error.0.unconfirmed_invoice =
-            Some(UnconfirmedInvoice { amount: invoice.amount(), info: invoice.info().clone() });
+            Some(UnconfirmedInvoice { amount: invoice.amount(), info: invoice.info().clone(), order: None });
+        error
+    }
+
+    /// A gateway invoice generation that may have reached Pocket before it failed; the
+    /// terminal and order number it was for are kept, so it can be looked up.
+    pub fn ambiguous_gateway_invoice(invoice: &crate::NewGatewayInvoice, message: impl Into<String>) -> Error {
+        let mut error = Error::new(ErrorKind::Ambiguous, message);
+        error.0.unconfirmed_invoice = Some(UnconfirmedInvoice {
+            amount: invoice.amount(),
+            info: invoice.info().clone(),
+            order: Some((invoice.terminal_id(), invoice.order_number().clone())),
+        });
         error
     }
 

@@ -313,16 +313,7 @@ struct StatusWire {
 impl From<StatusWire> for InvoiceStatus {
     fn from(wire: StatusWire) -> InvoiceStatus {
         let mut extra = wire.extra;
-        let alias = wire.invoice_state.filter(|value| !value.is_null());
-        let state = match (wire.state.filter(|state| *state != InvoiceState::default()), alias) {
-            (Some(state), Some(other)) => {
-                extra.insert("invoiceState".to_owned(), other);
-                state
-            }
-            (Some(state), None) => state,
-            (None, Some(other)) => InvoiceState::deserialize(&other).unwrap_or_default(),
-            (None, None) => InvoiceState::default(),
-        };
+        let state = resolve_state(wire.state, wire.invoice_state, &mut extra);
         InvoiceStatus {
             id: wire.id,
             state,
@@ -334,6 +325,25 @@ impl From<StatusWire> for InvoiceStatus {
             order_number: wire.order_number,
             extra,
         }
+    }
+}
+
+/// The state of an answer that may carry `state`, `invoiceState` or both: `state` unless it is
+/// missing or `null`, then `invoiceState`; when both are given, `invoiceState` is kept in `extra`.
+pub(crate) fn resolve_state(
+    state: Option<InvoiceState>,
+    alias: Option<Value>,
+    extra: &mut Map<String, Value>,
+) -> InvoiceState {
+    let alias = alias.filter(|value| !value.is_null());
+    match (state.filter(|state| *state != InvoiceState::default()), alias) {
+        (Some(state), Some(other)) => {
+            extra.insert("invoiceState".to_owned(), other);
+            state
+        }
+        (Some(state), None) => state,
+        (None, Some(other)) => InvoiceState::deserialize(&other).unwrap_or_default(),
+        (None, None) => InvoiceState::default(),
     }
 }
 

@@ -62,3 +62,15 @@ impl<'de> Visitor<'de> for OptionalText {
         deserializer.deserialize_any(self)
     }
 }
+
+/// A count that may have been sent as a number or a numeric string; `null` is none.
+pub(crate) fn opt_u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    match opt_string(deserializer)? {
+        None => Ok(None),
+        Some(text) => text
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| de::Error::invalid_value(de::Unexpected::Str(&text), &"a non-negative whole number")),
+    }
+}

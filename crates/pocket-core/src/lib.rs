@@ -6,6 +6,7 @@
 mod amount;
 mod environment;
 mod error;
+mod gateway;
 mod invoice;
 mod lenient;
 mod note;
@@ -18,12 +19,16 @@ mod webhook;
 pub use amount::{Amount, AmountError};
 pub use environment::{CustomEnvironment, CustomEnvironmentBuilder, Environment, EnvironmentError};
 pub use error::{Error, ErrorKind, TokenRejection, UnconfirmedInvoice, ValidationError};
+pub use gateway::{
+    Branch, BranchId, Channel, GatewayInvoice, InvoiceDetail, InvoiceType, NewGatewayInvoice, OrderNumber, Page,
+    Terminal, TerminalId,
+};
 pub use invoice::{Invoice, InvoiceId, InvoiceIdError, InvoiceStatus, NewInvoice};
 pub use note::{InvoiceNote, NoteError};
 pub use secret::{ClientSecret, ConsumerToken, ConsumerTokenError, Credentials, MerchantToken, RefreshToken};
 pub use state::InvoiceState;
-pub use traits::{ConsumerTokenVerifier, MerchantApi};
+pub use traits::{ConsumerTokenVerifier, GatewayApi, MerchantApi};
 #[cfg(feature = "mock")]
-pub use traits::{MockConsumerTokenVerifier, MockMerchantApi};
+pub use traits::{MockConsumerTokenVerifier, MockGatewayApi, MockMerchantApi};
 pub use user::PocketUser;
 pub use webhook::{PaymentConfig, WebhookNotice};

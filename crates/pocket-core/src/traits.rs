@@ -1,11 +1,15 @@
-//! The two seams of the SDK: talking to Pocket's merchant API, and verifying a wallet user.
+//! The seams of the SDK: talking to Pocket's merchant API and its payment gateway, and
+//! verifying a wallet user.
 //! Applications depend on these traits, so their tests can use the mocks (feature `mock`).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::{Error, Invoice, InvoiceId, InvoiceStatus, NewInvoice, PaymentConfig, PocketUser};
+use crate::{
+    Branch, BranchId, Error, GatewayInvoice, Invoice, InvoiceDetail, InvoiceId, InvoiceStatus, NewGatewayInvoice,
+    NewInvoice, OrderNumber, Page, PaymentConfig, PocketUser, Terminal, TerminalId,
+};
 
 /// Pocket's merchant API, called with the merchant's own token.
 ///
@@ -28,6 +32,41 @@ pub trait MerchantApi: Send + Sync {
 
     /// Sets the address Pocket posts payment webhooks to (`fallBackUrl`).
     async fn set_webhook_url(&self, url: &str) -> Result<(), Error>;
+}
+
+/// Pocket's payment gateway (v2): QR and deep-link invoices for the merchant's own order
+/// numbers on its terminals, called with the merchant's own token.
+///
+/// pocket-http's `PocketClient` implements it over HTTP (and adds streams over every page of
+/// the listings); with the `mock` feature, `MockGatewayApi` implements it for tests.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait GatewayApi: Send + Sync {
+    /// Generates an invoice for an order. Never repeated once it may have reached Pocket: such a
+    /// failure is [`ErrorKind::Ambiguous`](crate::ErrorKind::Ambiguous), and the invoice is then
+    /// found by its order number ([`invoice_by_order_number`](Self::invoice_by_order_number)).
+    async fn generate_invoice(&self, invoice: &NewGatewayInvoice) -> Result<GatewayInvoice, Error>;
+
+    /// The invoice of an order on a terminal.
+    async fn invoice_by_order_number(&self, terminal: TerminalId, order: &OrderNumber) -> Result<InvoiceDetail, Error>;
+
+    /// A gateway invoice by Pocket's id, on a terminal.
+    async fn invoice_by_id(&self, terminal: TerminalId, id: &InvoiceId) -> Result<InvoiceDetail, Error>;
+
+    /// Whether the order's invoice is paid. "Pending or cancelled" is `Ok(false)`, not an error.
+    /// A hint for a page that polls: confirm a payment from the invoice's detail before
+    /// shipping anything.
+    async fn is_paid(&self, terminal: TerminalId, order: &OrderNumber) -> Result<bool, Error>;
+
+    /// One page (from 0) of the merchant's branches.
+    async fn branches_page(&self, page: u32) -> Result<Page<Branch>, Error>;
+
+    /// One page (from 0) of a branch's terminals.
+    async fn terminals_page(&self, branch: &BranchId, page: u32) -> Result<Page<Terminal>, Error>;
+
+    /// Cancels a held payment (`heldId` of its notice). **Unconfirmed**: one integration lists this
+    /// endpoint, Pocket documents nothing about it.
+    async fn cancel(&self, held_id: &str) -> Result<(), Error>;
 }
 
 /// Verifies a wallet user's ID token and reads the user from it.
@@ -61,6 +100,37 @@ impl<T: MerchantApi + ?Sized> MerchantApi for Arc<T> {
 
     async fn set_webhook_url(&self, url: &str) -> Result<(), Error> {
         (**self).set_webhook_url(url).await
+    }
+}
+
+#[async_trait]
+impl<T: GatewayApi + ?Sized> GatewayApi for Arc<T> {
+    async fn generate_invoice(&self, invoice: &NewGatewayInvoice) -> Result<GatewayInvoice, Error> {
+        (**self).generate_invoice(invoice).await
+    }
+
+    async fn invoice_by_order_number(&self, terminal: TerminalId, order: &OrderNumber) -> Result<InvoiceDetail, Error> {
+        (**self).invoice_by_order_number(terminal, order).await
+    }
+
+    async fn invoice_by_id(&self, terminal: TerminalId, id: &InvoiceId) -> Result<InvoiceDetail, Error> {
+        (**self).invoice_by_id(terminal, id).await
+    }
+
+    async fn is_paid(&self, terminal: TerminalId, order: &OrderNumber) -> Result<bool, Error> {
+        (**self).is_paid(terminal, order).await
+    }
+
+    async fn branches_page(&self, page: u32) -> Result<Page<Branch>, Error> {
+        (**self).branches_page(page).await
+    }
+
+    async fn terminals_page(&self, branch: &BranchId, page: u32) -> Result<Page<Terminal>, Error> {
+        (**self).terminals_page(branch, page).await
+    }
+
+    async fn cancel(&self, held_id: &str) -> Result<(), Error> {
+        (**self).cancel(held_id).await
     }
 }
 

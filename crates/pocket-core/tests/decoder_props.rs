@@ -7,7 +7,10 @@
 
 use std::time::{Duration, Instant};
 
-use pocket_core::{Invoice, InvoiceState, InvoiceStatus, PaymentConfig, WebhookNotice};
+use pocket_core::{
+    Branch, GatewayInvoice, Invoice, InvoiceDetail, InvoiceState, InvoiceStatus, Page, PaymentConfig, Terminal,
+    WebhookNotice,
+};
 use pocket_test_support::fuzz::{bytes_like, cases, json_like, laid_over};
 use proptest::prelude::*;
 use serde::Serialize;
@@ -18,6 +21,21 @@ const INVOICE_KEYS: &[&str] = &["id", "info", "amount", "terminalId", "state", "
 const STATUS_KEYS: &[&str] =
     &["id", "invoiceId", "state", "invoiceState", "amount", "paidAmount", "info", "phoneNumber", "orderNumber"];
 const CONFIG_KEYS: &[&str] = &["fallBackUrl", "fallbackUrl", "terminalId", "merchantId"];
+const GATEWAY_KEYS: &[&str] = &["id", "qr", "orderNumber", "deeplink", "deepLink"];
+const DETAIL_KEYS: &[&str] = &[
+    "id",
+    "state",
+    "invoiceState",
+    "amount",
+    "holdId",
+    "heldId",
+    "terminalId",
+    "branchId",
+    "orderNumber",
+    "invoiceType",
+    "senderName",
+];
+const PAGE_KEYS: &[&str] = &["content", "totalElements", "totalPages", "number", "size", "last", "id", "name"];
 const NOTICE_KEYS: &[&str] =
     &["id", "amount", "info", "invoiceId", "invoiceState", "phoneNumber", "heldId", "orderNumber"];
 
@@ -95,6 +113,39 @@ proptest! {
     #[test]
     fn webhook_notice_bytes(bytes in bytes_like(json_like(NOTICE_KEYS))) {
         decodes_sanely::<WebhookNotice>(&bytes)?;
+    }
+
+    #[test]
+    fn generate_answers(json in prop_oneof![
+        json_like(GATEWAY_KEYS),
+        laid_over(json!({"id": 77, "qr": "0002010102", "orderNumber": "O-1", "deeplink": "pocket://pay"}), GATEWAY_KEYS),
+    ]) {
+        decodes_sanely::<GatewayInvoice>(&serde_json::to_vec(&json).unwrap())?;
+    }
+
+    #[test]
+    fn detail_answers(json in prop_oneof![
+        json_like(DETAIL_KEYS),
+        laid_over(json!({"id": 77, "state": "PAID", "amount": 1000, "terminalId": 74686381183671_i64,
+                         "orderNumber": "O-1", "holdId": 5}), DETAIL_KEYS),
+    ]) {
+        let detail = decodes_sanely::<InvoiceDetail>(&serde_json::to_vec(&json).unwrap())?;
+        if let (Some(detail), Value::Object(fields)) = (detail, &json)
+            && !fields.contains_key("state")
+            && !fields.contains_key("invoiceState")
+        {
+            prop_assert_ne!(detail.state, InvoiceState::Paid);
+        }
+    }
+
+    #[test]
+    fn listing_pages(json in prop_oneof![
+        json_like(PAGE_KEYS),
+        laid_over(json!({"content": [{"id": 3, "name": "Төв"}], "totalPages": 2, "number": 0, "last": false}), PAGE_KEYS),
+    ]) {
+        let bytes = serde_json::to_vec(&json).unwrap();
+        decodes_sanely::<Page<Branch>>(&bytes)?;
+        decodes_sanely::<Page<Terminal>>(&bytes)?;
     }
 
     #[test]
