@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use pocket_core::{Credentials, Environment, Error, ErrorKind, MerchantToken, NewInvoice};
+use pocket_core::{Credentials, Environment, Error, ErrorKind, MerchantToken, NewGatewayInvoice, NewInvoice};
 use reqwest::Method;
 use tracing::Instrument;
 
@@ -46,9 +46,39 @@ pub(crate) struct Inner {
 pub(crate) enum Repeat<'a> {
     /// Repeating cannot do harm: retried on transient failures.
     Safe,
-    /// Creating this invoice: repeated only if the request never left; a failure after it may
+    /// Creating an invoice: repeated only if the request never left; a failure after it may
     /// have reached Pocket is ambiguous.
-    Create(&'a NewInvoice),
+    Create(Creation<'a>),
+}
+
+/// An invoice being created, through either API.
+#[derive(Clone, Copy)]
+pub(crate) enum Creation<'a> {
+    /// A mini-app invoice (`consumer/invoice`).
+    Invoice(&'a NewInvoice),
+    /// A gateway invoice (`v2/invoicing/generate-invoice`).
+    Gateway(&'a NewGatewayInvoice),
+}
+
+impl Creation<'_> {
+    /// The ambiguous error for this creation, `cause` being what went wrong, with what to do.
+    pub(crate) fn ambiguous(self, cause: impl std::fmt::Display) -> Error {
+        match self {
+            Creation::Invoice(invoice) => Error::ambiguous_invoice(
+                invoice,
+                format!("{cause}; the invoice may or may not have been created — check before creating it again"),
+            ),
+            Creation::Gateway(invoice) => Error::ambiguous_gateway_invoice(
+                invoice,
+                format!(
+                    "{cause}; the invoice may or may not have been generated — look it up by its order number \
+                     {} on terminal {} (PocketClient::recover_invoice) before generating it again",
+                    invoice.order_number(),
+                    invoice.terminal_id()
+                ),
+            ),
+        }
+    }
 }
 
 /// Builds a [`PocketClient`].
@@ -220,13 +250,10 @@ impl PocketClient {
         tracing::Span::current().record("latency_ms", started.elapsed().as_millis() as u64);
         match (&outcome, repeat) {
             (Outcome::Answered { status: 200..=299, body, .. }, _) => Ok(body.clone()),
-            (outcome, Repeat::Create(invoice)) if may_have_arrived(outcome) => {
+            (outcome, Repeat::Create(creation)) if may_have_arrived(outcome) => {
                 let cause = error_for(&operation_at(operation, url), outcome);
                 tracing::warn!(error = %cause, "creating an invoice failed after the request may have reached Pocket");
-                let ambiguous = Error::ambiguous_invoice(
-                    invoice,
-                    format!("{cause}; the invoice may or may not have been created — check before creating it again"),
-                );
+                let ambiguous = creation.ambiguous(&cause);
                 // Keep what was seen: the status Pocket answered with, if it answered at all.
                 Err(match cause.status() {
                     Some(status) => ambiguous.with_status(status),

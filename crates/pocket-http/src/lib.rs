@@ -4,8 +4,10 @@
 #![warn(clippy::unwrap_used)]
 
 mod client;
+mod gateway;
 mod introspection;
 mod merchant;
+mod paging;
 mod retry;
 mod settings;
 mod token;

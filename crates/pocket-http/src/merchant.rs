@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use pocket_core::{Error, Invoice, InvoiceId, InvoiceStatus, MerchantApi, NewInvoice, PaymentConfig, ValidationError};
 use reqwest::Method;
 
-use crate::client::{PocketClient, Repeat};
+use crate::client::{Creation, PocketClient, Repeat};
 use crate::transport::decode;
 
 /// What [`PocketClient::ensure_webhook_url`] found and did.
@@ -34,20 +34,9 @@ impl PocketClient {
                     format!("{operation}: the invoice could not be written: {e}"),
                 )
             })?;
-            let answer = self.call(operation, Method::POST, &url, Some(body), Repeat::Create(invoice)).await?;
-            // Pocket accepted the request (2xx): the invoice exists even if its answer cannot be
-            // read, so this is ambiguous, never a plain protocol error a caller would retry.
-            let created: Invoice = decode(operation, &answer).map_err(|unreadable| {
-                tracing::warn!(error = %unreadable, "Pocket accepted an invoice but its answer cannot be read");
-                let mut ambiguous = Error::ambiguous_invoice(
-                    invoice,
-                    format!("{unreadable}; Pocket accepted the request, so the invoice probably exists — find it before creating it again"),
-                );
-                if let Some(path) = unreadable.json_path() {
-                    ambiguous = ambiguous.with_json_path(path);
-                }
-                ambiguous
-            })?;
+            let creation = Creation::Invoice(invoice);
+            let answer = self.call(operation, Method::POST, &url, Some(body), Repeat::Create(creation)).await?;
+            let created: Invoice = decode_created(operation, &answer, creation)?;
             tracing::Span::current().record("invoice_id", created.id.as_str());
             Ok(created)
         })
@@ -90,6 +79,25 @@ impl PocketClient {
         })
         .await
     }
+}
+
+/// Decodes the answer to a creation Pocket accepted (2xx). The invoice exists even if its answer
+/// cannot be read, so an unreadable one is ambiguous — never a plain protocol error a caller
+/// would retry.
+pub(crate) fn decode_created<T: serde::de::DeserializeOwned>(
+    operation: &str,
+    answer: &[u8],
+    creation: Creation<'_>,
+) -> Result<T, Error> {
+    decode(operation, answer).map_err(|unreadable| {
+        tracing::warn!(error = %unreadable, "Pocket accepted an invoice but its answer cannot be read");
+        let ambiguous = creation
+            .ambiguous(format_args!("{unreadable}; Pocket accepted the request, so the invoice probably exists"));
+        match unreadable.json_path() {
+            Some(path) => ambiguous.with_json_path(path),
+            None => ambiguous,
+        }
+    })
 }
 
 #[async_trait]

@@ -16,6 +16,52 @@ pub struct TestClient {
     /// Whether the client must authenticate with `Authorization: Basic` (`client_secret_basic`);
     /// credentials in the form are then refused, as a Keycloak client configured so refuses them.
     pub basic_only: bool,
+    /// The merchant's branches at the payment gateway, each with its terminals. The first
+    /// branch holds [`terminal_id`](Self::terminal_id).
+    pub branches: Vec<TestBranch>,
+}
+
+/// A branch of a merchant at the payment gateway, and its terminals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TestBranch {
+    /// The branch's id.
+    pub id: u64,
+    /// Its name.
+    pub name: String,
+    /// Its address.
+    pub address: String,
+    /// The bank account its payments go to.
+    pub account_number: String,
+    /// Its terminals' ids.
+    pub terminals: Vec<u64>,
+}
+
+impl TestBranch {
+    /// A branch with these terminals and made-up other details.
+    pub fn new(id: u64, name: impl Into<String>, terminals: Vec<u64>) -> TestBranch {
+        TestBranch {
+            id,
+            name: name.into(),
+            address: format!("Улаанбаатар, Сүхбаатар дүүрэг, {id}-р хороо"),
+            account_number: format!("{:010}", 5_000_000_000 + id),
+            terminals,
+        }
+    }
+}
+
+/// What the gateway does when an invoice is generated for an order number that already has one
+/// on the terminal. Pocket's behaviour is not documented: the SDK must be right under both, so
+/// the sandbox models both. Either way, an order never has two payable invoices, and an order
+/// whose invoice is paid gets no new one (400).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum DuplicateOrders {
+    /// Refused with 400 `DUPLICATE_ORDER_NUMBER` (the default: the safer assumption).
+    #[default]
+    Refuse,
+    /// A new invoice is made and the order's pending one is cancelled.
+    Replace,
 }
 
 impl std::fmt::Debug for TestClient {
@@ -25,6 +71,7 @@ impl std::fmt::Debug for TestClient {
             .field("client_secret", &"[REDACTED]")
             .field("terminal_id", &self.terminal_id)
             .field("basic_only", &self.basic_only)
+            .field("branches", &self.branches)
             .finish()
     }
 }
@@ -114,6 +161,8 @@ pub struct SandboxConfig {
     pub(crate) wallet_user: TestUser,
     pub(crate) mini_app_url: Option<String>,
     pub(crate) seed: u64,
+    pub(crate) page_size_limit: u32,
+    pub(crate) duplicate_orders: DuplicateOrders,
 }
 
 impl Default for SandboxConfig {
@@ -126,6 +175,8 @@ impl Default for SandboxConfig {
                 client_secret: "sandbox-secret".to_owned(),
                 terminal_id: 7001,
                 basic_only: false,
+                // A second terminal with an id beyond 32 bits, as Pocket's are.
+                branches: vec![TestBranch::new(1, "Төв салбар", vec![7001, 74_686_381_183_671])],
             }],
             token_lifetime: Duration::from_secs(600),
             refresh_lifetime: Duration::from_secs(604_800),
@@ -135,6 +186,8 @@ impl Default for SandboxConfig {
             wallet_user: TestUser::default(),
             mini_app_url: None,
             seed: 0x5eed,
+            page_size_limit: 20,
+            duplicate_orders: DuplicateOrders::Refuse,
         }
     }
 }
@@ -155,12 +208,45 @@ impl SandboxConfig {
     /// Adds a merchant client. The first client is the one [`Sandbox::credentials`](crate::Sandbox::credentials) returns.
     pub fn client(mut self, client_id: &str, client_secret: &str) -> Self {
         let terminal_id = 7001 + self.clients.len() as u64;
+        let branch_id = 1 + self.clients.iter().map(|c| c.branches.len() as u64).sum::<u64>();
         self.clients.push(TestClient {
             client_id: client_id.to_owned(),
             client_secret: client_secret.to_owned(),
             terminal_id,
             basic_only: false,
+            branches: vec![TestBranch::new(branch_id, format!("{client_id} салбар"), vec![terminal_id])],
         });
+        self
+    }
+
+    /// Gives the last merchant client added (the default one if none was) another branch with
+    /// `terminals` new terminals — for listings that span pages.
+    pub fn branch(mut self, name: &str, terminals: usize) -> Self {
+        let next_branch = 1 + self.clients.iter().flat_map(|c| &c.branches).map(|b| b.id).max().unwrap_or(0);
+        let next_terminal = 1 + self
+            .clients
+            .iter()
+            .flat_map(|c| &c.branches)
+            .flat_map(|b| b.terminals.iter().copied())
+            .fold(8000, u64::max);
+        if let Some(client) = self.clients.last_mut() {
+            let ids = (0..terminals as u64).map(|n| next_terminal + n).collect();
+            client.branches.push(TestBranch::new(next_branch, name, ids));
+        }
+        self
+    }
+
+    /// Listings answer at most this many items per page, whatever size is asked for (default
+    /// 20, as a Spring application's `max-page-size` caps it); at least 1.
+    pub fn page_size_limit(mut self, limit: u32) -> Self {
+        self.page_size_limit = limit.max(1);
+        self
+    }
+
+    /// What the gateway does with a second invoice for one order number (default:
+    /// [`DuplicateOrders::Refuse`]).
+    pub fn duplicate_orders(mut self, policy: DuplicateOrders) -> Self {
+        self.duplicate_orders = policy;
         self
     }
 

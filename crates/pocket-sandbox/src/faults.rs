@@ -39,11 +39,25 @@ pub enum Endpoint {
     ReadConfig,
     /// `POST /merchant/pg/config`
     WriteConfig,
+    /// `POST /merchant/v2/invoicing/generate-invoice`
+    GenerateInvoice,
+    /// `POST /merchant/v2/invoicing/invoices/order-number`
+    InvoiceByOrderNumber,
+    /// `POST /merchant/v2/invoicing/invoices/invoice-id`
+    InvoiceById,
+    /// `POST /merchant/v2/invoicing/invoices/is-paid`
+    IsPaid,
+    /// `GET /merchant/payment-gateway/branch/list`
+    Branches,
+    /// `GET /merchant/payment-gateway/terminal/list/{branchId}`
+    Terminals,
+    /// `PUT /merchant/payment-gateway/transaction/cancel/{heldId}`
+    Cancel,
 }
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 8] = [
+    pub const ALL: [Endpoint; 15] = [
         Endpoint::Token,
         Endpoint::Introspect,
         Endpoint::Certs,
@@ -52,6 +66,13 @@ impl Endpoint {
         Endpoint::CheckInvoice,
         Endpoint::ReadConfig,
         Endpoint::WriteConfig,
+        Endpoint::GenerateInvoice,
+        Endpoint::InvoiceByOrderNumber,
+        Endpoint::InvoiceById,
+        Endpoint::IsPaid,
+        Endpoint::Branches,
+        Endpoint::Terminals,
+        Endpoint::Cancel,
     ];
 
     /// The endpoint's name in the control API: `token`, `create-invoice`, …
@@ -65,6 +86,13 @@ impl Endpoint {
             Endpoint::CheckInvoice => "check-invoice",
             Endpoint::ReadConfig => "read-config",
             Endpoint::WriteConfig => "write-config",
+            Endpoint::GenerateInvoice => "generate-invoice",
+            Endpoint::InvoiceByOrderNumber => "invoice-by-order-number",
+            Endpoint::InvoiceById => "invoice-by-id",
+            Endpoint::IsPaid => "is-paid",
+            Endpoint::Branches => "branches",
+            Endpoint::Terminals => "terminals",
+            Endpoint::Cancel => "cancel",
         }
     }
 

@@ -6,9 +6,11 @@
 mod config;
 mod control;
 mod faults;
+mod gateway;
 mod keys;
 mod merchant;
 mod openapi;
+mod pay_screen;
 mod payments;
 mod reply;
 mod server;
@@ -20,7 +22,7 @@ mod wallet;
 mod webhook;
 mod webview;
 
-pub use config::{SandboxConfig, TestClient, TestUser};
+pub use config::{DuplicateOrders, SandboxConfig, TestBranch, TestClient, TestUser};
 pub use faults::{Endpoint, Fault};
 pub use openapi::document as openapi_json;
 pub use server::{ConsumerTokens, Sandbox};

@@ -57,7 +57,7 @@ pub(crate) struct PaymentConfigBody {
 }
 
 /// The merchant client a request's bearer token belongs to.
-fn merchant(shared: &Shared, headers: &HeaderMap) -> Result<String, ApiFailure> {
+pub(crate) fn merchant(shared: &Shared, headers: &HeaderMap) -> Result<String, ApiFailure> {
     let Some(token) = bearer(headers) else {
         return Err(api_error(
             StatusCode::UNAUTHORIZED,
@@ -72,7 +72,7 @@ fn merchant(shared: &Shared, headers: &HeaderMap) -> Result<String, ApiFailure> 
     }
 }
 
-fn json_object(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, ApiFailure> {
+pub(crate) fn json_object(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, ApiFailure> {
     if !has_content_type(headers, "application/json") {
         return Err(api_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -149,6 +149,11 @@ pub(crate) async fn create_invoice(
         created_at: SystemTime::now(),
         paid_at: None,
         transaction_id: None,
+        order_number: None,
+        invoice_type: None,
+        channel: None,
+        hold_id: None,
+        payer_name: None,
     };
     let created = InvoiceCreated {
         id: numeric_id(&invoice.id),
@@ -174,7 +179,7 @@ pub(crate) async fn create_invoice(
         (status = 200, description = "`{id, state, amount, info, description, createdAt, terminalId, orderNumber, paidAt?}`; state is PENDING, PROCESSING (a lagging check), PAID or REJECTED", body = Object),
         (status = 400, description = "The id is not a number (it is read as a Java Long: `04242`, `+4242` and `0x1092` are invoice 4242)", body = ApiError),
         (status = 401, description = "Missing, expired or revoked merchant token", body = ApiError),
-        (status = 404, description = "No such invoice for this merchant", body = ApiError),
+        (status = 404, description = "No such invoice for this merchant (gateway invoices are looked up through the gateway)", body = ApiError),
     )
 )]
 pub(crate) async fn check_invoice(
@@ -192,7 +197,8 @@ pub(crate) async fn check_invoice(
     };
     let invoice = u64::try_from(number).ok().and_then(|n| lock(&shared.invoices).get(&n).cloned());
     let lag = shared.webhooks.behaviour().check_lag_ms.map(Duration::from_millis);
-    match invoice.filter(|invoice| invoice.client_id == client_id) {
+    // The sandbox keeps the two APIs apart: a gateway invoice is looked up through the gateway.
+    match invoice.filter(|invoice| invoice.client_id == client_id && !invoice.is_gateway()) {
         Some(invoice) => Ok(Json(invoice.check_view(lag))),
         None => Err(api_error(StatusCode::NOT_FOUND, "NOT_FOUND", format!("invoice {id:?} not found"))),
     }

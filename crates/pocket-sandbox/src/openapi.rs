@@ -5,7 +5,7 @@ use axum::response::IntoResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{merchant, reply, sso};
+use crate::{gateway, merchant, reply, sso};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,12 +24,20 @@ use crate::{merchant, reply, sso};
         merchant::check_invoice,
         merchant::read_config,
         merchant::write_config,
+        gateway::generate_invoice,
+        gateway::invoice_by_order_number,
+        gateway::invoice_by_id,
+        gateway::is_paid,
+        gateway::branches,
+        gateway::terminals,
+        gateway::cancel,
     ),
-    components(schemas(reply::OAuthError, reply::ApiError)),
+    components(schemas(reply::OAuthError, reply::ApiError, reply::SpringError)),
     modifiers(&MerchantToken),
     tags(
         (name = "sso", description = "Keycloak: merchant tokens, introspection, signing keys"),
         (name = "merchant", description = "Invoices and the webhook address; every call needs a merchant token"),
+        (name = "gateway", description = "Payment gateway (v2): QR and deep-link invoices for orders on the merchant's terminals; every call needs a merchant token; errors are Spring's"),
     )
 )]
 struct PocketApi;

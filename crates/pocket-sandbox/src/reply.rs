@@ -55,14 +55,18 @@ pub(crate) fn api_error(status: StatusCode, code: &'static str, message: impl In
 
 impl IntoResponse for ApiFailure {
     fn into_response(self) -> Response {
-        let unauthorized = self.status == StatusCode::UNAUTHORIZED;
-        let mut response = (self.status, Json(self.body)).into_response();
-        if unauthorized {
-            let challenge = HeaderValue::from_static("Bearer realm=\"invescore\"");
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
-        }
-        response
+        with_challenge(self.status, Json(self.body))
     }
+}
+
+/// An error answer; a 401 also carries the bearer challenge.
+fn with_challenge(status: StatusCode, body: impl IntoResponse) -> Response {
+    let mut response = (status, body).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        let challenge = HeaderValue::from_static("Bearer realm=\"invescore\"");
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+    }
+    response
 }
 
 /// Whether the request's content type is `expected` (parameters such as `charset` allowed).
@@ -79,4 +83,50 @@ pub(crate) fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim())
+}
+
+/// Spring's error body, which the payment gateway (v2) answers with.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct SpringError {
+    /// When it happened (RFC 3339).
+    pub timestamp: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// The status's reason phrase (`Bad Request`), not a code.
+    pub error: String,
+    /// A sentence for people.
+    pub message: String,
+    /// The request's path.
+    pub path: String,
+}
+
+/// A gateway request that is refused, answered with Spring's error body.
+#[derive(Debug)]
+pub(crate) struct SpringFailure {
+    status: StatusCode,
+    body: SpringError,
+}
+
+pub(crate) fn spring_error(status: StatusCode, message: impl Into<String>, path: &str) -> SpringFailure {
+    let body = SpringError {
+        timestamp: crate::state::rfc3339(std::time::SystemTime::now()),
+        status: status.as_u16(),
+        error: status.canonical_reason().unwrap_or("Error").to_owned(),
+        message: message.into(),
+        path: path.to_owned(),
+    };
+    SpringFailure { status, body }
+}
+
+impl ApiFailure {
+    /// The same refusal in Spring's shape, for the gateway's paths.
+    pub(crate) fn into_spring(self, path: &str) -> SpringFailure {
+        spring_error(self.status, self.body.message, path)
+    }
+}
+
+impl IntoResponse for SpringFailure {
+    fn into_response(self) -> Response {
+        with_challenge(self.status, Json(self.body))
+    }
 }

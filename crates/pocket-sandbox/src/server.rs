@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, get, post, put};
 use pocket_core::{ConsumerToken, Credentials, Environment, InvoiceId, RefreshToken};
 use serde_json::{Map, Value};
 use tokio::sync::watch;
@@ -16,8 +16,8 @@ use crate::state::{SandboxInvoice, Shared, lock};
 use crate::tokens::{Issued, TokenKind, consumer_claims, random_id, refresh_claims};
 use crate::webhook::{Delivery, Forgery, WebhookBehaviour, send_forged};
 use crate::{
-    SandboxConfig, SandboxError, TestClient, TestSignature, TestUser, control, merchant, openapi, payments, signing,
-    sso, wallet, webview,
+    SandboxConfig, SandboxError, TestClient, TestSignature, TestUser, control, gateway, merchant, openapi, payments,
+    signing, sso, wallet, webview,
 };
 
 /// Request bodies larger than this are refused with 413 before any handler reads them.
@@ -386,6 +386,16 @@ fn router(shared: Arc<Shared>) -> Router {
                 post(merchant::write_config),
             )),
         )
+        .route(gateway::GENERATE, faulty(s, Endpoint::GenerateInvoice, post(gateway::generate_invoice)))
+        .route(
+            gateway::BY_ORDER_NUMBER,
+            faulty(s, Endpoint::InvoiceByOrderNumber, post(gateway::invoice_by_order_number)),
+        )
+        .route(gateway::BY_ID, faulty(s, Endpoint::InvoiceById, post(gateway::invoice_by_id)))
+        .route(gateway::IS_PAID, faulty(s, Endpoint::IsPaid, post(gateway::is_paid)))
+        .route(gateway::BRANCHES, faulty(s, Endpoint::Branches, get(gateway::branches)))
+        .route(gateway::TERMINALS, faulty(s, Endpoint::Terminals, get(gateway::terminals)))
+        .route(gateway::CANCEL, faulty(s, Endpoint::Cancel, put(gateway::cancel)))
         .route("/openapi.json", get(openapi::serve))
         .merge(wallet::routes())
         .nest("/_sandbox", control::routes())

@@ -32,6 +32,7 @@ pub(crate) struct Shared {
     pub grants: Mutex<Vec<String>>,
     next_invoice_id: AtomicU64,
     next_transaction_id: AtomicU64,
+    next_hold_id: AtomicU64,
 }
 
 /// Locks a mutex, carrying on if a panicking thread poisoned it: every update here leaves the
@@ -56,6 +57,7 @@ impl Shared {
             grants: Mutex::default(),
             next_invoice_id: AtomicU64::new(10_001),
             next_transaction_id: AtomicU64::new(880_001),
+            next_hold_id: AtomicU64::new(330_001),
             config,
             base_url,
             webview_url,
@@ -76,6 +78,10 @@ impl Shared {
 
     pub(crate) fn next_transaction_id(&self) -> u64 {
         self.next_transaction_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn next_hold_id(&self) -> u64 {
+        self.next_hold_id.fetch_add(1, Ordering::Relaxed)
     }
 }
 
@@ -105,9 +111,47 @@ pub struct SandboxInvoice {
     pub paid_at: Option<SystemTime>,
     /// The payment's transaction record number, once paid.
     pub transaction_id: Option<u64>,
+    /// For a gateway invoice: the merchant's order number (`None` for a mini-app invoice).
+    pub order_number: Option<String>,
+    /// For a gateway invoice: `PURCHASE` or `ZERO`.
+    pub invoice_type: Option<String>,
+    /// For a gateway invoice: `ecommerce`, `pos` or `merchant`.
+    pub channel: Option<String>,
+    /// For a paid gateway invoice: the hold of the payment (what `cancel` takes).
+    pub hold_id: Option<u64>,
+    /// The payer's name, once a wallet user paid it.
+    pub payer_name: Option<String>,
 }
 
 impl SandboxInvoice {
+    /// Whether it was generated through the payment gateway (v2).
+    pub fn is_gateway(&self) -> bool {
+        self.order_number.is_some()
+    }
+
+    /// The gateway's detail answer: `{id, state, description, senderName, receiverName, amount,
+    /// info, holdId, createdAt, aliasName, terminalId, branchName, branchId, orderNumber,
+    /// invoiceType}`, states upper-case.
+    pub(crate) fn detail_view(&self, branch: Option<(u64, &str)>) -> Value {
+        serde_json::json!({
+            "id": numeric_id(&self.id),
+            "state": self.state.as_str().to_ascii_uppercase(),
+            "description": self.info,
+            "senderName": self.payer_name,
+            "receiverName": self.client_id,
+            "amount": self.amount,
+            "info": self.info,
+            "holdId": self.hold_id,
+            "createdAt": rfc3339(self.created_at),
+            "aliasName": self.client_id,
+            "terminalId": self.terminal_id,
+            "branchName": branch.map(|(_, name)| name),
+            "branchId": branch.map(|(id, _)| id),
+            "orderNumber": self.order_number,
+            "invoiceType": self.invoice_type,
+        })
+    }
+
     /// The check endpoint's answer. States are upper-case, as several Pocket services write them.
     /// Within `lag` of its payment a paid invoice still reads `PROCESSING` (a lagging check).
     pub(crate) fn check_view(&self, lag: Option<Duration>) -> Value {
@@ -124,7 +168,7 @@ impl SandboxInvoice {
             "description": self.info,
             "createdAt": rfc3339(self.created_at),
             "terminalId": self.terminal_id,
-            "orderNumber": format!("ORD-{}", self.id),
+            "orderNumber": self.order_number.clone().unwrap_or_else(|| format!("ORD-{}", self.id)),
         });
         if let Some(paid_at) = self.paid_at.filter(|_| !lagging) {
             view["paidAt"] = Value::String(rfc3339(paid_at));

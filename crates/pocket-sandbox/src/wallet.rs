@@ -15,7 +15,10 @@ const SHIM: &str = include_str!("../assets/pocket-mobile.js");
 const HOME: &str = include_str!("../assets/wallet.html");
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
-    Router::new().route("/wallet", get(home)).route("/wallet/pocket-mobile.js", get(shim))
+    Router::new()
+        .route("/wallet", get(home))
+        .route("/wallet/pocket-mobile.js", get(shim))
+        .merge(crate::pay_screen::routes())
 }
 
 async fn shim() -> impl IntoResponse {
@@ -33,6 +36,6 @@ async fn home(State(shared): State<Arc<Shared>>) -> Html<String> {
     )
 }
 
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }

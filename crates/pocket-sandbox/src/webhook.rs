@@ -247,6 +247,19 @@ impl Webhooks {
 
 /// The webhook body for `invoice`, claiming `state` and `amount`.
 fn notice_body(invoice: &SandboxInvoice, state: &InvoiceState, amount: Amount, style: FieldStyle) -> Value {
+    let mut body = v1_notice_body(invoice, state, amount, style);
+    // A gateway invoice's notice also names its order and the payment's hold.
+    if let Some(order) = &invoice.order_number {
+        body["orderNumber"] = json!(order);
+        body["heldId"] = match (style, invoice.hold_id) {
+            (FieldStyle::Strings, Some(hold)) => json!(hold.to_string()),
+            (_, hold) => json!(hold),
+        };
+    }
+    body
+}
+
+fn v1_notice_body(invoice: &SandboxInvoice, state: &InvoiceState, amount: Amount, style: FieldStyle) -> Value {
     let transaction = invoice.transaction_id.unwrap_or(0);
     match style {
         FieldStyle::Strings => json!({
@@ -404,6 +417,11 @@ pub(crate) async fn send_forged(shared: &Shared, forgery: Forgery, client_id: &s
                 created_at: SystemTime::now(),
                 paid_at: None,
                 transaction_id: Some(shared.next_transaction_id()),
+                order_number: None,
+                invoice_type: None,
+                channel: None,
+                hold_id: None,
+                payer_name: None,
             };
             notice_body(&invoice, &paid, invoice.amount, FieldStyle::Numbers)
         }
