@@ -3,8 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use pocket_core::MerchantApi;
+use pocket_core::{GatewayApi, MerchantApi, TerminalId};
 
+use crate::checks::Gateway;
 use crate::settings::{MissingAmount, ProcessedState, Settings};
 use crate::store::{InMemoryStore, PaymentStore};
 use crate::{OrderCheck, PaymentHandler, Payments, WatchJournal};
@@ -13,6 +14,7 @@ use crate::{OrderCheck, PaymentHandler, Payments, WatchJournal};
 #[must_use]
 pub struct PaymentsBuilder {
     merchant: Arc<dyn MerchantApi>,
+    gateway: Option<Gateway>,
     handler: Arc<dyn PaymentHandler>,
     store: Arc<dyn PaymentStore>,
     order: Option<Arc<dyn OrderCheck>>,
@@ -24,6 +26,7 @@ impl PaymentsBuilder {
     pub(crate) fn new(merchant: Arc<dyn MerchantApi>, handler: Arc<dyn PaymentHandler>) -> PaymentsBuilder {
         PaymentsBuilder {
             merchant,
+            gateway: None,
             handler,
             store: Arc::new(InMemoryStore::default()),
             order: None,
@@ -36,6 +39,24 @@ impl PaymentsBuilder {
     /// process only). Share one store between every pipeline that may see the same payment.
     pub fn store(mut self, store: impl PaymentStore) -> Self {
         self.store = Arc::new(store);
+        self
+    }
+
+    /// Confirm payments of gateway (QR / deep-link) invoices too, by asking `gateway`'s detail
+    /// lookup on `terminals` (the merchant's terminals that generate invoices). A notice that
+    /// carries `orderNumber` or `heldId` is asked about through the gateway first, any other
+    /// through the merchant API's check first; when the first does not know the invoice, the
+    /// other is asked. Default: no gateway (the merchant API only).
+    ///
+    /// One store serves both: Pocket's invoice ids are assumed unique across its two APIs (the
+    /// sandbox gives them from one sequence). Should they overlap, build one pipeline per API,
+    /// each with its own store.
+    pub fn gateway(
+        mut self,
+        gateway: impl GatewayApi + 'static,
+        terminals: impl IntoIterator<Item = TerminalId>,
+    ) -> Self {
+        self.gateway = Some(Gateway { api: Arc::new(gateway), terminals: terminals.into_iter().collect() });
         self
     }
 
@@ -135,6 +156,6 @@ impl PaymentsBuilder {
     /// The pipeline.
     pub fn build(self) -> Payments {
         let settings = self.settings.settle();
-        Payments::from_parts(self.merchant, self.store, self.handler, self.order, self.journal, settings)
+        Payments::from_parts(self.merchant, self.gateway, self.store, self.handler, self.order, self.journal, settings)
     }
 }

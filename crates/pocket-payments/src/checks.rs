@@ -1,12 +1,17 @@
 //! Asking Pocket about invoices without letting the public webhook spend the merchant's quota:
 //! concurrent questions about one invoice share one check call, unknown invoices are remembered
 //! briefly, and checks started by notices are bounded in number at once and per second.
+//!
+//! An invoice is asked about through the merchant API's check (mini-app invoices) or the
+//! payment gateway's detail lookup (QR / deep-link invoices), the likelier one first: when the
+//! first does not know the invoice, the other is asked too — so a notice that names the wrong
+//! API (or none) is never the reason a real payment is missed.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use pocket_core::{Error, ErrorKind, InvoiceId, InvoiceStatus, MerchantApi};
+use pocket_core::{Error, ErrorKind, GatewayApi, InvoiceId, InvoiceStatus, MerchantApi, TerminalId};
 use tokio::sync::{OnceCell, Semaphore};
 
 use crate::settings::Settings;
@@ -29,10 +34,26 @@ pub(crate) enum Asker {
     Reconciler,
 }
 
+/// Which API to ask first about an invoice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Prefer {
+    /// The merchant API's check (a mini-app invoice).
+    Merchant,
+    /// The gateway's detail lookup, on this terminal first if one is known.
+    Gateway(Option<TerminalId>),
+}
+
+/// The payment gateway and the merchant's terminals to look invoices up on.
+pub(crate) struct Gateway {
+    pub(crate) api: Arc<dyn GatewayApi>,
+    pub(crate) terminals: Vec<TerminalId>,
+}
+
 type InFlight = Arc<OnceCell<Checked>>;
 
 pub(crate) struct Checker {
     merchant: Arc<dyn MerchantApi>,
+    gateway: Option<Gateway>,
     in_flight: Mutex<HashMap<String, InFlight>>,
     permits: Semaphore,
     queue_wait: Duration,
@@ -47,9 +68,10 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Checker {
-    pub(crate) fn new(merchant: Arc<dyn MerchantApi>, settings: &Settings) -> Checker {
+    pub(crate) fn new(merchant: Arc<dyn MerchantApi>, gateway: Option<Gateway>, settings: &Settings) -> Checker {
         Checker {
             merchant,
+            gateway,
             in_flight: Mutex::default(),
             permits: Semaphore::new(settings.check_concurrency),
             queue_wait: settings.check_queue_wait,
@@ -60,12 +82,12 @@ impl Checker {
     }
 
     /// Asks Pocket about `id`, whose canonical key is `key`.
-    pub(crate) async fn check(&self, key: &str, id: &InvoiceId, asker: Asker) -> Checked {
+    pub(crate) async fn check(&self, key: &str, id: &InvoiceId, asker: Asker, prefer: Prefer) -> Checked {
         if asker == Asker::Notice && lock(&self.unknown).contains(key, Instant::now()) {
             return Checked::Unknown;
         }
         let cell = lock(&self.in_flight).entry(key.to_owned()).or_default().clone();
-        let checked = cell.get_or_init(|| self.ask(id, asker)).await.clone();
+        let checked = cell.get_or_init(|| self.ask(id, asker, prefer)).await.clone();
         {
             let mut in_flight = lock(&self.in_flight);
             if in_flight.get(key).is_some_and(|current| Arc::ptr_eq(current, &cell)) {
@@ -80,7 +102,7 @@ impl Checker {
         checked
     }
 
-    async fn ask(&self, id: &InvoiceId, asker: Asker) -> Checked {
+    async fn ask(&self, id: &InvoiceId, asker: Asker, prefer: Prefer) -> Checked {
         let permit = match asker {
             Asker::Reconciler => self.permits.acquire().await.ok(),
             Asker::Notice => {
@@ -93,11 +115,44 @@ impl Checker {
             }
         };
         let Some(_permit) = permit else { return Checked::Overloaded };
+        let gateway_first = matches!(prefer, Prefer::Gateway(_));
+        let first = if gateway_first { self.ask_gateway(id, prefer).await } else { self.ask_merchant(id).await };
+        match first {
+            Checked::Unknown if gateway_first => self.ask_merchant(id).await,
+            Checked::Unknown => self.ask_gateway(id, prefer).await,
+            known => known,
+        }
+    }
+
+    async fn ask_merchant(&self, id: &InvoiceId) -> Checked {
         match self.merchant.check_invoice(id).await {
             Ok(status) => Checked::Status(status),
             Err(error) if is_no_such_invoice(&error) => Checked::Unknown,
             Err(error) => Checked::Unavailable(error),
         }
+    }
+
+    /// The invoice's detail on the preferred terminal, then on each configured one.
+    async fn ask_gateway(&self, id: &InvoiceId, prefer: Prefer) -> Checked {
+        let Some(gateway) = &self.gateway else { return Checked::Unknown };
+        let preferred = match prefer {
+            Prefer::Gateway(terminal) => terminal,
+            Prefer::Merchant => None,
+        };
+        let mut terminals: Vec<TerminalId> = preferred.into_iter().chain(gateway.terminals.iter().copied()).collect();
+        terminals.dedup();
+        for terminal in terminals {
+            match gateway.api.invoice_by_id(terminal, id).await {
+                Ok(detail) => return Checked::Status(detail.to_status()),
+                Err(error) if is_no_such_invoice(&error) => continue,
+                Err(error) => return Checked::Unavailable(error),
+            }
+        }
+        Checked::Unknown
+    }
+
+    pub(crate) fn gateway_api(&self) -> Option<&Arc<dyn GatewayApi>> {
+        self.gateway.as_ref().map(|gateway| &gateway.api)
     }
 
     /// How many unknown invoices are remembered now.

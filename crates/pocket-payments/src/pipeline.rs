@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use pocket_core::{InvoiceId, InvoiceState, InvoiceStatus, MerchantApi, WebhookNotice};
+use pocket_core::{GatewayApi, InvoiceId, InvoiceState, InvoiceStatus, MerchantApi, TerminalId, WebhookNotice};
 
 use crate::builder::PaymentsBuilder;
-use crate::checks::{Asker, Checked, Checker};
+use crate::checks::{Asker, Checked, Checker, Gateway, Prefer};
 use crate::claim::{OnAbandon, run_once};
 use crate::reconciler::{Reconciler, WatchJournal, WatchList};
 use crate::settings::{MissingAmount, ProcessedState, Settings};
@@ -95,7 +95,10 @@ impl Payments {
     /// Takes a webhook notice — unverified, from anyone — and returns what became of it. The
     /// notice only names an invoice to ask Pocket about; see the crate docs for every rule.
     pub async fn receive(&self, notice: WebhookNotice) -> Outcome {
-        let (key, status) = match self.ask_pocket(&notice.invoice_id, Asker::Notice).await {
+        // A gateway invoice's notice names its order and hold: ask the gateway first then.
+        let from_gateway = notice.order_number.is_some() || notice.held_id.is_some();
+        let prefer = if from_gateway { Prefer::Gateway(None) } else { Prefer::Merchant };
+        let (key, status) = match self.ask_pocket(&notice.invoice_id, Asker::Notice, prefer).await {
             Ok(answer) => answer,
             Err(outcome) => return outcome,
         };
@@ -106,7 +109,22 @@ impl Payments {
     /// Asks Pocket about `invoice` now and acts on the answer exactly as for a notice (the
     /// reconciler does this on its schedule). `expected` is the app's own order, if it has one.
     pub async fn poll(&self, invoice: &InvoiceId, expected: Option<Expected>) -> Outcome {
-        let (key, status) = match self.ask_pocket(invoice, Asker::Reconciler).await {
+        self.poll_preferring(invoice, expected, Prefer::Merchant).await
+    }
+
+    /// Like [`poll`](Self::poll), for a gateway invoice on `terminal` (asked through the
+    /// gateway's detail lookup first).
+    pub async fn poll_gateway(&self, terminal: TerminalId, invoice: &InvoiceId, expected: Option<Expected>) -> Outcome {
+        self.poll_preferring(invoice, expected, Prefer::Gateway(Some(terminal))).await
+    }
+
+    pub(crate) async fn poll_preferring(
+        &self,
+        invoice: &InvoiceId,
+        expected: Option<Expected>,
+        prefer: Prefer,
+    ) -> Outcome {
+        let (key, status) = match self.ask_pocket(invoice, Asker::Reconciler, prefer).await {
             Ok(answer) => answer,
             Err(outcome) => return outcome,
         };
@@ -116,13 +134,18 @@ impl Payments {
 
     /// The invoice's key and Pocket's answer about it — or the outcome already, when the payment
     /// was processed before or Pocket could not (or need not) be asked.
-    async fn ask_pocket(&self, invoice: &InvoiceId, asker: Asker) -> Result<(String, InvoiceStatus), Outcome> {
+    async fn ask_pocket(
+        &self,
+        invoice: &InvoiceId,
+        asker: Asker,
+        prefer: Prefer,
+    ) -> Result<(String, InvoiceStatus), Outcome> {
         let key = invoice_key(invoice);
         if let Some(outcome) = self.already_done(&key).await {
             return Err(outcome);
         }
         let from_notice = asker == Asker::Notice;
-        match self.inner.checker.check(&key, invoice, asker).await {
+        match self.inner.checker.check(&key, invoice, asker, prefer).await {
             Checked::Status(status) => Ok((key, status)),
             Checked::Unknown => {
                 if from_notice {
@@ -301,11 +324,16 @@ impl Inner {
     pub(crate) fn handler(&self) -> &Arc<dyn PaymentHandler> {
         &self.handler
     }
+
+    pub(crate) fn gateway(&self) -> Option<&Arc<dyn GatewayApi>> {
+        self.checker.gateway_api()
+    }
 }
 
 impl Payments {
     pub(crate) fn from_parts(
         merchant: Arc<dyn MerchantApi>,
+        gateway: Option<Gateway>,
         store: Arc<dyn PaymentStore>,
         handler: Arc<dyn PaymentHandler>,
         order: Option<Arc<dyn OrderCheck>>,
@@ -314,7 +342,7 @@ impl Payments {
     ) -> Payments {
         Payments {
             inner: Arc::new(Inner {
-                checker: Checker::new(merchant, &settings),
+                checker: Checker::new(merchant, gateway, &settings),
                 store,
                 handler,
                 order,

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
-use pocket_core::{InvoiceId, InvoiceState};
+use pocket_core::{Error, ErrorKind, InvoiceId, InvoiceState, OrderNumber, TerminalId};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
@@ -35,12 +35,15 @@ pub struct Watched {
     /// How many times it was polled.
     #[serde(default)]
     pub polls: u32,
+    /// For a gateway invoice: its terminal (it is then asked about through the gateway first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terminal: Option<TerminalId>,
 }
 
 impl Watched {
     /// An invoice to watch until `deadline`.
     pub fn new(invoice_id: InvoiceId, expected: Option<Expected>, deadline: SystemTime) -> Watched {
-        Watched { invoice_id, expected, deadline, last_state: None, polls: 0 }
+        Watched { invoice_id, expected, deadline, last_state: None, polls: 0, terminal: None }
     }
 }
 
@@ -120,6 +123,43 @@ impl Reconciler {
         self.add(Watched::new(invoice, expected, deadline), true);
     }
 
+    /// Watches a gateway invoice on `terminal` until the default deadline (it is asked about
+    /// through the gateway's detail lookup; see [`PaymentsBuilder::gateway`](crate::PaymentsBuilder::gateway)).
+    pub fn watch_gateway(&self, terminal: TerminalId, invoice: InvoiceId, expected: Option<Expected>) {
+        let deadline = SystemTime::now() + self.payments.inner.settings.poll.deadline;
+        let mut watched = Watched::new(invoice, expected, deadline);
+        watched.terminal = Some(terminal);
+        self.add(watched, true);
+    }
+
+    /// Watches the invoice of an order: looks the order up on `terminal` now, then watches its
+    /// invoice like [`watch_gateway`](Self::watch_gateway), and returns the invoice's id. For
+    /// an order whose `generate` answer was lost, too. Fails when the pipeline has no gateway
+    /// ([`ErrorKind::Validation`]), when Pocket does not know the order
+    /// ([`ErrorKind::NotFound`]) or cannot be asked now — then nothing is watched.
+    pub async fn watch_order(
+        &self,
+        terminal: TerminalId,
+        order: &OrderNumber,
+        expected: Option<Expected>,
+    ) -> Result<InvoiceId, Error> {
+        let Some(gateway) = self.payments.inner.gateway() else {
+            return Err(Error::new(
+                ErrorKind::Validation,
+                "watching an order needs a gateway: build the pipeline with PaymentsBuilder::gateway",
+            ));
+        };
+        let detail = gateway.invoice_by_order_number(terminal, order).await?;
+        let Some(invoice) = detail.id else {
+            return Err(Error::new(
+                ErrorKind::Protocol,
+                format!("Pocket's detail of order {order} names no invoice id"),
+            ));
+        };
+        self.watch_gateway(terminal, invoice.clone(), expected);
+        Ok(invoice)
+    }
+
     /// Watches again what [`pending`](Self::pending) listed before a restart.
     pub fn resume(&self, watched: impl IntoIterator<Item = Watched>) {
         for watched in watched {
@@ -164,6 +204,9 @@ impl Reconciler {
                     slot.watched.deadline = slot.watched.deadline.max(watched.deadline);
                     if watched.expected.is_some() {
                         slot.watched.expected = watched.expected;
+                    }
+                    if watched.terminal.is_some() {
+                        slot.watched.terminal = watched.terminal;
                     }
                     self.journal_save(&key, &slot.watched);
                 }
@@ -283,7 +326,12 @@ async fn work(payments: Payments) {
                         }
                     }
                 }
-                let outcome = payments.poll(&watched.invoice_id, watched.expected.clone()).await;
+                let outcome = match watched.terminal {
+                    Some(terminal) => {
+                        payments.poll_gateway(terminal, &watched.invoice_id, watched.expected.clone()).await
+                    }
+                    None => payments.poll(&watched.invoice_id, watched.expected.clone()).await,
+                };
                 (key, Some(outcome))
             });
         }

@@ -1,0 +1,168 @@
+//! Payments of gateway (QR / deep-link) invoices: a notice carrying `orderNumber`/`heldId` is
+//! confirmed through the gateway's detail lookup, any notice falls back to the other API when
+//! the first does not know the invoice, the handler runs once whichever way the payment is
+//! seen, and the reconciler watches an order by its number.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use common::*;
+use pocket_core::{
+    Branch, BranchId, Error, ErrorKind, GatewayApi, GatewayInvoice, InvoiceDetail, InvoiceId, NewGatewayInvoice,
+    OrderNumber, Page, Terminal, TerminalId,
+};
+use pocket_payments::{Expected, Outcome, Payments, Refusal};
+use serde_json::json;
+
+const TERMINAL: TerminalId = TerminalId::new(74_686_381_183_671);
+
+/// The gateway's detail lookups, scripted per (terminal, invoice number), counted.
+#[derive(Clone, Default)]
+struct FakeGateway {
+    details: Arc<Mutex<HashMap<(TerminalId, i64), serde_json::Value>>>,
+    lookups: Arc<AtomicUsize>,
+}
+
+impl FakeGateway {
+    fn detail(&self, id: i64, state: &str, tugrik: u64) {
+        let body = json!({"id": id, "state": state, "amount": tugrik, "info": "Цай", "terminalId": TERMINAL,
+                          "orderNumber": format!("SHOP-{id}"), "holdId": 330_001, "senderName": "Бат"});
+        self.details.lock().unwrap().insert((TERMINAL, id), body);
+    }
+
+    fn lookups(&self) -> usize {
+        self.lookups.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl GatewayApi for FakeGateway {
+    async fn generate_invoice(&self, _: &NewGatewayInvoice) -> Result<GatewayInvoice, Error> {
+        Err(Error::new(ErrorKind::Validation, "not scripted"))
+    }
+
+    async fn invoice_by_order_number(&self, terminal: TerminalId, order: &OrderNumber) -> Result<InvoiceDetail, Error> {
+        let number: Option<i64> = order.as_str().strip_prefix("SHOP-").and_then(|n| n.parse().ok());
+        self.invoice_by_id(terminal, &InvoiceId::new(number.unwrap_or(-1).to_string()).unwrap()).await
+    }
+
+    async fn invoice_by_id(&self, terminal: TerminalId, id: &InvoiceId) -> Result<InvoiceDetail, Error> {
+        self.lookups.fetch_add(1, Ordering::SeqCst);
+        let number = id.as_number().unwrap_or(-1);
+        match self.details.lock().unwrap().get(&(terminal, number)) {
+            Some(body) => Ok(serde_json::from_value(body.clone()).unwrap()),
+            None => Err(Error::new(ErrorKind::NotFound, "no such invoice")),
+        }
+    }
+
+    async fn is_paid(&self, _: TerminalId, _: &OrderNumber) -> Result<bool, Error> {
+        Ok(false)
+    }
+
+    async fn branches_page(&self, _: u32) -> Result<Page<Branch>, Error> {
+        Ok(Page::new(vec![]))
+    }
+
+    async fn terminals_page(&self, _: &BranchId, _: u32) -> Result<Page<Terminal>, Error> {
+        Ok(Page::new(vec![]))
+    }
+
+    async fn cancel(&self, _: &str) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+fn gateway_notice(id: &str, tugrik: u64) -> pocket_core::WebhookNotice {
+    let mut notice = notice_for(id, tugrik);
+    notice.order_number = Some(format!("SHOP-{id}"));
+    notice.held_id = Some("330001".to_owned());
+    notice
+}
+
+fn pipeline(pocket: &FakePocket, gateway: &FakeGateway, recorder: &Recorder) -> Payments {
+    Payments::builder(pocket.clone(), recorder.clone())
+        .gateway(gateway.clone(), [TerminalId::new(1), TERMINAL])
+        .poll_schedule(Duration::from_millis(20), Duration::from_millis(40))
+        .build()
+}
+
+#[tokio::test]
+async fn a_gateway_notice_is_confirmed_through_the_gateway_once() {
+    let (pocket, gateway, recorder) = (FakePocket::default(), FakeGateway::default(), Recorder::default());
+    gateway.detail(9001, "PAID", 12_500);
+    let payments = pipeline(&pocket, &gateway, &recorder);
+    assert_eq!(payments.receive(gateway_notice("9001", 12_500)).await, Outcome::Processed);
+    assert_eq!(payments.receive(gateway_notice("09001", 12_500)).await, Outcome::AlreadyProcessed);
+    assert_eq!(pocket.checks(), 0, "the merchant API's check was not needed");
+    assert_eq!(gateway.lookups(), 2, "terminal 1 does not know it, the invoice's terminal does");
+    let paid = recorder.paid.lock().unwrap()[0].clone();
+    assert_eq!(paid.status().order_number.as_deref(), Some("SHOP-9001"), "Pocket's order number reaches the handler");
+    assert_eq!(paid.status().extra["holdId"], "330001");
+    assert_eq!(recorder.calls(), 1);
+}
+
+#[tokio::test]
+async fn a_notice_that_names_the_wrong_api_is_still_confirmed_by_the_other() {
+    let (pocket, gateway, recorder) = (FakePocket::default(), FakeGateway::default(), Recorder::default());
+    gateway.detail(9002, "PAID", 5_000);
+    pocket.paid(9003, 700);
+    let payments = pipeline(&pocket, &gateway, &recorder);
+    // A gateway payment whose notice lacks orderNumber/heldId: the check does not know it.
+    assert_eq!(payments.receive(notice_for("9002", 5_000)).await, Outcome::Processed);
+    // A mini-app payment whose notice carries an order number: the gateway does not know it.
+    let mut v1 = notice_for("9003", 700);
+    v1.order_number = Some("ORD-9003".to_owned());
+    assert_eq!(payments.receive(v1).await, Outcome::Processed);
+    assert_eq!(recorder.successes(), 2);
+}
+
+#[tokio::test]
+async fn forged_gateway_notices_are_refused() {
+    let (pocket, gateway, recorder) = (FakePocket::default(), FakeGateway::default(), Recorder::default());
+    gateway.detail(9004, "PENDING", 5_000);
+    gateway.detail(9005, "PAID", 5_000);
+    let payments = pipeline(&pocket, &gateway, &recorder);
+    let unknown = payments.receive(gateway_notice("4242", 5_000)).await;
+    assert_eq!(unknown, Outcome::Refused(Refusal::UnknownInvoice));
+    assert_eq!(pocket.checks(), 1, "neither API knows it: both were asked");
+    assert!(matches!(payments.receive(gateway_notice("9004", 5_000)).await, Outcome::NotFinal(_)));
+    let inflated = payments.receive(gateway_notice("9005", 50_000)).await;
+    assert_eq!(inflated, Outcome::Refused(Refusal::AmountMismatch));
+    assert_eq!(recorder.calls(), 0);
+}
+
+#[tokio::test]
+async fn the_reconciler_watches_an_order_by_its_number() {
+    let (pocket, gateway, recorder) = (FakePocket::default(), FakeGateway::default(), Recorder::default());
+    gateway.detail(9006, "PENDING", 3_000);
+    let payments = pipeline(&pocket, &gateway, &recorder);
+    let reconciler = payments.reconciler();
+    let order: OrderNumber = "SHOP-9006".parse().unwrap();
+    let watched = reconciler.watch_order(TERMINAL, &order, Some(Expected::amount(tugrik(3_000)))).await.unwrap();
+    assert_eq!(watched.as_str(), "9006");
+    assert_eq!(reconciler.pending()[0].terminal, Some(TERMINAL));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(recorder.calls(), 0, "pending: nothing to do yet");
+    gateway.detail(9006, "PAID", 3_000);
+    eventually("the paid order is processed", || recorder.successes() == 1).await;
+    eventually("the watch ends", || reconciler.pending().is_empty()).await;
+    assert_eq!(pocket.checks(), 0, "a watched gateway invoice is asked about through the gateway");
+    // The webhook arriving late changes nothing.
+    assert_eq!(payments.receive(gateway_notice("9006", 3_000)).await, Outcome::AlreadyProcessed);
+
+    let missing = reconciler.watch_order(TERMINAL, &"SHOP-1".parse().unwrap(), None).await.unwrap_err();
+    assert_eq!(missing.kind(), ErrorKind::NotFound);
+    assert!(reconciler.pending().is_empty(), "nothing watched for an order Pocket does not know");
+}
+
+#[tokio::test]
+async fn watching_an_order_needs_a_gateway() {
+    let payments = Payments::builder(FakePocket::default(), Recorder::default()).build();
+    let error = payments.reconciler().watch_order(TERMINAL, &"SHOP-1".parse().unwrap(), None).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Validation);
+}
