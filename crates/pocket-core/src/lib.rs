@@ -10,6 +10,8 @@ mod gateway;
 mod invoice;
 mod lenient;
 mod note;
+#[cfg(feature = "qr")]
+mod qr;
 mod secret;
 mod state;
 mod traits;
@@ -25,6 +27,8 @@ pub use gateway::{
 };
 pub use invoice::{Invoice, InvoiceId, InvoiceIdError, InvoiceStatus, NewInvoice};
 pub use note::{InvoiceNote, NoteError};
+#[cfg(feature = "qr")]
+pub use qr::{qr_png, qr_svg, qr_text};
 pub use secret::{ClientSecret, ConsumerToken, ConsumerTokenError, Credentials, MerchantToken, RefreshToken};
 pub use state::InvoiceState;
 pub use traits::{ConsumerTokenVerifier, GatewayApi, MerchantApi};
