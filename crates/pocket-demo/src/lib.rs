@@ -3,6 +3,7 @@
 //! sandbox; with `POCKET_ENV`, `POCKET_CLIENT_ID`, `POCKET_CLIENT_SECRET` and
 //! `POCKET_WEBHOOK_URL` (from the environment or a `.env` file) it talks to Pocket instead.
 
+mod desktop;
 mod settings;
 mod shop;
 
@@ -30,6 +31,29 @@ pub struct Demo {
     client: PocketClient,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// The merchant's first gateway terminal, for desktop checkout; `None` (desktop checkout off)
+/// when the merchant has none or the listing cannot be read.
+async fn first_terminal(client: &PocketClient) -> Option<pocket_core::TerminalId> {
+    use futures_util::TryStreamExt;
+    let found = async {
+        let branches: Vec<_> = client.branches().try_collect().await?;
+        for branch in branches {
+            let terminals: Vec<_> = client.terminals(&branch.id).try_collect().await?;
+            if let Some(terminal) = terminals.first() {
+                return Ok(Some(terminal.id));
+            }
+        }
+        Ok::<_, pocket_core::Error>(None)
+    };
+    match found.await {
+        Ok(terminal) => terminal,
+        Err(error) => {
+            tracing::warn!(%error, "the gateway's terminals could not be listed; desktop checkout is off");
+            None
+        }
+    }
 }
 
 impl Demo {
@@ -61,7 +85,11 @@ impl Demo {
             .await
             .map_err(|e| format!("the webhook address could not be registered with Pocket: {e}"))?;
         tracing::info!(url = %webhook_url, change = ?change, "webhook address registered");
-        let app = shop::router(PocketAuth::new(verifier), client.clone());
+        let gateway = shop::Gateway {
+            terminal: first_terminal(&client).await,
+            scanner_url: sandbox.as_ref().map(|s| format!("{}/scan", s.wallet_url())),
+        };
+        let app = shop::router(PocketAuth::new(verifier), client.clone(), gateway);
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             let serving = axum::serve(listener, app).with_graceful_shutdown(async {

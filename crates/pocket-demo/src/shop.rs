@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use pocket_axum::{Expected, Payments, PocketAuth, PocketWebhook, WalletUser, handler_fn, pocket_js_router};
-use pocket_core::{Amount, ErrorKind, InvoiceId, InvoiceNote, NewInvoice};
+use pocket_core::{Amount, ErrorKind, InvoiceId, InvoiceNote, NewInvoice, TerminalId};
 use pocket_http::PocketClient;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -46,13 +46,36 @@ pub struct Order {
     customer: String,
 }
 
+impl Order {
+    pub(crate) fn new(invoice_id: String, total: Amount, customer: String) -> Order {
+        Order { invoice_id, total, paid: false, customer }
+    }
+
+    /// Who placed it: the wallet user's subject, or `desktop:<order number>`.
+    pub(crate) fn customer(&self) -> &str {
+        &self.customer
+    }
+}
+
 #[derive(Clone)]
 pub(crate) struct ShopState {
     auth: PocketAuth,
-    client: PocketClient,
+    pub(crate) client: PocketClient,
     /// Watches every invoice the shop creates, so an order turns paid even if the webhook never comes.
-    payments: Payments,
+    pub(crate) payments: Payments,
     orders: Arc<Mutex<HashMap<String, Order>>>,
+    /// The gateway terminal desktop checkouts generate invoices on, if the merchant has one.
+    pub(crate) terminal: Option<TerminalId>,
+    /// The sandbox wallet's QR scanner, in sandbox mode.
+    scanner_url: Option<String>,
+}
+
+/// Where the shop's gateway (desktop) checkout runs: its terminal, and in sandbox mode the
+/// wallet's scanner page.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Gateway {
+    pub(crate) terminal: Option<TerminalId>,
+    pub(crate) scanner_url: Option<String>,
 }
 
 impl FromRef<ShopState> for PocketAuth {
@@ -61,11 +84,11 @@ impl FromRef<ShopState> for PocketAuth {
     }
 }
 
-fn orders(state: &ShopState) -> std::sync::MutexGuard<'_, HashMap<String, Order>> {
+pub(crate) fn orders(state: &ShopState) -> std::sync::MutexGuard<'_, HashMap<String, Order>> {
     state.orders.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-pub(crate) fn router(auth: PocketAuth, client: PocketClient) -> Router {
+pub(crate) fn router(auth: PocketAuth, client: PocketClient, gateway: Gateway) -> Router {
     let orders: Arc<Mutex<HashMap<String, Order>>> = Arc::default();
     let paid_orders = orders.clone();
     let (webhook, payments) = PocketWebhook::new(
@@ -88,8 +111,13 @@ pub(crate) fn router(auth: PocketAuth, client: PocketClient) -> Router {
             }
         }),
     )
+    .configure(|pipeline| match gateway.terminal {
+        Some(terminal) => pipeline.gateway(client.clone(), [terminal]),
+        None => pipeline,
+    })
     .into_router_with_payments();
-    let state = ShopState { auth, client, payments, orders };
+    let state =
+        ShopState { auth, client, payments, orders, terminal: gateway.terminal, scanner_url: gateway.scanner_url };
     Router::new()
         .route("/", get(|| async { Html(INDEX) }))
         .route("/app.js", get(|| async { ([("content-type", "application/javascript; charset=utf-8")], APP_JS) }))
@@ -97,6 +125,8 @@ pub(crate) fn router(auth: PocketAuth, client: PocketClient) -> Router {
         .route("/api/me", get(me))
         .route("/api/checkout", post(checkout))
         .route("/api/orders/{invoice}", get(order))
+        .route("/api/desktop/wallet", get(wallet))
+        .merge(crate::desktop::routes())
         .with_state(state)
         .merge(webhook)
         .merge(pocket_js_router("/pocket.js"))
@@ -109,35 +139,50 @@ async fn me(user: WalletUser) -> Json<serde_json::Value> {
     }))
 }
 
+/// Where the sandbox wallet scans QR codes (none against the real Pocket).
+async fn wallet(State(state): State<ShopState>) -> Json<serde_json::Value> {
+    Json(json!({"scanner": state.scanner_url}))
+}
+
 #[derive(Deserialize)]
 struct Checkout {
     items: Vec<Line>,
 }
 
+/// A line of a cart.
 #[derive(Deserialize)]
-struct Line {
+pub(crate) struct Line {
     id: String,
     quantity: u64,
 }
 
-fn problem(status: StatusCode, message: impl Into<String>) -> Response {
+pub(crate) fn problem(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({"error": message.into()}))).into_response()
 }
 
-async fn checkout(State(state): State<ShopState>, user: WalletUser, Json(cart): Json<Checkout>) -> Response {
+/// The cart's total and its products' names, or the answer refusing it.
+pub(crate) fn price(items: &[Line]) -> Result<(Amount, Vec<&'static str>), Response> {
     let mut total = Amount::ZERO;
     let mut names = Vec::new();
-    for line in &cart.items {
+    for line in items {
         let Some(product) = PRODUCTS.iter().find(|p| p.id == line.id) else {
-            return problem(StatusCode::BAD_REQUEST, format!("no product {:?}", line.id));
+            return Err(problem(StatusCode::BAD_REQUEST, format!("no product {:?}", line.id)));
         };
         let price = Amount::from_tugrik(product.price).ok().and_then(|p| p.checked_mul(line.quantity.clamp(1, 99)));
         match price.and_then(|p| total.checked_add(p)) {
             Some(sum) => total = sum,
-            None => return problem(StatusCode::BAD_REQUEST, "the order is too large"),
+            None => return Err(problem(StatusCode::BAD_REQUEST, "the order is too large")),
         }
         names.push(product.name);
     }
+    Ok((total, names))
+}
+
+async fn checkout(State(state): State<ShopState>, user: WalletUser, Json(cart): Json<Checkout>) -> Response {
+    let (total, names) = match price(&cart.items) {
+        Ok(priced) => priced,
+        Err(response) => return response,
+    };
     let note: String = format!("Pocket café: {}", names.join(", ")).chars().take(InvoiceNote::MAX_CHARS).collect();
     let invoice = match InvoiceNote::new(note)
         .map_err(pocket_core::Error::from)
@@ -149,10 +194,8 @@ async fn checkout(State(state): State<ShopState>, user: WalletUser, Json(cart): 
     match state.client.create_invoice(&invoice).await {
         Ok(created) => {
             tracing::info!(invoice_id = %created.id, total = %total, "invoice created");
-            orders(&state).insert(
-                created.id.to_string(),
-                Order { invoice_id: created.id.to_string(), total, paid: false, customer: user.subject.clone() },
-            );
+            orders(&state)
+                .insert(created.id.to_string(), Order::new(created.id.to_string(), total, user.subject.clone()));
             state.payments.reconciler().watch(created.id.clone(), Some(Expected::amount(total)));
             Json(json!({
                 "id": created.id,
