@@ -11,7 +11,10 @@
  *   Pocket.callOpenUrl(data, cb)  action openLink   → onOpenUrlComplete
  *   Pocket.payInvoice(data, cb)   action payInvoice → onPayInvoiceComplete (data: {amount: "560.00", info, terminalId, id})
  * Promise API: Pocket.token(), Pocket.pay(invoice), Pocket.back(), Pocket.openUrl(url), Pocket.deepLink(data).
+ * Pocket.payButton(data, cb) builds a "Төлбөр төлөх" button that calls payInvoice(data, cb), as
+ * Pocket's own example does (data.target: an element or its id to append the button to).
  * Pocket.isInWallet() says whether window.PocketMobile exists.
+ * Types: pocket.d.ts, served beside this file.
  */
 (function (global) {
   "use strict";
@@ -73,6 +76,27 @@
     });
   };
   Pocket.isInWallet = function () { return !!global.PocketMobile; };
+
+  /* A "Төлбөр төлөх" (pay) button for an invoice; disabled while the wallet is paying. */
+  Pocket.payButton = function (data, callback) {
+    var invoice = data || {};
+    var button = global.document.createElement("button");
+    button.type = "button";
+    button.className = "pocket-pay-button";
+    button.textContent = invoice.label || "Төлбөр төлөх";
+    button.onclick = function () {
+      button.disabled = true;
+      Pocket.payInvoice({
+        amount: amountText(invoice.amount), info: invoice.info, terminalId: invoice.terminalId, id: invoice.id
+      }, function (result) {
+        button.disabled = false;
+        if (typeof callback === "function") callback(result);
+      });
+    };
+    var target = typeof invoice.target === "string" ? global.document.getElementById(invoice.target) : invoice.target;
+    if (target && typeof target.appendChild === "function") target.appendChild(button);
+    return button;
+  };
 
   global.Pocket = Pocket;
 })(window);

@@ -11,7 +11,7 @@ mod openapi;
 mod user;
 mod webhook;
 
-pub use assets::{POCKET_JS, pocket_js_router};
+pub use assets::{POCKET_D_TS, POCKET_JS, pocket_js_router};
 #[cfg(feature = "jwt")]
 pub use auth_builder::PocketAuthBuilder;
 #[cfg(feature = "openapi")]

@@ -24,6 +24,13 @@ async fn pocket_js_is_served_by_the_app() {
         assert!(script.contains(wire), "pocket.js lacks {wire}");
     }
     assert!(!script.contains("jquery") && !script.contains("http"), "no CDN, no jQuery");
+    assert!(script.contains("payButton") && script.contains("Төлбөр төлөх"));
+
+    let app: axum::Router = pocket_axum::pocket_js_router("/static/pocket.js");
+    let response = app.oneshot(Request::get("/static/pocket.d.ts").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "the declarations are served beside the script");
+    let types = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    assert_eq!(types, pocket_axum::POCKET_D_TS.as_bytes());
 }
 
 #[test]
