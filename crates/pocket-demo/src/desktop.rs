@@ -47,7 +47,7 @@ async fn checkout(State(state): State<ShopState>, Json(cart): Json<Cart>) -> Res
     };
     let (total, names) = match price(&cart.items) {
         Ok(priced) => priced,
-        Err(response) => return response,
+        Err(refusal) => return problem(StatusCode::BAD_REQUEST, refusal),
     };
     let note: String = format!("Pocket café: {}", names.join(", ")).chars().take(InvoiceNote::MAX_CHARS).collect();
     let invoice =

@@ -160,18 +160,18 @@ pub(crate) fn problem(status: StatusCode, message: impl Into<String>) -> Respons
     (status, Json(json!({"error": message.into()}))).into_response()
 }
 
-/// The cart's total and its products' names, or the answer refusing it.
-pub(crate) fn price(items: &[Line]) -> Result<(Amount, Vec<&'static str>), Response> {
+/// The cart's total and its products' names, or why the cart is refused.
+pub(crate) fn price(items: &[Line]) -> Result<(Amount, Vec<&'static str>), String> {
     let mut total = Amount::ZERO;
     let mut names = Vec::new();
     for line in items {
         let Some(product) = PRODUCTS.iter().find(|p| p.id == line.id) else {
-            return Err(problem(StatusCode::BAD_REQUEST, format!("no product {:?}", line.id)));
+            return Err(format!("no product {:?}", line.id));
         };
         let price = Amount::from_tugrik(product.price).ok().and_then(|p| p.checked_mul(line.quantity.clamp(1, 99)));
         match price.and_then(|p| total.checked_add(p)) {
             Some(sum) => total = sum,
-            None => return Err(problem(StatusCode::BAD_REQUEST, "the order is too large")),
+            None => return Err("the order is too large".to_owned()),
         }
         names.push(product.name);
     }
@@ -181,7 +181,7 @@ pub(crate) fn price(items: &[Line]) -> Result<(Amount, Vec<&'static str>), Respo
 async fn checkout(State(state): State<ShopState>, user: WalletUser, Json(cart): Json<Checkout>) -> Response {
     let (total, names) = match price(&cart.items) {
         Ok(priced) => priced,
-        Err(response) => return response,
+        Err(refusal) => return problem(StatusCode::BAD_REQUEST, refusal),
     };
     let note: String = format!("Pocket café: {}", names.join(", ")).chars().take(InvoiceNote::MAX_CHARS).collect();
     let invoice = match InvoiceNote::new(note)

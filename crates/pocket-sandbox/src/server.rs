@@ -227,6 +227,12 @@ impl Sandbox {
         self.shared.webhooks.set_behaviour(behaviour);
     }
 
+    /// Sets the first merchant's webhook address, as `POST /merchant/pg/config` would.
+    pub fn set_webhook_url(&self, url: &str) {
+        let client_id = self.clients()[0].client_id.clone();
+        lock(&self.shared.webhook_urls).insert(client_id, url.to_owned());
+    }
+
     /// Sends a forged notice to the first merchant's webhook address now.
     pub async fn send_forged_webhook(&self, forgery: Forgery) -> Result<Delivery, SandboxError> {
         send_forged(&self.shared, forgery, &self.clients()[0].client_id).await.map_err(SandboxError::Forgery)

@@ -8,12 +8,10 @@ pub mod fuzz;
 mod logs;
 mod redis;
 mod serve;
-mod tls;
 
 pub use logs::LogCapture;
 pub use redis::RedisServer;
 pub use serve::{free_port, serve};
-pub use tls::TlsProbe;
 
 use std::path::PathBuf;
 

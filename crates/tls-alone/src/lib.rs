@@ -1,5 +1,13 @@
-//! Proof that a client speaks TLS to an `https://` address: a listener that records whether the
-//! first bytes it receives are a TLS handshake record (a ClientHello), then hangs up.
+//! Proof that each published crate that makes https requests speaks TLS when it is the only
+//! pocket-rs crate a user depends on, with each of its TLS features (`tests/tls.rs`). This crate
+//! depends on pocket-http, pocket-jwt and pocket-sandbox without their default features, each
+//! only through a feature of its own (`http-rustls`, `jwt-native-tls`, …), so that
+//! `cargo test -p tls-alone --no-default-features --features http-rustls` builds pocket-http
+//! with rustls and nothing else of ours — no dev-dependency, no other crate's features.
+//! `cargo xtask features` runs it once per crate and TLS feature.
+//!
+//! The probe: a listener that records whether the first bytes it receives are a TLS handshake
+//! record (a ClientHello), then hangs up.
 //!
 //! A client built without any TLS feature never connects ("scheme is not supported"), so the
 //! probe sees nothing; one with TLS sends a ClientHello, whatever certificates it would trust.
