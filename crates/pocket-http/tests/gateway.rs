@@ -80,7 +80,7 @@ async fn unknown_orders_and_foreign_terminals_are_errors_not_answers() {
     )
     .unwrap();
     let error = client.generate_invoice(&foreign).await.unwrap_err();
-    assert_eq!((error.kind(), error.status()), (ErrorKind::Rejected, Some(400)));
+    assert_eq!((error.kind(), error.status()), (ErrorKind::NotFound, Some(404)));
     assert!(error.to_string().contains("not one of this merchant's terminals"), "Spring's message is read: {error}");
     assert!(error.to_string().contains("/v2/invoicing/generate-invoice"), "the URL is named: {error}");
     assert_eq!(client.cancel("999").await.unwrap_err().kind(), ErrorKind::NotFound);
@@ -160,7 +160,7 @@ async fn one_order_never_has_two_payable_invoices() {
     let client = client(&sandbox);
     let first = client.generate_invoice(&gateway_invoice("SHOP-5", 1_000)).await.unwrap();
     let again = client.generate_invoice(&gateway_invoice("SHOP-5", 1_000)).await.unwrap_err();
-    assert_eq!((again.kind(), again.status()), (ErrorKind::Rejected, Some(400)));
+    assert_eq!((again.kind(), again.status()), (ErrorKind::Rejected, Some(409)));
     assert!(again.to_string().contains("already has an invoice"), "{again}");
     assert_eq!(sandbox.invoices().len(), 1);
     sandbox.pay(&first.id).unwrap();

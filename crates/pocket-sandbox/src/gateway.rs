@@ -41,27 +41,46 @@ pub(crate) fn invoice_of_qr(text: &str) -> Option<u64> {
 
 /// `POST v2/invoicing/generate-invoice`'s body.
 #[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
 #[allow(dead_code)]
 pub(crate) struct GenerateRequest {
-    /// One of the merchant's terminals (64-bit; a numeric string is accepted too).
-    #[schema(example = 7001, minimum = 1)]
+    /// One of the merchant's terminals (64-bit). Another merchant's, or none, is 404.
+    #[schema(example = 7001, minimum = 1, maximum = 9_007_199_254_740_991_i64)]
     terminal_id: i64,
-    /// Tögrög, at least 500.
+    /// Tögrög, at least 500, whole or with up to two decimals.
     #[schema(example = 12500, minimum = 500, maximum = 9_999_999_999_999.0)]
     amount: f64,
-    /// 1 to 100 characters.
+    /// 1 to 100 characters (UTF-16 units, as Java counts), no control characters, not blank.
     #[schema(example = "Захиалга #117", min_length = 1, max_length = 100)]
     info: String,
-    /// The merchant's order number: 1 to 24 characters, no control characters, no leading or
-    /// trailing space. One payable invoice per order and terminal.
-    #[schema(example = "SHOP-117", min_length = 1, max_length = 24, pattern = r"^\S(.*\S)?$")]
+    /// The merchant's order number: 1 to 24 characters, no control characters. One payable
+    /// invoice per order and terminal.
+    #[schema(example = "SHOP-117", min_length = 1, max_length = 24, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     order_number: String,
     /// `PURCHASE` (default) or `ZERO`.
-    #[schema(example = "PURCHASE", pattern = "^(?i)(purchase|zero)$")]
-    invoice_type: Option<String>,
+    #[schema(example = "PURCHASE")]
+    invoice_type: Option<InvoiceTypeName>,
     /// `ecommerce` (default), `pos` or `merchant`.
-    #[schema(example = "ecommerce", pattern = "^(?i)(ecommerce|pos|merchant)$")]
-    channel: Option<String>,
+    #[schema(example = "ecommerce")]
+    channel: Option<ChannelName>,
+}
+
+/// How a gateway invoice is paid.
+#[derive(ToSchema)]
+#[allow(dead_code, clippy::upper_case_acronyms)]
+pub(crate) enum InvoiceTypeName {
+    PURCHASE,
+    ZERO,
+}
+
+/// Where a gateway invoice is sold.
+#[derive(ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub(crate) enum ChannelName {
+    Ecommerce,
+    Pos,
+    Merchant,
 }
 
 /// A generated invoice.
@@ -78,29 +97,43 @@ pub(crate) struct Generated {
     deeplink: String,
 }
 
-/// The lookups' and is-paid's body.
+/// The order-number lookup's and is-paid's body.
 #[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
 #[allow(dead_code)]
-pub(crate) struct LookupRequest {
-    /// One of the merchant's terminals.
-    #[schema(example = 7001, minimum = 1)]
+pub(crate) struct OrderLookup {
+    /// One of the merchant's terminals (another merchant's, or none, is 404).
+    #[schema(example = 7001, minimum = 1, maximum = 9_007_199_254_740_991_i64)]
     terminal_id: i64,
-    /// The order number (by-order-number and is-paid).
-    #[schema(example = "SHOP-117", min_length = 1, max_length = 24)]
-    order_number: Option<String>,
-    /// The invoice id (by-invoice-id).
-    #[schema(value_type = Option<u64>, example = 10001)]
-    invoice_id: Option<Value>,
+    /// The order number.
+    #[schema(example = "SHOP-117", min_length = 1, max_length = 24, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
+    order_number: String,
 }
 
-/// Spring's paging parameters. Values that are not numbers are ignored, as Spring ignores them.
+/// The invoice-id lookup's body.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub(crate) struct IdLookup {
+    /// One of the merchant's terminals (another merchant's, or none, is 404).
+    #[schema(example = 7001, minimum = 1, maximum = 9_007_199_254_740_991_i64)]
+    terminal_id: i64,
+    /// The invoice id.
+    #[schema(example = 10001, minimum = 0, maximum = 9_007_199_254_740_991_i64)]
+    invoice_id: u64,
+}
+
+/// Spring's paging parameters.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub(crate) struct PageQuery {
     /// The page, from 0.
+    #[param(minimum = 0, maximum = 2_147_483_647)]
     page: Option<u32>,
-    /// Items per page; at most the sandbox's page size limit (default 20).
+    /// Items per page (default 20); at most the sandbox's page size limit (default 20) are
+    /// answered, whatever is asked.
+    #[param(minimum = 1, maximum = 2_147_483_647)]
     size: Option<u32>,
 }
 
@@ -127,19 +160,21 @@ fn branch_of_terminal<'a>(shared: &'a Shared, client_id: &str, terminal: u64) ->
     branches_of(shared, client_id).iter().find(|branch| branch.terminals.contains(&terminal))
 }
 
-/// A `terminalId` field, read as Jackson reads a `long`: a number or a numeric string; it must
-/// be one of the caller's terminals.
+/// A `terminalId` field: a whole number, one of the caller's terminals (else 404).
 fn terminal(shared: &Shared, client_id: &str, fields: &Map<String, Value>, path: &str) -> Result<u64, SpringFailure> {
     let number = match fields.get("terminalId") {
         Some(Value::Number(n)) => n.as_u64(),
-        Some(Value::String(s)) => s.trim().parse().ok(),
         None | Some(Value::Null) => return Err(bad("terminalId is required", path)),
         Some(_) => None,
     };
     let Some(number) = number else { return Err(bad("terminalId must be a whole number", path)) };
     match branch_of_terminal(shared, client_id, number) {
         Some(_) => Ok(number),
-        None => Err(bad(format!("terminal {number} is not one of this merchant's terminals"), path)),
+        None => Err(spring_error(
+            StatusCode::NOT_FOUND,
+            format!("terminal {number} is not one of this merchant's terminals"),
+            path,
+        )),
     }
 }
 
@@ -152,17 +187,24 @@ fn text(fields: &Map<String, Value>, name: &str) -> Option<String> {
     }
 }
 
+/// An `orderNumber` field: a string of 1 to 24 characters without control characters.
 fn order_number(fields: &Map<String, Value>, path: &str) -> Result<String, SpringFailure> {
-    let Some(order) = text(fields, "orderNumber") else {
-        return Err(bad("orderNumber is required and must be text", path));
+    let Some(Value::String(order)) = fields.get("orderNumber") else {
+        return Err(bad("orderNumber is required and must be a string", path));
     };
-    OrderNumber::new(order).map(|o| o.as_str().to_owned()).map_err(|error| bad(error.to_string(), path))
+    let chars = order.chars().count();
+    if chars == 0 || chars > OrderNumber::MAX_CHARS || order.chars().any(char::is_control) {
+        return Err(bad("orderNumber must be 1 to 24 characters without control characters", path));
+    }
+    Ok(order.clone())
 }
 
+/// An enum field, read as Jackson reads an enum: exactly one of the names; absent or `null`
+/// is the first.
 fn one_of(fields: &Map<String, Value>, name: &str, allowed: &[&str], path: &str) -> Result<String, SpringFailure> {
-    match text(fields, name) {
-        None if matches!(fields.get(name), None | Some(Value::Null)) => Ok(allowed[0].to_owned()),
-        Some(value) if allowed.iter().any(|a| a.eq_ignore_ascii_case(&value)) => Ok(value),
+    match fields.get(name) {
+        None | Some(Value::Null) => Ok(allowed[0].to_owned()),
+        Some(Value::String(value)) if allowed.contains(&value.as_str()) => Ok(value.clone()),
         _ => Err(bad(format!("{name} must be one of {}", allowed.join(", ")), path)),
     }
 }
@@ -176,8 +218,10 @@ fn one_of(fields: &Map<String, Value>, name: &str, allowed: &[&str], path: &str)
     request_body = GenerateRequest,
     responses(
         (status = 200, description = "The invoice", body = Generated),
-        (status = 400, description = "A field missing or invalid, a terminal not the merchant's, malformed JSON; an order that already has a pending invoice (unless the sandbox replaces duplicates) or a paid one", body = SpringError),
+        (status = 400, description = "A field missing or invalid, malformed JSON", body = SpringError),
         (status = 401, description = "Missing, expired or revoked merchant token", body = SpringError),
+        (status = 404, description = "The terminal is not one of the merchant's", body = SpringError),
+        (status = 409, description = "The order already has a pending invoice (unless the sandbox replaces duplicates) or a paid one", body = SpringError),
         (status = 415, description = "Not JSON", body = SpringError),
     )
 )]
@@ -201,8 +245,8 @@ pub(crate) async fn generate_invoice(
         _ => return Err(bad("info is required and must be a string", path)),
     };
     let order = order_number(&fields, path)?;
-    let invoice_type = one_of(&fields, "invoiceType", &["PURCHASE", "ZERO"], path)?.to_ascii_uppercase();
-    let channel = one_of(&fields, "channel", &["ecommerce", "pos", "merchant"], path)?.to_ascii_lowercase();
+    let invoice_type = one_of(&fields, "invoiceType", &["PURCHASE", "ZERO"], path)?;
+    let channel = one_of(&fields, "channel", &["ecommerce", "pos", "merchant"], path)?;
 
     let id = {
         let mut invoices = lock(&shared.invoices);
@@ -212,13 +256,14 @@ pub(crate) async fn generate_invoice(
                 && invoice.order_number.as_deref() == Some(order.as_str())
         };
         if invoices.values().any(|invoice| same_order(invoice) && invoice.state == InvoiceState::Paid) {
-            return Err(bad(format!("order {order:?} is already paid"), path));
+            return Err(spring_error(StatusCode::CONFLICT, format!("order {order:?} is already paid"), path));
         }
         let pending = |invoice: &SandboxInvoice| same_order(invoice) && invoice.state == InvoiceState::Pending;
         if invoices.values().any(pending) {
             match shared.config.duplicate_orders {
                 DuplicateOrders::Refuse => {
-                    return Err(bad(format!("order {order:?} already has an invoice (DUPLICATE_ORDER_NUMBER)"), path));
+                    let message = format!("order {order:?} already has an invoice (DUPLICATE_ORDER_NUMBER)");
+                    return Err(spring_error(StatusCode::CONFLICT, message, path));
                 }
                 DuplicateOrders::Replace => {
                     for earlier in invoices.values_mut().filter(|invoice| pending(invoice)) {
@@ -290,12 +335,12 @@ fn find_detail(
     path = "/merchant/v2/invoicing/invoices/order-number",
     tag = "gateway",
     security(("merchant_token" = [])),
-    request_body = LookupRequest,
+    request_body = OrderLookup,
     responses(
         (status = 200, description = "`{id, state, description, senderName, receiverName, amount, info, holdId, createdAt, aliasName, terminalId, branchName, branchId, orderNumber, invoiceType}`", body = Object),
-        (status = 400, description = "terminalId or orderNumber missing or invalid, a terminal not the merchant's, malformed JSON", body = SpringError),
+        (status = 400, description = "terminalId or orderNumber missing or invalid, malformed JSON", body = SpringError),
         (status = 401, description = "Missing, expired or revoked merchant token", body = SpringError),
-        (status = 404, description = "No invoice for this order on this terminal", body = SpringError),
+        (status = 404, description = "No invoice for this order on this terminal, or not the merchant's terminal", body = SpringError),
         (status = 415, description = "Not JSON", body = SpringError),
     )
 )]
@@ -321,12 +366,12 @@ pub(crate) async fn invoice_by_order_number(
     path = "/merchant/v2/invoicing/invoices/invoice-id",
     tag = "gateway",
     security(("merchant_token" = [])),
-    request_body = LookupRequest,
+    request_body = IdLookup,
     responses(
         (status = 200, description = "The detail, as for order-number", body = Object),
-        (status = 400, description = "terminalId or invoiceId missing or invalid, a terminal not the merchant's, malformed JSON", body = SpringError),
+        (status = 400, description = "terminalId or invoiceId missing or invalid, malformed JSON", body = SpringError),
         (status = 401, description = "Missing, expired or revoked merchant token", body = SpringError),
-        (status = 404, description = "No such gateway invoice on this terminal", body = SpringError),
+        (status = 404, description = "No such gateway invoice on this terminal, or not the merchant's terminal", body = SpringError),
         (status = 415, description = "Not JSON", body = SpringError),
     )
 )]
@@ -354,12 +399,12 @@ pub(crate) async fn invoice_by_id(
     path = "/merchant/v2/invoicing/invoices/is-paid",
     tag = "gateway",
     security(("merchant_token" = [])),
-    request_body = LookupRequest,
+    request_body = OrderLookup,
     responses(
         (status = 200, description = "Paid: `{\"isPaid\": true}`", body = Object),
         (status = 400, description = "Pending, cancelled or rejected — an answer, not an error; also a field missing or invalid", body = SpringError),
         (status = 401, description = "Missing, expired or revoked merchant token", body = SpringError),
-        (status = 404, description = "No invoice for this order on this terminal", body = SpringError),
+        (status = 404, description = "No invoice for this order on this terminal, or not the merchant's terminal", body = SpringError),
         (status = 415, description = "Not JSON", body = SpringError),
     )
 )]
@@ -381,11 +426,21 @@ pub(crate) async fn is_paid(
     }
 }
 
-/// One Spring page of `items`, as asked by `query` (capped by the sandbox's limit).
-fn spring_page<T: Serialize>(shared: &Shared, items: &[T], query: &HashMap<String, String>) -> Value {
-    let read = |name: &str| query.get(name).and_then(|v| v.trim().parse::<u32>().ok());
-    let size = read("size").filter(|size| *size > 0).unwrap_or(20).min(shared.config.page_size_limit) as usize;
-    let number = read("page").unwrap_or(0) as usize;
+/// The page and size asked for: whole numbers within a Java `int` (size at least 1), or 400.
+fn paging(query: &HashMap<String, String>, path: &str) -> Result<(usize, usize), SpringFailure> {
+    let read = |name: &str, least: u32| match query.get(name) {
+        None => Ok(None),
+        Some(value) => match value.parse::<u32>() {
+            Ok(n) if n >= least && n <= 2_147_483_647 => Ok(Some(n as usize)),
+            _ => Err(bad(format!("{name} must be a whole number from {least} to 2147483647"), path)),
+        },
+    };
+    Ok((read("page", 0)?.unwrap_or(0), read("size", 1)?.unwrap_or(20)))
+}
+
+/// One Spring page of `items`, as asked (the size capped by the sandbox's limit).
+fn spring_page<T: Serialize>(shared: &Shared, items: &[T], (number, size): (usize, usize)) -> Value {
+    let size = size.min(shared.config.page_size_limit as usize);
     let content: Vec<&T> = items.iter().skip(number.saturating_mul(size)).take(size).collect();
     let total_pages = items.len().div_ceil(size);
     json!({
@@ -411,6 +466,7 @@ fn spring_page<T: Serialize>(shared: &Shared, items: &[T], query: &HashMap<Strin
     params(PageQuery),
     responses(
         (status = 200, description = "A Spring page of `{id, name, address, accountNumber, merchantId}`", body = Object),
+        (status = 400, description = "page or size is not a whole number in range", body = SpringError),
         (status = 401, description = "Missing, expired or revoked merchant token", body = SpringError),
     )
 )]
@@ -420,6 +476,7 @@ pub(crate) async fn branches(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, SpringFailure> {
     let client_id = caller(&shared, &headers, BRANCHES)?;
+    let asked = paging(&query, BRANCHES)?;
     let items: Vec<Value> = branches_of(&shared, &client_id)
         .iter()
         .map(|branch| {
@@ -427,7 +484,7 @@ pub(crate) async fn branches(
                    "accountNumber": branch.account_number, "merchantId": client_id})
         })
         .collect();
-    Ok(Json(spring_page(&shared, &items, &query)))
+    Ok(Json(spring_page(&shared, &items, asked)))
 }
 
 /// A branch's terminals, as a Spring page.
@@ -439,6 +496,7 @@ pub(crate) async fn branches(
     params(("branch_id" = u64, Path, description = "One of the merchant's branches"), PageQuery),
     responses(
         (status = 200, description = "A Spring page of `{id, name, branchId}`", body = Object),
+        (status = 400, description = "page or size is not a whole number in range", body = SpringError),
         (status = 401, description = "Missing, expired or revoked merchant token", body = SpringError),
         (status = 404, description = "No such branch of this merchant", body = SpringError),
     )
@@ -451,6 +509,7 @@ pub(crate) async fn terminals(
 ) -> Result<Json<Value>, SpringFailure> {
     let path = format!("/merchant/payment-gateway/terminal/list/{branch_id}");
     let client_id = caller(&shared, &headers, &path)?;
+    let asked = paging(&query, &path)?;
     let branch = branches_of(&shared, &client_id).iter().find(|branch| branch.id.to_string() == branch_id.trim());
     let Some(branch) = branch else {
         return Err(spring_error(StatusCode::NOT_FOUND, format!("no branch {branch_id:?}"), &path));
@@ -460,7 +519,7 @@ pub(crate) async fn terminals(
         .iter()
         .map(|id| json!({"id": id, "name": format!("{} — терминал {id}", branch.name), "branchId": branch.id}))
         .collect();
-    Ok(Json(spring_page(&shared, &items, &query)))
+    Ok(Json(spring_page(&shared, &items, asked)))
 }
 
 /// Cancels a held payment: its invoice becomes cancelled. Cancelling twice is harmless.

@@ -48,10 +48,20 @@ pub(crate) struct InvoiceCreated {
     state: String,
 }
 
+/// `POST /merchant/pg/config`'s body.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct SetPaymentConfig {
+    /// Where Pocket is to post payment webhooks: an absolute http(s) URL.
+    #[serde(rename = "fallBackUrl")]
+    #[schema(pattern = r"^https?://[^\s/?#]+[^\s]*$", example = "https://shop.example.mn/pocket/webhook")]
+    fall_back_url: String,
+}
+
 /// The webhook configuration.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct PaymentConfigBody {
-    /// Where Pocket posts payment webhooks; `null` when not set.
+    /// Where Pocket posts payment webhooks; `null` when none is set.
     #[serde(rename = "fallBackUrl")]
     fall_back_url: Option<String>,
 }
@@ -174,7 +184,7 @@ pub(crate) async fn create_invoice(
     path = "/merchant/invoice/check/{id}",
     tag = "merchant",
     security(("merchant_token" = [])),
-    params(("id" = String, Path, description = "The invoice id")),
+    params(("id" = i64, Path, description = "The invoice id: a whole number (read as a Java `Long`, so `04242`, `+4242` and `0x1092` are invoice 4242 too)")),
     responses(
         (status = 200, description = "`{id, state, amount, info, description, createdAt, terminalId, orderNumber, paidAt?}`; state is PENDING, PROCESSING (a lagging check), PAID or REJECTED", body = Object),
         (status = 400, description = "The id is not a number (it is read as a Java Long: `04242`, `+4242` and `0x1092` are invoice 4242)", body = ApiError),
@@ -253,11 +263,12 @@ pub(crate) async fn read_config(
     path = "/merchant/pg/config",
     tag = "merchant",
     security(("merchant_token" = [])),
-    request_body = PaymentConfigBody,
+    request_body = SetPaymentConfig,
     responses(
         (status = 200, description = "The new configuration", body = PaymentConfigBody),
         (status = 400, description = "fallBackUrl missing or not an absolute http(s) URL", body = ApiError),
         (status = 401, description = "Missing, expired or revoked merchant token", body = ApiError),
+        (status = 415, description = "Not JSON", body = ApiError),
     )
 )]
 pub(crate) async fn write_config(

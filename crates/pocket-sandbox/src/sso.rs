@@ -23,17 +23,28 @@ use crate::{SandboxError, TestClient};
 
 pub(crate) const REALM_PATH: &str = "/auth/realms/invescore";
 
-/// The token endpoint's form (`application/x-www-form-urlencoded`). The client may authenticate
-/// with `client_id` + `client_secret` here or with HTTP Basic.
+/// The token endpoint's form (`application/x-www-form-urlencoded`). The client authenticates
+/// with `client_id` + `client_secret` here (`client_secret_post`) or, instead, with HTTP Basic
+/// (`client_secret_basic`; then the two fields are left out).
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub(crate) struct TokenForm {
-    /// `client_credentials` or `refresh_token`.
-    grant_type: String,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    /// For the `refresh_token` grant.
+    grant_type: GrantType,
+    #[schema(min_length = 1)]
+    client_id: String,
+    #[schema(min_length = 1)]
+    client_secret: String,
+    /// Required by the `refresh_token` grant.
     refresh_token: Option<String>,
+}
+
+/// The grants the realm gives merchant clients.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub(crate) enum GrantType {
+    ClientCredentials,
+    RefreshToken,
 }
 
 /// The introspection form. The client authenticates as at the token endpoint.
@@ -41,9 +52,12 @@ pub(crate) struct TokenForm {
 #[allow(dead_code)]
 pub(crate) struct IntrospectionForm {
     /// The token to inspect.
+    #[schema(min_length = 1)]
     token: String,
-    client_id: Option<String>,
-    client_secret: Option<String>,
+    #[schema(min_length = 1)]
+    client_id: String,
+    #[schema(min_length = 1)]
+    client_secret: String,
 }
 
 /// A token response, as Keycloak writes it.
@@ -73,9 +87,11 @@ fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<Form, OAuthFailure> {
             "Content-Type must be application/x-www-form-urlencoded",
         ));
     }
+    // Keycloak refuses a repeated OAuth parameter; other parameters it ignores.
+    const OAUTH: [&str; 6] = ["grant_type", "client_id", "client_secret", "refresh_token", "token", "scope"];
     let mut form = Form::new();
     for (key, value) in form_urlencoded::parse(body) {
-        if form.insert(key.to_string(), value.to_string()).is_some() {
+        if form.insert(key.to_string(), value.to_string()).is_some() && OAUTH.contains(&key.as_ref()) {
             return Err(oauth_error(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
