@@ -26,8 +26,18 @@ struct Lookup<'a> {
     terminal_id: TerminalId,
     #[serde(skip_serializing_if = "Option::is_none")]
     order_number: Option<&'a OrderNumber>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "id_as_number")]
     invoice_id: Option<&'a InvoiceId>,
+}
+
+/// An invoice id as Pocket writes its ids: a JSON number when it is a plain decimal number,
+/// else the text.
+fn id_as_number<S: serde::Serializer>(id: &Option<&InvoiceId>, serializer: S) -> Result<S::Ok, S::Error> {
+    match id.map(|id| (id, id.as_str().parse::<u64>())) {
+        Some((_, Ok(number))) => serializer.serialize_u64(number),
+        Some((id, Err(_))) => serializer.serialize_str(id.as_str()),
+        None => serializer.serialize_none(),
+    }
 }
 
 fn json_body(operation: &str, body: &impl Serialize) -> Result<Vec<u8>, Error> {
@@ -264,6 +274,17 @@ mod tests {
         for body in ["false", r#"{"paid": false}"#, r#"{"isPaid": false, "x": 1}"#, r#"{"result": false}"#] {
             assert!(says_false(body.as_bytes()), "{body}");
         }
+    }
+
+    #[test]
+    fn numeric_invoice_ids_are_sent_as_numbers() {
+        let body = |id: &str| {
+            let id = InvoiceId::new(id).unwrap();
+            let lookup = Lookup { terminal_id: TerminalId::new(7), order_number: None, invoice_id: Some(&id) };
+            serde_json::to_value(&lookup).unwrap()
+        };
+        assert_eq!(body("10001"), serde_json::json!({"terminalId": 7, "invoiceId": 10001}));
+        assert_eq!(body("INV-7"), serde_json::json!({"terminalId": 7, "invoiceId": "INV-7"}));
     }
 
     #[test]

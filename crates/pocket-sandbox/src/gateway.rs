@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::DuplicateOrders;
 use crate::config::TestBranch;
-use crate::merchant::{json_object, merchant};
+use crate::merchant::{json_object, merchant, read_amount};
 use crate::reply::{SpringError, SpringFailure, spring_error};
 use crate::state::{SandboxInvoice, Shared, lock, numeric_id};
 
@@ -47,11 +47,16 @@ pub(crate) struct GenerateRequest {
     /// One of the merchant's terminals (64-bit). Another merchant's, or none, is 404.
     #[schema(example = 7001, minimum = 1, maximum = 9_007_199_254_740_991_i64)]
     terminal_id: i64,
-    /// Tögrög, at least 500, whole or with up to two decimals.
-    #[schema(example = 12500, minimum = 500, maximum = 9_999_999_999_999.0)]
+    /// Tögrög, at least 500, with at most two decimals: a number, or the same as text.
+    #[schema(schema_with = crate::openapi::amount_schema)]
     amount: f64,
-    /// 1 to 100 characters (UTF-16 units, as Java counts), no control characters, not blank.
-    #[schema(example = "Захиалга #117", min_length = 1, max_length = 100)]
+    /// 1 to 100 characters (UTF-16 units, as Java counts them), no control characters, not blank.
+    #[schema(
+        example = "Захиалга #117",
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     info: String,
     /// The merchant's order number: 1 to 24 characters, no control characters. One payable
     /// invoice per order and terminal.
@@ -163,9 +168,8 @@ fn branch_of_terminal<'a>(shared: &'a Shared, client_id: &str, terminal: u64) ->
 /// A `terminalId` field: a whole number, one of the caller's terminals (else 404).
 fn terminal(shared: &Shared, client_id: &str, fields: &Map<String, Value>, path: &str) -> Result<u64, SpringFailure> {
     let number = match fields.get("terminalId") {
-        Some(Value::Number(n)) => n.as_u64(),
         None | Some(Value::Null) => return Err(bad("terminalId is required", path)),
-        Some(_) => None,
+        Some(value) => whole_number(value),
     };
     let Some(number) = number else { return Err(bad("terminalId must be a whole number", path)) };
     match branch_of_terminal(shared, client_id, number) {
@@ -178,13 +182,11 @@ fn terminal(shared: &Shared, client_id: &str, fields: &Map<String, Value>, path:
     }
 }
 
-/// A text field, as Jackson reads a `String`: a string, or a number's digits.
-fn text(fields: &Map<String, Value>, name: &str) -> Option<String> {
-    match fields.get(name)? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
+/// A JSON number that is a whole number (`7001` or `7001.0`, as JSON Schema's `integer`), up to
+/// 2^53 when written as a fraction.
+fn whole_number(value: &Value) -> Option<u64> {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    value.as_u64().or_else(|| value.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= EXACT).map(|f| f as u64))
 }
 
 /// An `orderNumber` field: a string of 1 to 24 characters without control characters.
@@ -234,7 +236,7 @@ pub(crate) async fn generate_invoice(
     let client_id = caller(&shared, &headers, path)?;
     let fields = body(&headers, &bytes, path)?;
     let terminal_id = terminal(&shared, &client_id, &fields, path)?;
-    let amount = match fields.get("amount").cloned().map(serde_json::from_value::<Amount>) {
+    let amount = match fields.get("amount").map(read_amount) {
         Some(Ok(amount)) if amount >= Amount::MIN_INVOICE => amount,
         Some(Ok(_)) => return Err(bad(format!("amount must be at least {}", Amount::MIN_INVOICE), path)),
         Some(Err(error)) => return Err(bad(format!("amount: {error}"), path)),
@@ -384,7 +386,7 @@ pub(crate) async fn invoice_by_id(
     let client_id = caller(&shared, &headers, path)?;
     let fields = body(&headers, &bytes, path)?;
     let terminal_id = terminal(&shared, &client_id, &fields, path)?;
-    let Some(id) = text(&fields, "invoiceId").and_then(|id| id.trim().parse::<u64>().ok()) else {
+    let Some(id) = fields.get("invoiceId").and_then(whole_number) else {
         return Err(bad("invoiceId is required and must be a whole number", path));
     };
     let found = find_detail(&shared, &client_id, terminal_id, |invoice| invoice.id.as_str() == id.to_string());

@@ -21,11 +21,16 @@ use crate::tokens::TokenKind;
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub(crate) struct CreateInvoiceRequest {
-    /// Tögrög, at least 500; a JSON number (a numeric string is accepted too).
-    #[schema(example = 560)]
+    /// Tögrög, at least 500, with at most two decimals: a number, or the same as text.
+    #[schema(schema_with = crate::openapi::amount_schema)]
     amount: f64,
-    /// 1 to 100 characters.
-    #[schema(example = "Нэхэмжлэх")]
+    /// 1 to 100 characters (UTF-16 units, as Java counts them), no control characters, not blank.
+    #[schema(
+        example = "Нэхэмжлэх",
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     info: String,
     /// The wallet user's ID token, from `Pocket.getToken`.
     #[serde(rename = "consumerToken")]
@@ -54,7 +59,10 @@ pub(crate) struct InvoiceCreated {
 pub(crate) struct SetPaymentConfig {
     /// Where Pocket is to post payment webhooks: an absolute http(s) URL.
     #[serde(rename = "fallBackUrl")]
-    #[schema(pattern = r"^https?://[^\s/?#]+[^\s]*$", example = "https://shop.example.mn/pocket/webhook")]
+    #[schema(
+        pattern = r"^https?://[^\s\u0000-\u001f\u007f-\u009f/?#]+[^\s\u0000-\u001f\u007f-\u009f]*$",
+        example = "https://shop.example.mn/pocket/webhook"
+    )]
     fall_back_url: String,
 }
 
@@ -121,7 +129,7 @@ pub(crate) async fn create_invoice(
     let client_id = merchant(&shared, &headers)?;
     let mut fields = json_object(&headers, &body)?;
     let bad = |code, message: String| api_error(StatusCode::BAD_REQUEST, code, message);
-    let amount = match fields.remove("amount").map(serde_json::from_value::<Amount>) {
+    let amount = match fields.remove("amount").map(|value| read_amount(&value)) {
         None => return Err(bad("INVALID_AMOUNT", "amount is required".to_owned())),
         Some(Err(error)) => return Err(bad("INVALID_AMOUNT", format!("amount: {error}"))),
         Some(Ok(amount)) if amount < Amount::MIN_INVOICE => {
@@ -292,6 +300,20 @@ pub(crate) async fn write_config(
     tracing::info!(client_id = %client_id, url = %url, "webhook address set");
     lock(&shared.webhook_urls).insert(client_id, url.clone());
     Ok(Json(PaymentConfigBody { fall_back_url: Some(url) }))
+}
+
+/// An amount as a number or numeric text. A number within floating-point error of whole
+/// mongo (`35 * 0.01` is `0.35000000000000003` in binary) is that many mongo: a Java service
+/// reading a `double` into a `BigDecimal` scaled to two places does the same.
+pub(crate) fn read_amount(value: &Value) -> Result<Amount, String> {
+    if let Some(number) = value.as_f64().filter(|_| value.is_number() && !value.is_u64()) {
+        let mongo = number * 100.0;
+        let whole = mongo.round();
+        if number.is_finite() && number >= 0.0 && (mongo - whole).abs() <= 1e-9 * whole.abs().max(1.0) {
+            return Ok(Amount::from_mongo(whole as u64));
+        }
+    }
+    serde_json::from_value::<Amount>(value.clone()).map_err(|e| e.to_string())
 }
 
 /// An absolute http(s) URL with a host and no whitespace.

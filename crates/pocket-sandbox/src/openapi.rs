@@ -2,6 +2,7 @@
 
 use axum::http::header;
 use axum::response::IntoResponse;
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -50,6 +51,22 @@ impl Modify for MerchantToken {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build());
         openapi.components.get_or_insert_with(Default::default).add_security_scheme("merchant_token", scheme);
     }
+}
+
+/// An invoice amount as the sandbox reads it: a number of tögrög from 500 with at most two
+/// decimals, or the same as text (`"560.00"`, as the wallet bridge writes amounts).
+pub(crate) fn amount_schema() -> Schema {
+    let number = ObjectBuilder::new()
+        .schema_type(Type::Number)
+        .minimum(Some(500.0))
+        .maximum(Some(9_999_999_999_999.0))
+        .multiple_of(Some(0.01))
+        .examples([serde_json::json!(560)]);
+    let text = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(r"^([5-9][0-9]{2}|[1-9][0-9]{3,12})(\.[0-9]{1,2})?$"))
+        .examples([serde_json::json!("560.00")]);
+    Schema::OneOf(OneOfBuilder::new().item(number).item(text).build())
 }
 
 /// The OpenAPI document of the Pocket API as the sandbox models it, pretty-printed JSON (what
