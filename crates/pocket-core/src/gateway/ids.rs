@@ -60,32 +60,6 @@ impl OrderNumber {
     }
 }
 
-impl FromStr for OrderNumber {
-    type Err = ValidationError;
-
-    fn from_str(order: &str) -> Result<Self, Self::Err> {
-        OrderNumber::new(order)
-    }
-}
-
-impl fmt::Display for OrderNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for OrderNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "OrderNumber({:?})", self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for OrderNumber {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        OrderNumber::new(lenient::text(deserializer)?).map_err(de::Error::custom)
-    }
-}
-
 /// A merchant terminal at Pocket's gateway. Its ids exceed 32 bits (`74686381183671`), so it is
 /// a 64-bit number; Pocket may send it as a number or as a numeric string. Sent as a number.
 ///
@@ -218,31 +192,40 @@ impl From<u64> for BranchId {
     }
 }
 
-impl FromStr for BranchId {
-    type Err = ValidationError;
+/// `FromStr`, `Display`, `Debug` (`Name("text")`) and lenient `Deserialize` (a string or a
+/// number, then validated by `new`) for a validated text newtype.
+macro_rules! validated_text {
+    ($type:ident) => {
+        impl FromStr for $type {
+            type Err = ValidationError;
 
-    fn from_str(id: &str) -> Result<Self, Self::Err> {
-        BranchId::new(id)
-    }
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                $type::new(text)
+            }
+        }
+
+        impl fmt::Display for $type {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $type {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!(stringify!($type), "({:?})"), self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $type {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $type::new(lenient::text(deserializer)?).map_err(de::Error::custom)
+            }
+        }
+    };
 }
 
-impl fmt::Display for BranchId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for BranchId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "BranchId({:?})", self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for BranchId {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        BranchId::new(lenient::text(deserializer)?).map_err(de::Error::custom)
-    }
-}
+validated_text!(OrderNumber);
+validated_text!(BranchId);
 
 /// How the payer pays a gateway invoice. Read in any case; anything else is kept as sent.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
