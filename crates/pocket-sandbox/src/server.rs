@@ -392,16 +392,16 @@ fn router(shared: Arc<Shared>) -> Router {
                 post(merchant::write_config),
             )),
         )
-        .route(gateway::GENERATE, faulty(s, Endpoint::GenerateInvoice, post(gateway::generate_invoice)))
+        .route(gateway::GENERATE, faulty(s, Endpoint::GenerateInvoice, post(gateway::invoicing::generate_invoice)))
         .route(
             gateway::BY_ORDER_NUMBER,
-            faulty(s, Endpoint::InvoiceByOrderNumber, post(gateway::invoice_by_order_number)),
+            faulty(s, Endpoint::InvoiceByOrderNumber, post(gateway::invoicing::invoice_by_order_number)),
         )
-        .route(gateway::BY_ID, faulty(s, Endpoint::InvoiceById, post(gateway::invoice_by_id)))
-        .route(gateway::IS_PAID, faulty(s, Endpoint::IsPaid, post(gateway::is_paid)))
-        .route(gateway::BRANCHES, faulty(s, Endpoint::Branches, get(gateway::branches)))
-        .route(gateway::TERMINALS, faulty(s, Endpoint::Terminals, get(gateway::terminals)))
-        .route(gateway::CANCEL, faulty(s, Endpoint::Cancel, put(gateway::cancel)))
+        .route(gateway::BY_ID, faulty(s, Endpoint::InvoiceById, post(gateway::invoicing::invoice_by_id)))
+        .route(gateway::IS_PAID, faulty(s, Endpoint::IsPaid, post(gateway::invoicing::is_paid)))
+        .route(gateway::BRANCHES, faulty(s, Endpoint::Branches, get(gateway::listing::branches)))
+        .route(gateway::TERMINALS, faulty(s, Endpoint::Terminals, get(gateway::listing::terminals)))
+        .route(gateway::CANCEL, faulty(s, Endpoint::Cancel, put(gateway::invoicing::cancel)))
         .route("/openapi.json", get(openapi::serve))
         .merge(wallet::routes())
         .nest("/_sandbox", control::routes())
