@@ -87,3 +87,63 @@ async fn an_oversized_answer_is_refused() {
     assert_eq!(error.kind(), ErrorKind::Unavailable);
     assert!(error.to_string().contains("larger than"), "{error}");
 }
+
+/// The payment gateway's answers in every shape seen or plausible: ids and counters as strings,
+/// `deepLink` and `heldId` spellings, integer states, a 200 whose body says "not paid", Spring
+/// pages with string counters and a `null` content.
+#[tokio::test]
+async fn gateway_answers_of_every_observed_shape_are_read() {
+    use futures_util::TryStreamExt;
+    use pocket_core::{Amount, BranchId, NewGatewayInvoice, OrderNumber, TerminalId};
+
+    let routes = with_token(token_answer())
+        .route(
+            "/merchant/v2/invoicing/generate-invoice",
+            post(|| async {
+                Json(json!({"id": "90001", "qr": 12345, "orderNumber": 117, "deepLink": "pocket://pay/90001"}))
+            }),
+        )
+        .route(
+            "/merchant/v2/invoicing/invoices/order-number",
+            post(|| async {
+                Json(json!({"id": 90001, "state": null, "invoiceState": 20, "amount": "12500.00",
+                            "terminalId": "74686381183671", "heldId": 55, "branchId": 3, "invoiceType": "zero",
+                            "senderName": null, "newField": {"x": 1}}))
+            }),
+        )
+        .route("/merchant/v2/invoicing/invoices/is-paid", post(|| async { Json(json!({"isPaid": false})) }))
+        .route(
+            "/merchant/payment-gateway/branch/list",
+            get(|| async {
+                Json(json!({"content": [{"id": "3", "name": "Төв", "accountNumber": 5001}],
+                            "totalPages": "1", "number": "0", "last": null}))
+            }),
+        )
+        .route(
+            "/merchant/payment-gateway/terminal/list/{branch}",
+            get(|| async { Json(json!({"content": null, "totalElements": 0})) }),
+        );
+    let client = client_for(routes).await;
+    let terminal = TerminalId::new(74_686_381_183_671);
+    let order: OrderNumber = "117".parse().unwrap();
+    let new =
+        NewGatewayInvoice::new(terminal, Amount::from_tugrik(12_500).unwrap(), "x".parse().unwrap(), order.clone())
+            .unwrap();
+    let generated = client.generate_invoice(&new).await.unwrap();
+    assert_eq!(generated.id.as_str(), "90001");
+    assert_eq!((generated.qr.as_deref(), generated.order_number.as_deref()), (Some("12345"), Some("117")));
+    assert_eq!(generated.deeplink.as_deref(), Some("pocket://pay/90001"));
+
+    let detail = client.invoice_by_order_number(terminal, &order).await.unwrap();
+    assert_eq!(detail.state, InvoiceState::Paid, "an integer code under invoiceState, state null");
+    assert_eq!((detail.terminal_id, detail.hold_id.as_deref()), (Some(terminal), Some("55")));
+    assert_eq!(detail.amount, Some(Amount::from_tugrik(12_500).unwrap()));
+    assert!(detail.extra.contains_key("newField"));
+
+    assert!(!client.is_paid(terminal, &order).await.unwrap(), "a 200 that says false is not paid");
+
+    let branches: Vec<_> = client.branches().try_collect().await.unwrap();
+    assert_eq!((branches.len(), branches[0].account_number.as_deref()), (1, Some("5001")));
+    let terminals: Vec<_> = client.terminals(&BranchId::new("3").unwrap()).try_collect().await.unwrap();
+    assert!(terminals.is_empty(), "a null content is an empty page");
+}
