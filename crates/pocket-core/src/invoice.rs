@@ -12,7 +12,7 @@ use crate::{Amount, AmountError, ConsumerToken, InvoiceNote, InvoiceState, Valid
 /// Pocket's id of an invoice. Pocket sends it as a number or a string; it is kept as text.
 ///
 /// An id goes into a URL path (`/invoice/check/{id}`), so it is refused when it could not be one
-/// path segment: empty, `.` or `..`, longer than 256 bytes, or with control characters. Every
+/// path segment: empty, `.` or `..`, longer than 256 characters, or with control characters. Every
 /// other character is allowed and percent-encoded when the URL is built.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
@@ -28,10 +28,10 @@ pub enum InvoiceIdError {
     /// The id was `.` or `..`, which no URL can carry as a path segment.
     #[error("the invoice id {0:?} cannot be a URL path segment")]
     DotSegment(String),
-    /// The id was longer than 256 bytes.
-    #[error("the invoice id is {len} bytes long; at most {max} are accepted")]
+    /// The id was longer than 256 characters.
+    #[error("the invoice id is {len} characters long; at most {max} are accepted")]
     TooLong {
-        /// Its length in bytes.
+        /// Its length in characters.
         len: usize,
         /// The limit.
         max: usize,
@@ -53,8 +53,9 @@ impl InvoiceId {
         if id == "." || id == ".." {
             return Err(InvoiceIdError::DotSegment(id));
         }
-        if id.len() > Self::MAX_LEN {
-            return Err(InvoiceIdError::TooLong { len: id.len(), max: Self::MAX_LEN });
+        let chars = id.chars().count();
+        if chars > Self::MAX_LEN {
+            return Err(InvoiceIdError::TooLong { len: chars, max: Self::MAX_LEN });
         }
         if id.chars().any(char::is_control) {
             return Err(InvoiceIdError::ControlCharacter);
@@ -410,6 +411,7 @@ mod tests {
         assert!(matches!(InvoiceId::new("."), Err(InvoiceIdError::DotSegment(_))));
         assert_eq!(InvoiceId::new("a\nb"), Err(InvoiceIdError::ControlCharacter));
         assert!(matches!(InvoiceId::new("9".repeat(257)), Err(InvoiceIdError::TooLong { len: 257, .. })));
+        assert!(InvoiceId::new("Ж".repeat(256)).is_ok(), "counted in characters, as JSON Schema counts");
         assert!(serde_json::from_str::<InvoiceId>("\"\"").is_err());
         assert!(serde_json::from_str::<InvoiceId>("null").is_err());
         assert!(InvoiceId::new("../x").is_ok(), "kept, and encoded as one segment later");

@@ -151,7 +151,7 @@ impl Visitor<'_> for TerminalNumber {
 
 /// A branch of the merchant at Pocket's gateway (its terminals are listed per branch). Pocket
 /// may send the id as a number or a string; it is kept as text and goes into a URL path, so it
-/// must be non-empty, at most 256 bytes, without control characters, and not `.` or `..`.
+/// must be non-empty, at most 256 characters, without control characters, and not `.` or `..`.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct BranchId(String);
@@ -176,8 +176,8 @@ fn path_segment(field: &'static str, text: &str) -> Result<(), ValidationError> 
         "it is empty"
     } else if text == "." || text == ".." {
         "`.` and `..` cannot be a URL path segment"
-    } else if text.len() > 256 {
-        "it is longer than 256 bytes"
+    } else if text.chars().count() > 256 {
+        "it is longer than 256 characters"
     } else if text.chars().any(char::is_control) {
         "it contains a control character"
     } else {
