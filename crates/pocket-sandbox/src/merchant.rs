@@ -60,7 +60,7 @@ pub(crate) struct SetPaymentConfig {
     /// Where Pocket is to post payment webhooks: an absolute http(s) URL.
     #[serde(rename = "fallBackUrl")]
     #[schema(
-        pattern = r"^https?://[^\s\u0000-\u001f\u007f-\u009f/?#]+[^\s\u0000-\u001f\u007f-\u009f]*$",
+        pattern = r"^https?://[^\s\u0000-\u001f\u007f-\u009f/?#\[\]]+([/?#][^\s\u0000-\u001f\u007f-\u009f]*)?$",
         example = "https://shop.example.mn/pocket/webhook"
     )]
     fall_back_url: String,
@@ -316,12 +316,13 @@ pub(crate) fn read_amount(value: &Value) -> Result<Amount, String> {
     serde_json::from_value::<Amount>(value.clone()).map_err(|e| e.to_string())
 }
 
-/// An absolute http(s) URL with a host and no whitespace.
+/// An absolute http(s) URL with a host (a name or an IPv4 address: no brackets) and no
+/// whitespace or control characters.
 pub(crate) fn is_http_url(url: &str) -> bool {
     let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
     rest.is_some_and(|rest| {
         let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        !host.is_empty() && !rest.chars().any(|c| c.is_whitespace() || c.is_control())
+        !host.is_empty() && !host.contains(['[', ']']) && !rest.chars().any(|c| c.is_whitespace() || c.is_control())
     })
 }
 
