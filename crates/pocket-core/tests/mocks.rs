@@ -27,3 +27,20 @@ async fn verifier_mock_can_reject_with_a_reason() {
     let error = verifier.verify("a.b.c").await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidToken(TokenRejection::Expired));
 }
+
+#[tokio::test]
+async fn gateway_api_mock_answers_through_the_trait_object() {
+    use pocket_core::{GatewayApi, InvoiceDetail, MockGatewayApi, OrderNumber, TerminalId};
+
+    let mut mock = MockGatewayApi::new();
+    mock.expect_is_paid()
+        .withf(|terminal, order| terminal.get() == 7001 && order.as_str() == "SHOP-1")
+        .times(1)
+        .returning(|_, _| Ok(true));
+    mock.expect_invoice_by_order_number().returning(|_, _| Ok(InvoiceDetail::new(InvoiceState::Paid)));
+    let api: Arc<dyn GatewayApi> = Arc::new(mock);
+    let order: OrderNumber = "SHOP-1".parse().unwrap();
+    assert!(api.is_paid(TerminalId::new(7001), &order).await.unwrap());
+    let detail = api.invoice_by_order_number(TerminalId::new(7001), &order).await.unwrap();
+    assert!(detail.state.is_paid());
+}
