@@ -178,13 +178,35 @@ impl PocketUser {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn service_account_mark(&self) -> Option<&'static str> {
-        if self.username.as_deref().is_some_and(|name| name.starts_with("service-account-")) {
-            return Some("preferred_username");
+        self.mark_other_than(&[])
+    }
+
+    /// The first service-account mark that is not one of `uncounted`.
+    fn mark_other_than(&self, uncounted: &[&str]) -> Option<&'static str> {
+        let username = self.username.as_deref().is_some_and(|name| name.starts_with("service-account-"));
+        let own_client = self.authorized_party.as_deref() == Some(self.subject.as_str());
+        let marks = [
+            ("preferred_username", username),
+            ("sub", own_client),
+            ("clientId", self.extra.contains_key("clientId")),
+            ("client_id", self.extra.contains_key("client_id")),
+        ];
+        marks.into_iter().find(|(mark, present)| *present && !uncounted.contains(mark)).map(|(mark, _)| mark)
+    }
+
+    /// The user, or — for a client's own token (see
+    /// [`service_account_mark`](Self::service_account_mark)) — an
+    /// [`InvalidToken(ServiceAccount)`](crate::TokenRejection::ServiceAccount) error naming the
+    /// mark. Marks in `uncounted` are not looked for: a verifier of introspected claims passes
+    /// `&["client_id"]`, which RFC 7662 answers carry for every token.
+    pub fn refuse_service_account(self, uncounted: &[&str]) -> Result<PocketUser, crate::Error> {
+        match self.mark_other_than(uncounted) {
+            Some(mark) => Err(crate::Error::invalid_token(
+                crate::TokenRejection::ServiceAccount,
+                format!("the token is a client's own (service account, by `{mark}`), not a wallet user's"),
+            )),
+            None => Ok(self),
         }
-        if self.authorized_party.as_deref() == Some(self.subject.as_str()) {
-            return Some("sub");
-        }
-        ["clientId", "client_id"].into_iter().find(|claim| self.extra.contains_key(*claim))
     }
 
     /// The ID token this user was verified from; pass it on when creating an invoice.

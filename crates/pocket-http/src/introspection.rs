@@ -106,12 +106,6 @@ impl ConsumerTokenVerifier for IntrospectionVerifier {
         }
         let user = PocketUser::from_claims(token, answer.claims)?;
         // RFC 7662 answers carry `client_id` for every token: it marks nothing here.
-        match user.service_account_mark().filter(|mark| *mark != "client_id") {
-            Some(mark) if !self.accept_service_accounts => Err(Error::invalid_token(
-                TokenRejection::ServiceAccount,
-                format!("the token is a client's own (service account, by `{mark}`), not a wallet user's"),
-            )),
-            _ => Ok(user),
-        }
+        if self.accept_service_accounts { Ok(user) } else { user.refuse_service_account(&["client_id"]) }
     }
 }

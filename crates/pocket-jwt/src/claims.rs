@@ -204,17 +204,7 @@ impl Claims {
         user.authorized_party = self.azp;
         user.session_id = self.sid.or(self.session_state);
         user.extra = self.extra;
-        refuse_service_accounts(rules, user)
-    }
-}
-
-/// A client's own token is no wallet user, unless the app says otherwise.
-fn refuse_service_accounts(rules: &Rules, user: PocketUser) -> Result<PocketUser, Error> {
-    match user.service_account_mark() {
-        Some(mark) if !rules.accept_service_accounts => Err(rejected(
-            TokenRejection::ServiceAccount,
-            format!("the token is a client's own (service account, by `{mark}`), not a wallet user's"),
-        )),
-        _ => Ok(user),
+        // A client's own token is no wallet user, unless the app says otherwise.
+        if rules.accept_service_accounts { Ok(user) } else { user.refuse_service_account(&[]) }
     }
 }
