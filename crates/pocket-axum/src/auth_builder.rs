@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use axum::http::HeaderName;
-use pocket_core::{ConsumerTokenVerifier, Environment, Error, PocketUser, TokenRejection};
+use pocket_core::{ConsumerTokenVerifier, Environment, Error, PocketUser};
 use pocket_jwt::JwtVerifier;
 
 use crate::PocketAuth;
@@ -136,24 +136,8 @@ struct Pinned<V> {
 impl<V: ConsumerTokenVerifier> ConsumerTokenVerifier for Pinned<V> {
     async fn verify(&self, token: &str) -> Result<PocketUser, Error> {
         let user = self.verifier.verify(token).await?;
-        let party = user.authorized_party.as_deref().unwrap_or_default();
-        if !self.authorized_parties.is_empty() && !self.authorized_parties.iter().any(|p| p == party) {
-            return Err(Error::invalid_token(
-                TokenRejection::WrongAuthorizedParty,
-                "the token was issued to another client",
-            ));
-        }
-        let audiences: Vec<&str> = match user.extra.get("aud") {
-            Some(serde_json::Value::String(aud)) => vec![aud.as_str()],
-            Some(serde_json::Value::Array(auds)) => auds.iter().filter_map(serde_json::Value::as_str).collect(),
-            _ => Vec::new(),
-        };
-        if !self.audiences.is_empty() && !audiences.iter().any(|aud| self.audiences.iter().any(|a| a == aud)) {
-            return Err(Error::invalid_token(
-                TokenRejection::WrongAudience,
-                "the token is not meant for this audience",
-            ));
-        }
+        let azp = user.authorized_party.as_deref();
+        pocket_core::check_pins(azp, user.extra.get("aud"), &self.authorized_parties, &self.audiences)?;
         Ok(user)
     }
 }

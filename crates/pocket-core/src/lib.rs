@@ -10,6 +10,7 @@ mod gateway;
 mod invoice;
 mod lenient;
 mod note;
+mod pins;
 #[cfg(feature = "qr")]
 mod qr;
 mod secret;
@@ -27,6 +28,7 @@ pub use gateway::{
 };
 pub use invoice::{Invoice, InvoiceId, InvoiceIdError, InvoiceStatus, NewInvoice};
 pub use note::{InvoiceNote, NoteError};
+pub use pins::check_pins;
 #[cfg(feature = "qr")]
 pub use qr::{qr_png, qr_svg, qr_text};
 pub use secret::{ClientSecret, ConsumerToken, ConsumerTokenError, Credentials, MerchantToken, RefreshToken};

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use pocket_core::{ConsumerToken, Error, PocketUser, TokenRejection};
+use pocket_core::{ConsumerToken, Error, PocketUser, TokenRejection, check_pins};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Number, Value};
@@ -162,21 +162,7 @@ impl Claims {
         if !rules.accepted_types.iter().any(|accepted| accepted.eq_ignore_ascii_case(typ)) {
             return Err(rejected(TokenRejection::WrongType, "the token is not an access token of an accepted type"));
         }
-        if !rules.authorized_parties.is_empty()
-            && !self.azp.as_deref().is_some_and(|azp| rules.authorized_parties.iter().any(|p| p == azp))
-        {
-            return Err(rejected(TokenRejection::WrongAuthorizedParty, "the token was issued to another client"));
-        }
-        if !rules.audiences.is_empty() {
-            let audiences: Vec<&str> = match self.extra.get("aud") {
-                Some(Value::String(aud)) => vec![aud.as_str()],
-                Some(Value::Array(auds)) => auds.iter().filter_map(Value::as_str).collect(),
-                _ => Vec::new(),
-            };
-            if !audiences.iter().any(|aud| rules.audiences.iter().any(|wanted| wanted == aud)) {
-                return Err(rejected(TokenRejection::WrongAudience, "the token is not meant for this audience"));
-            }
-        }
+        check_pins(self.azp.as_deref(), self.extra.get("aud"), &rules.authorized_parties, &rules.audiences)?;
         if let Some(missing) = rules
             .required_scopes
             .iter()
