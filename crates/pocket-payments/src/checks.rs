@@ -139,9 +139,9 @@ impl Checker {
             Prefer::Gateway(terminal) => terminal,
             Prefer::Merchant => None,
         };
-        let mut terminals: Vec<TerminalId> = preferred.into_iter().chain(gateway.terminals.iter().copied()).collect();
-        terminals.dedup();
-        for terminal in terminals {
+        // The preferred terminal first, then every other configured one — each asked once.
+        let others = gateway.terminals.iter().copied().filter(|terminal| Some(*terminal) != preferred);
+        for terminal in preferred.into_iter().chain(others) {
             match gateway.api.invoice_by_id(terminal, id).await {
                 Ok(detail) => return Checked::Status(detail.to_status()),
                 Err(error) if is_no_such_invoice(&error) => continue,
