@@ -48,17 +48,9 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let client = &sandbox.clients()[0];
     println!("pocket-sandbox is running at {} (ready in {} ms)", sandbox.base_url(), started.elapsed().as_millis());
     println!();
-    println!("  environment   POCKET_ENV=custom  sso={}  api={}/merchant", sandbox.base_url(), sandbox.base_url());
-    println!("  realm (iss)   {}", sandbox.realm_url());
-    println!("  client id     {}", client.client_id);
-    println!("  client secret {}   (a sandbox-only test secret)", client.client_secret);
-    println!("  wallet        {}", sandbox.wallet_url());
-    println!("  mini-app      {}/   (the wallet's web view; set the mini-app with --mini-app)", sandbox.webview_url());
-    println!("  OpenAPI       {}/openapi.json", sandbox.base_url());
-    println!("  control API   {}/_sandbox/invoices, …/deliveries, …/faults/{{endpoint}}", sandbox.base_url());
+    println!("{}", sandbox.summary());
     println!();
     println!("Press Ctrl-C to stop.");
     if let Err(error) = tokio::signal::ctrl_c().await {

@@ -127,6 +127,28 @@ impl Sandbox {
         format!("{}/wallet", self.base_url())
     }
 
+    /// What a person needs to use this sandbox, one `label  value` line each: the environment
+    /// (as `POCKET_ENV=custom sso=… api=…`), realm, first client's credentials, wallet, web view,
+    /// OpenAPI and control API. Both `pocket-sandbox` and `pocket sandbox` print it.
+    pub fn summary(&self) -> String {
+        let base = self.base_url();
+        let client = &self.clients()[0];
+        [
+            format!("  environment   POCKET_ENV=custom  sso={base}  api={base}/merchant"),
+            format!("  realm (iss)   {}", self.realm_url()),
+            format!("  client id     {}", client.client_id),
+            format!("  client secret {}   (a sandbox-only test secret)", client.client_secret),
+            format!("  wallet        {}", self.wallet_url()),
+            format!(
+                "  mini-app      {}/   (the wallet's web view; set the mini-app with --mini-app)",
+                self.webview_url()
+            ),
+            format!("  OpenAPI       {base}/openapi.json"),
+            format!("  control API   {base}/_sandbox/invoices, …/deliveries, …/faults/{{endpoint}}"),
+        ]
+        .join("\n")
+    }
+
     /// The OpenAPI document of the Pocket API as the sandbox models it.
     pub fn openapi_json(&self) -> String {
         openapi::document()

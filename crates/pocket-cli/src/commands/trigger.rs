@@ -1,0 +1,190 @@
+//! `pocket trigger paid | forged | duplicate --to URL`: the sandbox posts a notice to the
+//! developer's webhook — from a real (sandbox) payment, as a forgery, or more than once — and
+//! the command shows how the webhook answered. The sandbox then answers the webhook's check.
+
+use std::time::{Duration, Instant};
+
+use pocket_core::{ConsumerToken, NewInvoice};
+use serde_json::{Value, json};
+
+use crate::cli::{ForgeryKind, TriggerArgs, TriggerKind};
+use crate::failure::Failure;
+use crate::output::{Output, Table, Tone};
+use crate::place::{Merchant, Place};
+
+use super::invoice::{amount, invoice_id, note};
+
+pub async fn run(args: TriggerArgs, place: &Place, out: Output) -> Result<(), Failure> {
+    let control = Control::new(place.sandbox_control("pocket trigger")?)?;
+    let wait = super::seconds(args.wait, "--wait")?;
+    let merchant = place.merchant()?;
+    merchant.client.set_webhook_url(&args.to).await?;
+    let copies = if args.kind == TriggerKind::Duplicate { args.copies } else { 0 };
+    control
+        .send("PUT", "webhook-behaviour", json!({ "field_style": args.style.sandbox_name(), "duplicates": copies }))
+        .await?;
+
+    let deliveries = match args.kind {
+        TriggerKind::Paid | TriggerKind::Duplicate => {
+            let id = match &args.invoice {
+                Some(id) => invoice_id(id)?.as_str().to_owned(),
+                None => create_invoice(&merchant, &control, &args).await?,
+            };
+            control.send("POST", &format!("invoices/{id}/pay"), Value::Null).await?;
+            control.deliveries_of(&id, 1 + copies as usize, wait).await?
+        }
+        TriggerKind::Forged => {
+            let id = match (args.forgery, &args.invoice) {
+                (ForgeryKind::UnknownInvoice, _) => None,
+                (_, Some(id)) => Some(invoice_id(id)?.as_str().to_owned()),
+                (ForgeryKind::UnpaidInvoice, None) => Some(create_invoice(&merchant, &control, &args).await?),
+                (ForgeryKind::WrongAmount, None) => {
+                    return Err(Failure::usage("--forgery wrong-amount needs --invoice ID of a paid sandbox invoice"));
+                }
+            };
+            let request = json!({ "kind": args.forgery.sandbox_name(), "invoiceId": id });
+            vec![control.send("POST", "forgeries", request).await?]
+        }
+    };
+    report(&args, &deliveries, out)
+}
+
+/// A pending invoice of `--amount` for the sandbox's wallet user.
+async fn create_invoice(merchant: &Merchant, control: &Control, args: &TriggerArgs) -> Result<String, Failure> {
+    let token = ConsumerToken::new(control.consumer_token().await?)
+        .map_err(|e| Failure::pocket(format!("the sandbox minted an unusable token: {e}")))?;
+    let invoice = NewInvoice::new(amount(&args.amount)?, note("pocket trigger")?, token)?;
+    Ok(merchant.client.create_invoice(&invoice).await?.id.as_str().to_owned())
+}
+
+/// A wallet user's token from the sandbox (for `invoice create` without `--consumer-token`).
+pub async fn mint_consumer_token(place: &Place) -> Result<String, Failure> {
+    Control::new(place.sandbox_control("an invoice without --consumer-token")?)?.consumer_token().await
+}
+
+fn report(args: &TriggerArgs, deliveries: &[Value], out: Output) -> Result<(), Failure> {
+    let answered = |delivery: &Value| delivery["status"].as_u64();
+    let mut table = Table::new(vec!["INVOICE", "KIND", "ATTEMPT", "ANSWER"], Value::from(deliveries.to_vec()));
+    for delivery in deliveries {
+        let answer = match (answered(delivery), delivery["error"].as_str()) {
+            (Some(status), _) => format!("HTTP {status}"),
+            (None, Some(error)) => error.to_owned(),
+            (None, None) => "none".to_owned(),
+        };
+        let kind = match delivery["forgery"].as_str() {
+            Some(forgery) => format!("forged ({forgery})"),
+            None => delivery["kind"].as_str().unwrap_or("?").to_owned(),
+        };
+        let invoice = delivery["invoiceId"].as_str().map_or_else(|| delivery["invoiceId"].to_string(), str::to_owned);
+        table.row(vec![invoice, kind, delivery["attempt"].to_string(), answer]);
+    }
+    out.table(&table);
+    if let Some(first) = deliveries.first() {
+        out.say(&format!("{} {}", out.paint("notice", Tone::Quiet), first["body"]));
+    }
+    match args.kind {
+        TriggerKind::Forged => {
+            out.say(&out.paint(
+                "A forged notice proves nothing: your webhook must ship nothing for it (Pocket's check says so).",
+                Tone::Quiet,
+            ));
+            Ok(())
+        }
+        TriggerKind::Paid | TriggerKind::Duplicate => {
+            let refused: Vec<String> = deliveries
+                .iter()
+                .filter(|d| !answered(d).is_some_and(|s| (200..300).contains(&s)))
+                .map(|d| {
+                    answered(d).map_or_else(|| d["error"].as_str().unwrap_or("no answer").to_owned(), |s| s.to_string())
+                })
+                .collect();
+            if refused.is_empty() {
+                if args.kind == TriggerKind::Duplicate {
+                    out.say(&out.paint("Every copy was accepted; check that the order shipped once.", Tone::Good));
+                }
+                Ok(())
+            } else {
+                Err(Failure::pocket(format!(
+                    "your webhook did not accept a paid notice (answer: {}); Pocket would deliver it again",
+                    refused.join(", ")
+                )))
+            }
+        }
+    }
+}
+
+/// The sandbox's control API (`/_sandbox`).
+struct Control {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Control {
+    fn new(base: String) -> Result<Control, Failure> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .build()
+            .map_err(|e| Failure::pocket(format!("cannot make an HTTP client: {e}")))?;
+        Ok(Control { base, http })
+    }
+
+    /// Sends a request and returns the JSON answer (`null` for an empty one).
+    async fn send(&self, method: &str, path: &str, body: Value) -> Result<Value, Failure> {
+        let url = format!("{}/{path}", self.base);
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::POST);
+        let mut request = self.http.request(method, &url);
+        if !body.is_null() {
+            request = request.header("content-type", "application/json").body(body.to_string());
+        }
+        let unreachable = |e: reqwest::Error| {
+            Failure::pocket(format!("the sandbox's control API at {url} could not be reached: {e}"))
+        };
+        let response = request.send().await.map_err(unreachable)?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(unreachable)?;
+        let answer: Value =
+            if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+        if !status.is_success() {
+            let message = answer["message"].as_str().map_or_else(|| format!("HTTP {status}"), str::to_owned);
+            return Err(Failure::pocket(format!("the sandbox refused {path}: {message}")));
+        }
+        Ok(answer)
+    }
+
+    async fn consumer_token(&self) -> Result<String, Failure> {
+        let answer = self.send("POST", "consumer-tokens", Value::Null).await?;
+        answer["accessToken"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| Failure::pocket("the sandbox answered no accessToken"))
+    }
+
+    /// The first attempt of each of `count` notices of invoice `id`, waiting up to `wait`.
+    async fn deliveries_of(&self, id: &str, count: usize, wait: Duration) -> Result<Vec<Value>, Failure> {
+        let started = Instant::now();
+        loop {
+            let all = self.send("GET", "deliveries", Value::Null).await?;
+            let found: Vec<Value> = all
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|d| d["invoiceId"].as_str() == Some(id) && d["attempt"].as_u64() == Some(1))
+                .cloned()
+                .collect();
+            if found.len() >= count {
+                return Ok(found);
+            }
+            if started.elapsed() >= wait {
+                if found.is_empty() {
+                    return Err(Failure::pocket(format!(
+                        "no notice of invoice {id} was delivered within {} s",
+                        wait.as_secs()
+                    )));
+                }
+                eprintln!("only {} of {count} notices were delivered in time", found.len());
+                return Ok(found);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
