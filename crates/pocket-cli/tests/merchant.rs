@@ -33,7 +33,14 @@ async fn the_sandbox_shorthand_and_a_dotenv_file_are_enough_to_find_pocket() {
     let sandbox = Sandbox::start().await.unwrap();
     // `--env sandbox` at another address assumes the sandbox's own test merchant.
     let mut command = pocket();
-    command.args(["--env", "sandbox", "--sso", sandbox.base_url(), "--api", &format!("{}/merchant", sandbox.base_url())]);
+    command.args([
+        "--env",
+        "sandbox",
+        "--sso",
+        sandbox.base_url(),
+        "--api",
+        &format!("{}/merchant", sandbox.base_url()),
+    ]);
     run(command, &["whoami"]).await.expect(0);
 
     // The same settings from a .env file in the working directory.
@@ -141,7 +148,8 @@ async fn production_changes_need_confirmation_and_https() {
     };
     let out = run(production(), &["webhook", "set", "https://shop.example.mn/hook"]).await.expect(2);
     assert!(out.stderr.contains("production: add --yes"), "{}", out.stderr);
-    let out = run(production(), &["invoice", "create", "--amount", "1000", "--consumer-token", "a.b.c"]).await.expect(2);
+    let out =
+        run(production(), &["invoice", "create", "--amount", "1000", "--consumer-token", "a.b.c"]).await.expect(2);
     assert!(out.stderr.contains("production: add --yes"), "{}", out.stderr);
     let out = run(production(), &["webhook", "set", "http://shop.example.mn/hook", "--yes"]).await.expect(2);
     assert!(out.stderr.contains("https"), "{}", out.stderr);
