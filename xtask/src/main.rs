@@ -23,7 +23,7 @@ const TEST_COMMAND: &[&str] = &["test", "--workspace", "--all-features"];
 
 /// The published crates, in dependency order.
 const PUBLISHED: &[&str] =
-    &["pocket-core", "pocket-http", "pocket-jwt", "pocket-payments", "pocket-sandbox", "pocket-axum"];
+    &["pocket-core", "pocket-http", "pocket-jwt", "pocket-payments", "pocket-sandbox", "pocket-axum", "pocket-cli"];
 
 /// Crates pocket-core must never depend on (DESIGN.md: no runtime, no HTTP, no crypto).
 const FORBIDDEN_IN_CORE: &[&str] = &[
@@ -151,9 +151,12 @@ fn features() -> Result<(), String> {
     let started = std::time::Instant::now();
     let declared = declared_features()?;
     for krate in PUBLISHED {
-        let own = declared.iter().find(|(name, _)| name == krate).map(|(_, features)| features.as_slice());
-        for selection in feature_selections(own.ok_or(format!("{krate} is not in the workspace"))?) {
-            let mut args = vec!["check", "--quiet", "-p", krate, "--lib"];
+        let package = declared.iter().find(|package| package.name == *krate);
+        let package = package.ok_or(format!("{krate} is not in the workspace"))?;
+        // A command-line crate (pocket-cli) has only binaries.
+        let targets = if package.has_lib { "--lib" } else { "--bins" };
+        for selection in feature_selections(&package.features) {
+            let mut args = vec!["check", "--quiet", "-p", krate, targets];
             args.extend(selection.iter().map(String::as_str));
             run_args(&format!("{krate} alone"), &args)?;
         }
@@ -181,8 +184,12 @@ fn features() -> Result<(), String> {
     Ok(())
 }
 
-/// What to check a crate with: no features, its defaults, each feature alone, all of them.
+/// What to check a crate with: no features, its defaults, each feature alone, all of them —
+/// or, for a crate without features, just itself.
 fn feature_selections(features: &[String]) -> Vec<Vec<String>> {
+    if features.is_empty() {
+        return vec![Vec::new()];
+    }
     let mut selections = vec![vec!["--no-default-features".to_owned()], Vec::new()];
     for feature in features.iter().filter(|feature| *feature != "default") {
         selections.push(vec!["--no-default-features".to_owned(), "--features".to_owned(), feature.clone()]);
@@ -191,8 +198,15 @@ fn feature_selections(features: &[String]) -> Vec<Vec<String>> {
     selections
 }
 
-/// Every workspace crate's declared features, from `cargo metadata`.
-fn declared_features() -> Result<Vec<(String, Vec<String>)>, String> {
+/// A workspace crate as the feature matrix needs it.
+struct Package {
+    name: String,
+    features: Vec<String>,
+    has_lib: bool,
+}
+
+/// Every workspace crate's declared features and whether it has a library, from `cargo metadata`.
+fn declared_features() -> Result<Vec<Package>, String> {
     let output = cargo()
         .args(["metadata", "--no-deps", "--format-version", "1"])
         .output()
@@ -207,7 +221,9 @@ fn declared_features() -> Result<Vec<(String, Vec<String>)>, String> {
         .map(|package| {
             let name = package["name"].as_str().unwrap_or_default().to_owned();
             let features = package["features"].as_object().map(|f| f.keys().cloned().collect()).unwrap_or_default();
-            (name, features)
+            let kinds = package["targets"].as_array().into_iter().flatten().flat_map(|t| t["kind"].as_array());
+            let has_lib = kinds.flatten().any(|kind| kind == "lib");
+            Package { name, features, has_lib }
         })
         .collect())
 }
@@ -345,6 +361,7 @@ mod tests {
                 "--all-features"
             ]
         );
+        assert_eq!(feature_selections(&[]), [Vec::<String>::new()], "a crate without features is checked once");
     }
 
     #[test]
@@ -363,9 +380,10 @@ mod tests {
             pocket-axum = { path = \"crates/pocket-axum\", version = \"0.1.0\" }\n\
             pocket-payments = { path = \"crates/pocket-payments\", version = \"0.1.0\" }\n\
             pocket-sandbox = { path = \"crates/pocket-sandbox\", version = \"0.1.0\" }\n\
+            pocket-cli = { path = \"crates/pocket-cli\", version = \"0.1.0\" }\n\
             serde = { version = \"1.0.228\" }\n";
         let updated = set_versions(manifest, "0.2.0").unwrap();
-        assert_eq!(updated.matches("\"0.2.0\"").count(), 7);
+        assert_eq!(updated.matches("\"0.2.0\"").count(), 8);
         assert!(updated.contains("serde = { version = \"1.0.228\" }"));
         assert!(set_versions("[package]\nversion = \"1\"\n", "0.2.0").is_err());
     }

@@ -84,6 +84,14 @@ fn report(args: &TriggerArgs, deliveries: &[Value], out: Output) -> Result<(), F
     }
     match args.kind {
         TriggerKind::Forged => {
+            let accepted_unknown = args.forgery == ForgeryKind::UnknownInvoice
+                && deliveries.iter().any(|d| answered(d).is_some_and(|s| (200..300).contains(&s)));
+            if accepted_unknown {
+                out.say(&out.paint(
+                    "Your webhook accepted a notice of an invoice Pocket never issued: make sure it shipped nothing.",
+                    Tone::Warn,
+                ));
+            }
             out.say(&out.paint(
                 "A forged notice proves nothing: your webhook must ship nothing for it (Pocket's check says so).",
                 Tone::Quiet,
