@@ -3,6 +3,8 @@
 //!
 //! `pocket --help` lists the commands; docs/cli.md in the repository shows each with an example.
 #![deny(missing_docs)]
+// The argument structs' doc comments are `--help` text, where a URL is shown as written.
+#![allow(rustdoc::bare_urls)]
 
 mod cli;
 mod commands;
