@@ -137,7 +137,7 @@ impl<V: ConsumerTokenVerifier> ConsumerTokenVerifier for Pinned<V> {
     async fn verify(&self, token: &str) -> Result<PocketUser, Error> {
         let user = self.verifier.verify(token).await?;
         let azp = user.authorized_party.as_deref();
-        pocket_core::check_pins(azp, user.extra.get("aud"), &self.authorized_parties, &self.audiences)?;
+        pocket_core::check_pins(azp, user.extra.get("aud").as_ref(), &self.authorized_parties, &self.audiences)?;
         Ok(user)
     }
 }

@@ -6,6 +6,7 @@
 mod amount;
 mod environment;
 mod error;
+mod extra_claims;
 mod gateway;
 mod invoice;
 mod lenient;
@@ -36,5 +37,6 @@ pub use state::InvoiceState;
 pub use traits::{ConsumerTokenVerifier, GatewayApi, MerchantApi};
 #[cfg(feature = "mock")]
 pub use traits::{MockConsumerTokenVerifier, MockGatewayApi, MockMerchantApi};
+pub use extra_claims::ExtraClaims;
 pub use user::PocketUser;
 pub use webhook::{PaymentConfig, WebhookNotice};

@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
 
-use crate::{ConsumerToken, Error, TokenRejection};
+use crate::{ConsumerToken, Error, ExtraClaims, TokenRejection};
 
 /// The wallet user, from the claims of an ID token that a
 /// [`ConsumerTokenVerifier`](crate::ConsumerTokenVerifier) has verified.
@@ -39,8 +39,8 @@ pub struct PocketUser {
     pub session_id: Option<String>,
     /// When the token stops being valid (`exp`).
     pub expires_at: SystemTime,
-    /// Every other claim (`iss`, `iat`, `jti`, `typ`, `aud`, …).
-    pub extra: Map<String, Value>,
+    /// Every other claim (`iss`, `iat`, `jti`, `typ`, `aud`, …), decoded when asked for.
+    pub extra: ExtraClaims,
     token: ConsumerToken,
 }
 
@@ -63,7 +63,7 @@ impl std::fmt::Debug for PocketUser {
             .field("authorized_party", &self.authorized_party)
             .field("session_id", &self.session_id)
             .field("expires_at", &self.expires_at)
-            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .field("extra", &self.extra)
             .field("token", &self.token)
             .finish()
     }
@@ -86,7 +86,7 @@ impl PocketUser {
             authorized_party: None,
             session_id: None,
             expires_at,
-            extra: Map::new(),
+            extra: ExtraClaims::default(),
             token,
         }
     }
@@ -148,7 +148,7 @@ impl PocketUser {
             authorized_party,
             session_id,
             expires_at,
-            extra: claims,
+            extra: claims.into(),
             token,
         })
     }
@@ -271,8 +271,8 @@ mod tests {
         assert_eq!(user.scopes, ["openid", "profile", "phone"]);
         assert_eq!(user.expires_at, UNIX_EPOCH + Duration::from_secs(1_900_000_000));
         assert_eq!(user.display_name().as_deref(), Some("Бат Дорж"));
-        assert_eq!(user.extra["typ"], "Bearer");
-        assert_eq!(user.extra["email_verified"], false);
+        assert_eq!(user.extra.get("typ").unwrap(), "Bearer");
+        assert_eq!(user.extra.get("email_verified").unwrap(), false);
         assert!(!user.extra.contains_key("sub"));
         assert!(!format!("{user:?}").contains("eyJ"), "the token is redacted in Debug");
     }
@@ -281,7 +281,7 @@ mod tests {
     fn personal_claims_are_optional_and_odd_types_are_kept() {
         let user = PocketUser::from_claims(token(), claims(json!({"sub": "u", "exp": 5, "email": 7}))).unwrap();
         assert_eq!(user.email, None);
-        assert_eq!(user.extra["email"], 7);
+        assert_eq!(user.extra.get("email").unwrap(), 7);
         assert_eq!(user.display_name(), None);
         assert!(user.scopes.is_empty());
     }

@@ -1,13 +1,14 @@
 //! The token's claims: decoded once into a typed struct (a repeated claim is an error), checked
 //! against the verifier's rules, then turned into the `PocketUser`.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use pocket_core::{ConsumerToken, Error, PocketUser, TokenRejection, check_pins};
+use pocket_core::{ConsumerToken, Error, ExtraClaims, PocketUser, TokenRejection, check_pins};
 use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
-use serde_json::{Map, Number, Value};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::{Number, Value};
 
 /// What a token must satisfy beyond its signature.
 #[derive(Debug, Clone)]
@@ -21,8 +22,9 @@ pub(crate) struct Rules {
     pub accept_service_accounts: bool,
 }
 
-/// The claims that become fields of the user, typed; every other claim (`iss`, `typ`, `aud`,
-/// `iat`, `nbf`, `jti`, …) stays in `extra`, where the rules read the ones they need.
+/// The claims that become fields of the user, typed, and the few the rules read; every claim
+/// that is not a field of the user is "extra": its name is kept here, and its value stays in the
+/// payload until someone asks for it ([`ExtraClaims`]).
 #[derive(Default)]
 pub(crate) struct Claims {
     exp: Option<Number>,
@@ -37,7 +39,13 @@ pub(crate) struct Claims {
     family_name: Option<String>,
     phone_number: Option<String>,
     email: Option<String>,
-    extra: Map<String, Value>,
+    /// Extra claims the rules read.
+    iss: Option<Value>,
+    typ: Option<Value>,
+    aud: Option<Value>,
+    nbf: Option<Value>,
+    iat: Option<Value>,
+    extra: Vec<Box<str>>,
 }
 
 impl<'de> Deserialize<'de> for Claims {
@@ -57,9 +65,9 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Claims, A::Error> {
         let mut claims = Claims::default();
-        while let Some(key) = access.next_key::<String>()? {
-            let value: Value = access.next_value()?;
-            let field = match key.as_str() {
+        while let Some(ClaimName(key)) = access.next_key::<ClaimName<'de>>()? {
+            let key: &str = &key;
+            let field = match key {
                 "sub" => &mut claims.sub,
                 "azp" => &mut claims.azp,
                 "scope" => &mut claims.scope,
@@ -73,34 +81,90 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
                 "email" => &mut claims.email,
                 "exp" => {
                     if claims.exp.is_some() {
-                        return Err(twice(&key));
+                        return Err(twice(key));
                     }
-                    match value {
+                    match access.next_value()? {
                         Value::Number(exp) => claims.exp = Some(exp),
                         _ => return Err(de::Error::custom("the `exp` claim is not a number")),
                     }
                     continue;
                 }
                 _ => {
-                    if claims.extra.contains_key(&key) {
-                        return Err(twice(&key));
-                    }
-                    claims.extra.insert(key, value);
+                    claims.note_extra(key)?;
+                    let read = match key {
+                        "iss" => &mut claims.iss,
+                        "typ" => &mut claims.typ,
+                        "aud" => &mut claims.aud,
+                        "nbf" => &mut claims.nbf,
+                        "iat" => &mut claims.iat,
+                        // Skipped, not built: decoded only if the app asks for it.
+                        _ => {
+                            access.next_value::<IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    *read = Some(access.next_value()?);
                     continue;
                 }
             };
-            if field.is_some() || claims.extra.contains_key(&key) {
-                return Err(twice(&key));
+            if field.is_some() || claims.extra.iter().any(|name| &**name == key) {
+                return Err(twice(key));
             }
             // A text claim of another type is kept as it came, among the extra claims.
-            match value {
-                Value::String(text) => *field = Some(text),
-                other => {
-                    claims.extra.insert(key, other);
-                }
+            match access.next_value::<TextOrOther>()? {
+                TextOrOther::Text(text) => *field = Some(text),
+                TextOrOther::Other => claims.extra.push(key.into()),
             }
         }
         Ok(claims)
+    }
+}
+
+impl Claims {
+    /// Records an extra claim's name; a name seen before is an error.
+    fn note_extra<E: de::Error>(&mut self, key: &str) -> Result<(), E> {
+        if self.extra.iter().any(|name| &**name == key) {
+            return Err(twice(key));
+        }
+        self.extra.push(key.into());
+        Ok(())
+    }
+}
+
+/// A claim's name, borrowed from the payload unless it has escapes.
+struct ClaimName<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for ClaimName<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NameVisitor;
+        impl<'de> Visitor<'de> for NameVisitor {
+            type Value = ClaimName<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a claim name")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, name: &'de str) -> Result<ClaimName<'de>, E> {
+                Ok(ClaimName(Cow::Borrowed(name)))
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<ClaimName<'de>, E> {
+                Ok(ClaimName(Cow::Owned(name.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(NameVisitor)
+    }
+}
+
+/// A claim that should be text: the text, or the fact that it is something else.
+enum TextOrOther {
+    Text(String),
+    Other,
+}
+
+impl<'de> Deserialize<'de> for TextOrOther {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::String(text) => Ok(TextOrOther::Text(text)),
+            _ => Ok(TextOrOther::Other),
+        }
     }
 }
 
@@ -127,12 +191,12 @@ fn seconds(number: &Number, name: &str) -> Result<u64, Error> {
 }
 
 impl Claims {
-    fn text(&self, name: &str) -> Option<&str> {
-        self.extra.get(name).and_then(Value::as_str)
+    fn text(claim: &Option<Value>) -> Option<&str> {
+        claim.as_ref().and_then(Value::as_str)
     }
 
-    fn date(&self, name: &str) -> Result<Option<u64>, Error> {
-        match self.extra.get(name) {
+    fn date(claim: &Option<Value>, name: &str) -> Result<Option<u64>, Error> {
+        match claim {
             None => Ok(None),
             Some(Value::Number(number)) => seconds(number, name).map(Some),
             Some(_) => Err(rejected(TokenRejection::Malformed, format!("the `{name}` claim is not a time in seconds"))),
@@ -143,7 +207,7 @@ impl Claims {
     pub(crate) fn check(&self, rules: &Rules, now: SystemTime) -> Result<u64, Error> {
         let now = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
         let leeway = rules.leeway.as_secs();
-        if self.text("iss") != Some(rules.issuer.as_str()) {
+        if Claims::text(&self.iss) != Some(rules.issuer.as_str()) {
             return Err(rejected(TokenRejection::WrongIssuer, "the token was not issued by this realm"));
         }
         let expires = match &self.exp {
@@ -153,16 +217,16 @@ impl Claims {
         if expires.saturating_add(leeway) <= now {
             return Err(rejected(TokenRejection::Expired, "the token has expired"));
         }
-        for name in ["nbf", "iat"] {
-            if self.date(name)?.is_some_and(|at| at > now.saturating_add(leeway)) {
+        for (claim, name) in [(&self.nbf, "nbf"), (&self.iat, "iat")] {
+            if Claims::date(claim, name)?.is_some_and(|at| at > now.saturating_add(leeway)) {
                 return Err(rejected(TokenRejection::NotYetValid, format!("the token's `{name}` is in the future")));
             }
         }
-        let typ = self.text("typ").unwrap_or_default();
+        let typ = Claims::text(&self.typ).unwrap_or_default();
         if !rules.accepted_types.iter().any(|accepted| accepted.eq_ignore_ascii_case(typ)) {
             return Err(rejected(TokenRejection::WrongType, "the token is not an access token of an accepted type"));
         }
-        check_pins(self.azp.as_deref(), self.extra.get("aud"), &rules.authorized_parties, &rules.audiences)?;
+        check_pins(self.azp.as_deref(), self.aud.as_ref(), &rules.authorized_parties, &rules.audiences)?;
         if let Some(missing) = rules
             .required_scopes
             .iter()
@@ -173,8 +237,14 @@ impl Claims {
         Ok(expires)
     }
 
-    /// The user these (checked) claims describe.
-    pub(crate) fn into_user(self, rules: &Rules, token: ConsumerToken, expires: u64) -> Result<PocketUser, Error> {
+    /// The user these (checked) claims describe; `payload` is the JSON they were read from.
+    pub(crate) fn into_user(
+        self,
+        rules: &Rules,
+        token: ConsumerToken,
+        expires: u64,
+        payload: String,
+    ) -> Result<PocketUser, Error> {
         let subject = self
             .sub
             .filter(|sub| !sub.is_empty())
@@ -189,7 +259,7 @@ impl Claims {
         user.scopes = self.scope.map(|scope| scope.split_whitespace().map(str::to_owned).collect()).unwrap_or_default();
         user.authorized_party = self.azp;
         user.session_id = self.sid.or(self.session_state);
-        user.extra = self.extra;
+        user.extra = ExtraClaims::from_json(payload, self.extra);
         // A client's own token is no wallet user, unless the app says otherwise.
         if rules.accept_service_accounts { Ok(user) } else { user.refuse_service_account(&[]) }
     }

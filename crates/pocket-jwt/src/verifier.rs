@@ -112,13 +112,14 @@ impl JwtVerifier {
             return Err(Error::invalid_token(TokenRejection::BadSignature, "the token's signature does not match"));
         }
         let payload = URL_SAFE_NO_PAD.decode(compact.payload).map_err(|_| malformed("payload"))?;
-        let claims: Claims = serde_json::from_slice(&payload).map_err(|e| {
-            Error::invalid_token(TokenRejection::Malformed, format!("the claims are not a JSON object: {e}"))
-        })?;
+        let not_claims =
+            |e: &dyn fmt::Display| Error::invalid_token(TokenRejection::Malformed, format!("the claims are not a JSON object: {e}"));
+        let payload = String::from_utf8(payload).map_err(|e| not_claims(&e))?;
+        let claims: Claims = serde_json::from_str(&payload).map_err(|e| not_claims(&e))?;
         let expires = claims.check(&inner.rules, SystemTime::now())?;
         let token =
             ConsumerToken::new(token).map_err(|e| Error::invalid_token(TokenRejection::Malformed, e.to_string()))?;
-        claims.into_user(&inner.rules, token, expires)
+        claims.into_user(&inner.rules, token, expires, payload)
     }
 
     /// Fetches the realm's keys now (they are otherwise fetched on first use and refreshed in
