@@ -200,6 +200,14 @@ async fn duplicate_claims_and_odd_payloads_are_malformed() {
     assert_eq!(check(&sandbox, &sign_raw(duplicated.as_bytes())).await, Some(Malformed), "sub twice");
     let duplicated_exp = body.replacen("{", &format!(r#"{{"exp":{},"#, now() + 99_999), 1);
     assert_eq!(check(&sandbox, &sign_raw(duplicated_exp.as_bytes())).await, Some(Malformed), "exp twice");
+    // Claims the verifier only notes (and skips) count too: `iss` twice, a custom claim twice,
+    // and a name written once plainly and once with an escape.
+    let duplicated_iss = body.replacen("{", r#"{"iss":"https://evil.example","#, 1);
+    assert_eq!(check(&sandbox, &sign_raw(duplicated_iss.as_bytes())).await, Some(Malformed), "iss twice");
+    let duplicated_custom = body.replacen("{", r#"{"tier":"gold","tier":{"x":1},"#, 1);
+    assert_eq!(check(&sandbox, &sign_raw(duplicated_custom.as_bytes())).await, Some(Malformed), "a claim twice");
+    let escaped = body.replacen("{", r#"{"tier":"gold","ti\u0065r":"x","#, 1);
+    assert_eq!(check(&sandbox, &sign_raw(escaped.as_bytes())).await, Some(Malformed), "a claim twice, escaped");
     assert_eq!(check(&sandbox, &sign_raw(b"[1, 2]")).await, Some(Malformed), "an array");
     assert_eq!(check(&sandbox, &sign_raw(b"\"claims\"")).await, Some(Malformed), "a string");
     assert_eq!(check(&sandbox, &sign_raw(&[0x7b, 0xff, 0xfe, 0x7d])).await, Some(Malformed), "bad UTF-8");
