@@ -23,6 +23,7 @@ mod webhook;
 pub use amount::{Amount, AmountError};
 pub use environment::{CustomEnvironment, CustomEnvironmentBuilder, Environment, EnvironmentError};
 pub use error::{Error, ErrorKind, TokenRejection, UnconfirmedInvoice, ValidationError};
+pub use extra_claims::ExtraClaims;
 pub use gateway::{
     Branch, BranchId, Channel, GatewayInvoice, InvoiceDetail, InvoiceType, NewGatewayInvoice, OrderNumber, Page,
     Terminal, TerminalId,
@@ -37,6 +38,5 @@ pub use state::InvoiceState;
 pub use traits::{ConsumerTokenVerifier, GatewayApi, MerchantApi};
 #[cfg(feature = "mock")]
 pub use traits::{MockConsumerTokenVerifier, MockGatewayApi, MockMerchantApi};
-pub use extra_claims::ExtraClaims;
 pub use user::PocketUser;
 pub use webhook::{PaymentConfig, WebhookNotice};

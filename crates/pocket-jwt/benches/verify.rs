@@ -90,6 +90,7 @@ fn verification(c: &mut Criterion) {
     group.bench_function("(c) JwtVerifier::verify, warm keys", |b| {
         b.to_async(&local).iter(|| async { black_box(verifier.verify(black_box(&token)).await.unwrap()) })
     });
+    group.bench_function("(z) empty async iteration", |b| b.to_async(&local).iter(|| async { black_box(1) }));
     group.finish();
 
     // Where (c)'s time goes: each phase on its own, with the same primitives on the same token.

@@ -21,6 +21,8 @@ pub(crate) struct Compact<'a> {
     pub signature: &'a str,
     /// The key id; keys from a JWKS need one, a static PEM key ignores it.
     pub kid: Option<String>,
+    /// The whole token, shape-checked once here, for the user it may become.
+    pub token: ConsumerToken,
 }
 
 /// The header fields this verifier reads. Unknown fields are ignored; a repeated field is an error.
@@ -51,7 +53,7 @@ pub(crate) fn split(token: &str, max_size: usize) -> Result<Compact<'_>, Error> 
             format!("the token is {} bytes; at most {max_size} are accepted", token.len()),
         ));
     }
-    ConsumerToken::check_shape(token).map_err(|e| malformed(e.to_string()))?;
+    let checked = ConsumerToken::new(token).map_err(|e| malformed(e.to_string()))?;
     let mut parts = token.splitn(3, '.');
     let (Some(header), Some(payload), Some(signature)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(malformed("the token does not have three parts"));
@@ -87,7 +89,7 @@ pub(crate) fn split(token: &str, max_size: usize) -> Result<Compact<'_>, Error> 
         return Err(malformed(format!("the header field `{name}` is not accepted")));
     }
     let kid = header.kid.filter(|kid| !kid.is_empty());
-    Ok(Compact { signed, payload, signature, kid })
+    Ok(Compact { signed, payload, signature, kid, token: checked })
 }
 
 #[cfg(test)]

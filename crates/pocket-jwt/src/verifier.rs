@@ -7,9 +7,7 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use pocket_core::{
-    ConsumerToken, ConsumerTokenVerifier, Environment, Error, PocketUser, TokenRejection, ValidationError,
-};
+use pocket_core::{ConsumerTokenVerifier, Environment, Error, PocketUser, TokenRejection, ValidationError};
 
 use crate::claims::{Claims, Rules};
 use crate::compact::split;
@@ -112,14 +110,13 @@ impl JwtVerifier {
             return Err(Error::invalid_token(TokenRejection::BadSignature, "the token's signature does not match"));
         }
         let payload = URL_SAFE_NO_PAD.decode(compact.payload).map_err(|_| malformed("payload"))?;
-        let not_claims =
-            |e: &dyn fmt::Display| Error::invalid_token(TokenRejection::Malformed, format!("the claims are not a JSON object: {e}"));
+        let not_claims = |e: &dyn fmt::Display| {
+            Error::invalid_token(TokenRejection::Malformed, format!("the claims are not a JSON object: {e}"))
+        };
         let payload = String::from_utf8(payload).map_err(|e| not_claims(&e))?;
         let claims: Claims = serde_json::from_str(&payload).map_err(|e| not_claims(&e))?;
         let expires = claims.check(&inner.rules, SystemTime::now())?;
-        let token =
-            ConsumerToken::new(token).map_err(|e| Error::invalid_token(TokenRejection::Malformed, e.to_string()))?;
-        claims.into_user(&inner.rules, token, expires, payload)
+        claims.into_user(&inner.rules, compact.token, expires, payload)
     }
 
     /// Fetches the realm's keys now (they are otherwise fetched on first use and refreshed in
