@@ -246,7 +246,8 @@ async fn pocket_sandbox_runs_until_interrupted_and_other_commands_use_it() {
 
     // Ctrl-C stops it cleanly.
     let pid = child.id().unwrap().to_string();
-    let signalled = std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    // The shell's own `kill`: a fresh machine may have no /bin/kill.
+    let signalled = std::process::Command::new("sh").args(["-c", &format!("kill -INT {pid}")]).status().unwrap();
     assert!(signalled.success());
     let status = tokio::time::timeout(Duration::from_secs(10), child.wait()).await.unwrap().unwrap();
     assert!(status.success(), "{status:?}");

@@ -71,22 +71,10 @@ impl DemoSettings {
     }
 }
 
-/// `KEY=value` lines; `#` comments, blank lines, optional quotes and `export ` are allowed.
+/// `KEY=value` lines, read by dotenvy as `pocket` (pocket-cli) reads them: `#` comments, blank
+/// lines, quotes and `export ` are allowed; a line it cannot read is skipped.
 fn parse_dotenv(text: &str) -> HashMap<String, String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .filter_map(|line| line.strip_prefix("export ").unwrap_or(line).split_once('='))
-        .map(|(key, value)| {
-            let value = value.trim();
-            let unquoted = value
-                .strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
-                .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
-                .unwrap_or(value);
-            (key.trim().to_owned(), unquoted.to_owned())
-        })
-        .collect()
+    dotenvy::from_read_iter(text.as_bytes()).filter_map(Result::ok).collect()
 }
 
 #[cfg(test)]
