@@ -77,7 +77,9 @@ async fn watch(
     let started = Instant::now();
     let live = !out.is_json() && std::io::stderr().is_terminal();
     let mut last: Option<InvoiceState> = None;
-    for turn in 0usize.. {
+    let mut turn = 0usize;
+    loop {
+        turn += 1;
         let state_text = match client.check_invoice(id).await {
             Ok(status) if status.state.is_final() => {
                 if live {
@@ -115,7 +117,6 @@ async fn watch(
         }
         tokio::time::sleep(every).await;
     }
-    unreachable!("the loop above only ends by returning")
 }
 
 async fn create(args: CreateInvoiceArgs, place: &Place, out: Output) -> Result<(), Failure> {

@@ -13,13 +13,15 @@ use std::time::{Duration, SystemTime};
 
 use clap::CommandFactory;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, TokenCommand};
 use crate::failure::Failure;
 use crate::output::Output;
 use crate::place::Place;
 
 /// Runs the command the user asked for.
 pub async fn run(cli: Cli, out: Output) -> Result<(), Failure> {
+    // Read only by the commands that talk to a Pocket.
+    let place = || Place::resolve(&cli.place);
     match cli.command {
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "pocket", &mut std::io::stdout());
@@ -28,19 +30,15 @@ pub async fn run(cli: Cli, out: Output) -> Result<(), Failure> {
         // The sandbox is a place of its own: it needs no other.
         Command::Sandbox(args) => sandbox::run(args, out).await,
         // Decoding trusts nothing and asks no one.
-        Command::Token(crate::cli::TokenCommand::Decode { token }) => token::decode(&token, out),
-        command => {
-            let place = Place::resolve(&cli.place)?;
-            match command {
-                Command::Whoami => whoami::run(&place, out).await,
-                Command::Webhook(command) => webhook::run(command, &place, out).await,
-                Command::Invoice(command) => invoice::run(command, &place, out).await,
-                Command::Gateway(command) => gateway::run(command, &place, out).await,
-                Command::Token(command) => token::run(command, &place, out).await,
-                Command::Trigger(args) => trigger::run(args, &place, out).await,
-                Command::Completions { .. } | Command::Sandbox(_) => unreachable!("handled above"),
-            }
+        Command::Token(TokenCommand::Decode { token }) => token::decode(&token, out),
+        Command::Token(TokenCommand::Verify { token, azp, aud }) => {
+            token::verify(&token, azp, aud, &place()?, out).await
         }
+        Command::Whoami => whoami::run(&place()?, out).await,
+        Command::Webhook(command) => webhook::run(command, &place()?, out).await,
+        Command::Invoice(command) => invoice::run(command, &place()?, out).await,
+        Command::Gateway(command) => gateway::run(command, &place()?, out).await,
+        Command::Trigger(args) => trigger::run(args, &place()?, out).await,
     }
 }
 

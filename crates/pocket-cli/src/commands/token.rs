@@ -9,16 +9,19 @@ use pocket_core::ErrorKind;
 use pocket_jwt::JwtVerifier;
 use serde_json::{Value, json};
 
-use crate::cli::TokenCommand;
 use crate::failure::Failure;
 use crate::output::{Output, Record, Tone, emit};
 use crate::place::Place;
 
-pub async fn run(command: TokenCommand, place: &Place, out: Output) -> Result<(), Failure> {
-    let TokenCommand::Verify { token, azp, aud } = command else {
-        unreachable!("decode is run without a place");
-    };
-    let token = super::secret_argument(&token, "token")?;
+/// `pocket token verify`: the user, or why the token is rejected.
+pub async fn verify(
+    token: &str,
+    azp: Option<String>,
+    aud: Option<String>,
+    place: &Place,
+    out: Output,
+) -> Result<(), Failure> {
+    let token = super::secret_argument(token, "token")?;
     let mut builder = JwtVerifier::builder(&place.environment).fetch_timeout(Duration::from_secs(10));
     if let Some(azp) = azp {
         builder = builder.authorized_party(azp);

@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use pocket_core::{ConsumerToken, NewInvoice};
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::cli::{ForgeryKind, TriggerArgs, TriggerKind};
@@ -21,7 +22,11 @@ pub async fn run(args: TriggerArgs, place: &Place, out: Output) -> Result<(), Fa
     merchant.client.set_webhook_url(&args.to).await?;
     let copies = if args.kind == TriggerKind::Duplicate { args.copies } else { 0 };
     control
-        .send("PUT", "webhook-behaviour", json!({ "field_style": args.style.sandbox_name(), "duplicates": copies }))
+        .send(
+            Method::PUT,
+            "webhook-behaviour",
+            json!({ "field_style": args.style.sandbox_name(), "duplicates": copies }),
+        )
         .await?;
 
     let deliveries = match args.kind {
@@ -30,7 +35,7 @@ pub async fn run(args: TriggerArgs, place: &Place, out: Output) -> Result<(), Fa
                 Some(id) => invoice_id(id)?.as_str().to_owned(),
                 None => create_invoice(&merchant, &control, &args).await?,
             };
-            control.send("POST", &format!("invoices/{id}/pay"), Value::Null).await?;
+            control.send(Method::POST, &format!("invoices/{id}/pay"), Value::Null).await?;
             control.deliveries_of(&id, 1 + copies as usize, wait).await?
         }
         TriggerKind::Forged => {
@@ -43,7 +48,7 @@ pub async fn run(args: TriggerArgs, place: &Place, out: Output) -> Result<(), Fa
                 }
             };
             let request = json!({ "kind": args.forgery.sandbox_name(), "invoiceId": id });
-            vec![control.send("POST", "forgeries", request).await?]
+            vec![control.send(Method::POST, "forgeries", request).await?]
         }
     };
     report(&args, &deliveries, out)
@@ -137,9 +142,8 @@ impl Control {
     }
 
     /// Sends a request and returns the JSON answer (`null` for an empty one).
-    async fn send(&self, method: &str, path: &str, body: Value) -> Result<Value, Failure> {
+    async fn send(&self, method: Method, path: &str, body: Value) -> Result<Value, Failure> {
         let url = format!("{}/{path}", self.base);
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::POST);
         let mut request = self.http.request(method, &url);
         if !body.is_null() {
             request = request.header("content-type", "application/json").body(body.to_string());
@@ -160,7 +164,7 @@ impl Control {
     }
 
     async fn consumer_token(&self) -> Result<String, Failure> {
-        let answer = self.send("POST", "consumer-tokens", Value::Null).await?;
+        let answer = self.send(Method::POST, "consumer-tokens", Value::Null).await?;
         answer["accessToken"]
             .as_str()
             .map(str::to_owned)
@@ -171,7 +175,7 @@ impl Control {
     async fn deliveries_of(&self, id: &str, count: usize, wait: Duration) -> Result<Vec<Value>, Failure> {
         let started = Instant::now();
         loop {
-            let all = self.send("GET", "deliveries", Value::Null).await?;
+            let all = self.send(Method::GET, "deliveries", Value::Null).await?;
             let found: Vec<Value> = all
                 .as_array()
                 .into_iter()
