@@ -12,7 +12,7 @@ use common::{pocket, pocket_at, run, run_with_input};
 use pocket_axum::{PocketWebhook, handler_fn};
 use pocket_core::InvoiceId;
 use pocket_http::PocketClient;
-use pocket_sandbox::{Sandbox, TestUser};
+use pocket_sandbox::{Endpoint, Fault, Sandbox, TestUser};
 use serde_json::{Map, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -42,6 +42,23 @@ async fn an_invoice_is_created_checked_and_watched_until_paid() {
     let out = out.expect(0);
     assert!(out.stdout.contains("paid"), "{}", out.stdout);
     assert!(out.stderr.contains("pending"), "progress on stderr: {}", out.stderr);
+
+    // Pocket unavailable for a while during a watch: waited out, and the payment still seen.
+    let created = run(pocket_at(&sandbox), &["invoice", "create", "--amount", "1000", "--json"]).await.expect(0).json();
+    let flaky = created["id"].as_str().unwrap().to_owned();
+    let before = sandbox.requests(Endpoint::CheckInvoice);
+    sandbox.set_fault(Endpoint::CheckInvoice, Fault::fail_next(6, 503));
+    let flaky_id = InvoiceId::new(flaky.as_str()).unwrap();
+    let watch_args = ["invoice", "watch", &flaky, "--every", "0.2", "--timeout", "30"];
+    let (out, ()) = tokio::join!(run(pocket_at(&sandbox), &watch_args), async {
+        while sandbox.requests(Endpoint::CheckInvoice) < before + 7 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        sandbox.pay(&flaky_id).unwrap();
+    });
+    let out = out.expect(0);
+    assert!(out.stderr.contains("still asking"), "{}", out.stderr);
+    assert!(out.stdout.contains("paid"), "{}", out.stdout);
 
     // A watch that ends otherwise than paid, and one that runs out of time, fail.
     let created = run(pocket_at(&sandbox), &["invoice", "create", "--amount", "1000", "--json"]).await.expect(0).json();

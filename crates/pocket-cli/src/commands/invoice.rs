@@ -97,7 +97,15 @@ async fn watch(
                 text
             }
             // A blip while watching is shown and waited out; anything else ends the watch.
-            Err(error) if error.is_retryable() => format!("Pocket unavailable ({error}); still asking"),
+            Err(error) if error.is_retryable() => {
+                let text = format!("Pocket unavailable ({error}); still asking");
+                if !live && !out.is_json() {
+                    eprintln!("invoice {id}: {text}");
+                }
+                // The next answer is shown as a change, whatever it is.
+                last = None;
+                text
+            }
             Err(error) => return Err(error.into()),
         };
         if live {
