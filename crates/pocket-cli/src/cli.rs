@@ -27,11 +27,11 @@ pub struct Cli {
     pub place: PlaceArgs,
 
     /// Print JSON for scripts instead of tables for people.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Output")]
     pub json: bool,
 
     /// Colours: `auto` uses them on a terminal unless NO_COLOR is set.
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Output")]
     pub color: ColorChoice,
 
     #[command(subcommand)]
@@ -40,6 +40,7 @@ pub struct Cli {
 
 /// Which Pocket, and as which merchant.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Which Pocket, as whom")]
 pub struct PlaceArgs {
     /// `staging`, `production`, or `sandbox` (a local sandbox at 127.0.0.1:8780).
     #[arg(long = "env", global = true, env = "POCKET_ENV", value_name = "NAME")]
