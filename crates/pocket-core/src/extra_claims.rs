@@ -29,26 +29,22 @@ enum Repr {
     /// Claims already decoded (an introspection answer, [`PocketUser::from_claims`](crate::PocketUser::from_claims)).
     Decoded(Map<String, Value>),
     /// A token's payload, a JSON object, of which the claims `names` are the extra ones.
-    Payload { json: String, names: Vec<Box<str>> },
+    Payload { json: String, names: ClaimNames },
 }
 
 impl ExtraClaims {
     /// The extra claims `names` of `payload`, a token's verified JSON object of claims, decoded
     /// only when asked for. For verifiers: `names` are the claims of `payload` not taken into
     /// the user's fields; other claims of `payload` are not extra.
-    pub fn from_json<I, S>(payload: impl Into<String>, names: I) -> ExtraClaims
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<Box<str>>,
-    {
-        ExtraClaims(Repr::Payload { json: payload.into(), names: names.into_iter().map(Into::into).collect() })
+    pub fn from_json(payload: impl Into<String>, names: impl Into<ClaimNames>) -> ExtraClaims {
+        ExtraClaims(Repr::Payload { json: payload.into(), names: names.into() })
     }
 
     /// Whether the token has the claim `name` (among the extra ones).
     pub fn contains_key(&self, name: &str) -> bool {
         match &self.0 {
             Repr::Decoded(map) => map.contains_key(name),
-            Repr::Payload { names, .. } => names.iter().any(|known| &**known == name),
+            Repr::Payload { names, .. } => names.contains(name),
         }
     }
 
@@ -68,7 +64,7 @@ impl ExtraClaims {
     pub fn keys(&self) -> Vec<&str> {
         match &self.0 {
             Repr::Decoded(map) => map.keys().map(String::as_str).collect(),
-            Repr::Payload { names, .. } => names.iter().map(|name| &**name).collect(),
+            Repr::Payload { names, .. } => names.iter().collect(),
         }
     }
 
@@ -91,7 +87,7 @@ impl ExtraClaims {
             Repr::Decoded(map) => map.clone(),
             Repr::Payload { json, names } => {
                 let all: Map<String, Value> = serde_json::from_str(json).unwrap_or_default();
-                all.into_iter().filter(|(key, _)| names.iter().any(|name| **name == **key)).collect()
+                all.into_iter().filter(|(key, _)| names.contains(key)).collect()
             }
         }
     }
@@ -119,6 +115,106 @@ impl PartialEq for ExtraClaims {
 impl fmt::Debug for ExtraClaims {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.keys()).finish()
+    }
+}
+
+/// Names of claims, kept compactly — their text one after another in one buffer — because a
+/// verifier records a few dozen of them for every token it accepts.
+///
+/// ```
+/// use pocket_core::ClaimNames;
+///
+/// let mut names = ClaimNames::from(["iss", "aud"]);
+/// names.push("realm_access");
+/// assert!(names.contains("aud") && !names.contains("au"));
+/// assert_eq!(names.iter().collect::<Vec<_>>(), ["iss", "aud", "realm_access"]);
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ClaimNames {
+    text: String,
+    /// Where each name ends in `text`.
+    ends: Vec<usize>,
+    /// A bit for each name's [`sketch`]: a name whose bit is clear is not here, without a search.
+    sketches: u64,
+}
+
+/// One of 64 bits, from a name's length and its first and last bytes.
+fn sketch(name: &str) -> u64 {
+    let bytes = name.as_bytes();
+    let (first, last) = (bytes.first().copied().unwrap_or(0), bytes.last().copied().unwrap_or(0));
+    let mixed = (bytes.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(first) << 8 ^ u64::from(last);
+    1 << (mixed.wrapping_mul(0xFF51_AFD7_ED55_8CCD) >> 58)
+}
+
+impl ClaimNames {
+    /// Room for `names` names of `bytes` bytes in all, allocated once.
+    pub fn with_capacity(names: usize, bytes: usize) -> ClaimNames {
+        ClaimNames { text: String::with_capacity(bytes), ends: Vec::with_capacity(names), sketches: 0 }
+    }
+
+    /// Adds a name (a name given twice is kept twice; [`contains`](Self::contains) tells).
+    pub fn push(&mut self, name: &str) {
+        self.text.push_str(name);
+        self.ends.push(self.text.len());
+        self.sketches |= sketch(name);
+    }
+
+    /// Whether `name` is one of them.
+    pub fn contains(&self, name: &str) -> bool {
+        // The sketch, then lengths: a verifier asks this for every claim of every token.
+        if self.sketches & sketch(name) == 0 {
+            return false;
+        }
+        let mut start = 0;
+        self.ends.iter().any(|&end| {
+            let found = end - start == name.len() && self.text.as_bytes()[start..end] == *name.as_bytes();
+            start = end;
+            found
+        })
+    }
+
+    /// The names, in the order they were added.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.ends.iter().enumerate().map(|(index, &end)| {
+            let start = index.checked_sub(1).map_or(0, |previous| self.ends[previous]);
+            &self.text[start..end]
+        })
+    }
+
+    /// How many names there are.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for ClaimNames {
+    fn from_iter<I: IntoIterator<Item = S>>(names: I) -> Self {
+        let mut all = ClaimNames::default();
+        names.into_iter().for_each(|name| all.push(name.as_ref()));
+        all
+    }
+}
+
+impl<S: AsRef<str>, const N: usize> From<[S; N]> for ClaimNames {
+    fn from(names: [S; N]) -> Self {
+        names.into_iter().collect()
+    }
+}
+
+impl<S: AsRef<str>> From<Vec<S>> for ClaimNames {
+    fn from(names: Vec<S>) -> Self {
+        names.into_iter().collect()
+    }
+}
+
+impl fmt::Debug for ClaimNames {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 
@@ -191,6 +287,20 @@ mod tests {
         assert!(!map.contains_key("sub"));
         assert_eq!(extra, ExtraClaims::from(map), "equal to the same claims decoded");
         assert_eq!(format!("{extra:?}"), r#"["iss", "aud", "esc", "realm_access", "n"]"#);
+    }
+
+    #[test]
+    fn claim_names_keep_each_name_whole() {
+        let mut names = ClaimNames::with_capacity(2, 4);
+        assert!(names.is_empty() && !names.contains(""));
+        for name in ["ab", "", "c", "абв", "ab"] {
+            names.push(name);
+        }
+        assert_eq!(names.iter().collect::<Vec<_>>(), ["ab", "", "c", "абв", "ab"]);
+        assert_eq!(names.len(), 5);
+        assert!(names.contains("") && names.contains("абв") && !names.contains("abc") && !names.contains("b"));
+        assert_eq!(format!("{names:?}"), r#"["ab", "", "c", "абв", "ab"]"#);
+        assert_eq!(names, ClaimNames::from(vec!["ab", "", "c", "абв", "ab"]));
     }
 
     #[test]

@@ -23,7 +23,7 @@ mod webhook;
 pub use amount::{Amount, AmountError};
 pub use environment::{CustomEnvironment, CustomEnvironmentBuilder, Environment, EnvironmentError};
 pub use error::{Error, ErrorKind, TokenRejection, UnconfirmedInvoice, ValidationError};
-pub use extra_claims::ExtraClaims;
+pub use extra_claims::{ClaimNames, ExtraClaims};
 pub use gateway::{
     Branch, BranchId, Channel, GatewayInvoice, InvoiceDetail, InvoiceType, NewGatewayInvoice, OrderNumber, Page,
     Terminal, TerminalId,

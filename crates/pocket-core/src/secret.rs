@@ -165,28 +165,30 @@ fn check_jwt_shape(token: &str) -> Result<(), ConsumerTokenError> {
     if token.is_empty() {
         return Err(ConsumerTokenError::Empty);
     }
-    // Whole blocks without an early exit, so that the compiler checks many bytes per
-    // instruction; the position is looked for only when there is something to report.
-    let valid = token.as_bytes().chunks(64).all(|block| block.iter().fold(true, |ok, &b| ok & is_jwt_byte(b)));
+    // Whole blocks without an early exit, so that the compiler checks (and counts the dots of)
+    // many bytes per instruction; the position is looked for only when there is something to
+    // report.
+    let (mut valid, mut dots) = (true, 0);
+    for block in token.as_bytes().chunks(64) {
+        let (block_valid, block_dots) =
+            block.iter().fold((true, 0u8), |(ok, dots), &b| (ok & is_jwt_byte(b), dots + u8::from(b == b'.')));
+        valid &= block_valid;
+        dots += usize::from(block_dots);
+    }
     if !valid {
         let position = token.bytes().position(|b| !is_jwt_byte(b)).unwrap_or_default();
         return Err(ConsumerTokenError::InvalidCharacter { position });
     }
-    let mut segments = 0;
-    for (index, segment) in token.split('.').enumerate() {
-        if segment.is_empty() && index < 3 {
-            let total = token.split('.').count();
-            if total != 3 {
-                return Err(ConsumerTokenError::WrongSegmentCount { segments: total });
-            }
-            return Err(ConsumerTokenError::EmptySegment { index });
-        }
-        segments += 1;
+    if dots != 2 {
+        return Err(ConsumerTokenError::WrongSegmentCount { segments: dots + 1 });
     }
-    if segments != 3 {
-        return Err(ConsumerTokenError::WrongSegmentCount { segments });
+    // Two dots: the parts are empty only where a dot is at an edge or next to the other one.
+    let (first, last) = (token.find('.').unwrap_or_default(), token.rfind('.').unwrap_or_default());
+    let empty = [first == 0, last == first + 1, last == token.len() - 1];
+    match empty.iter().position(|&is_empty| is_empty) {
+        Some(index) => Err(ConsumerTokenError::EmptySegment { index }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The merchant's OAuth client: `client_id` and `client_secret`, issued by Pocket.
@@ -276,6 +278,10 @@ mod tests {
         assert_eq!(ConsumerToken::new("a.b.c.d"), Err(WrongSegmentCount { segments: 4 }));
         assert_eq!(ConsumerToken::new("a..c"), Err(EmptySegment { index: 1 }));
         assert_eq!(ConsumerToken::new("a.b."), Err(EmptySegment { index: 2 }));
+        assert_eq!(ConsumerToken::new(".b.c"), Err(EmptySegment { index: 0 }));
+        assert_eq!(ConsumerToken::new(".."), Err(EmptySegment { index: 0 }));
+        assert_eq!(ConsumerToken::new(format!("{}..", "a".repeat(200))), Err(EmptySegment { index: 1 }));
+        assert_eq!(ConsumerToken::new(".".repeat(130)), Err(WrongSegmentCount { segments: 131 }));
         assert_eq!(ConsumerToken::new(" a.b.c"), Err(InvalidCharacter { position: 0 }));
         assert_eq!(ConsumerToken::new("a.b.c=="), Err(InvalidCharacter { position: 5 }));
         assert_eq!(ConsumerToken::new("a+/.b.c"), Err(InvalidCharacter { position: 1 }));

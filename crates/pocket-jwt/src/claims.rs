@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use pocket_core::{ConsumerToken, Error, ExtraClaims, PocketUser, TokenRejection, check_pins};
+use pocket_core::{ClaimNames, ConsumerToken, Error, ExtraClaims, PocketUser, TokenRejection, check_pins};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Number, Value};
@@ -24,9 +24,9 @@ pub(crate) struct Rules {
 
 /// The claims that become fields of the user, typed, and the few the rules read; every claim
 /// that is not a field of the user is "extra": its name is kept here, and its value stays in the
-/// payload until someone asks for it ([`ExtraClaims`]).
-#[derive(Default)]
-pub(crate) struct Claims {
+/// payload until someone asks for it ([`ExtraClaims`]). Text is borrowed from the payload where
+/// it can be, so that reading a token allocates only for what the user keeps.
+pub(crate) struct Claims<'de> {
     exp: Option<Number>,
     sub: Option<String>,
     azp: Option<String>,
@@ -39,16 +39,20 @@ pub(crate) struct Claims {
     family_name: Option<String>,
     phone_number: Option<String>,
     email: Option<String>,
-    /// Extra claims the rules read.
-    iss: Option<Value>,
-    typ: Option<Value>,
+    /// Extra claims the rules read; `iss` and `typ` only as text (anything else matches nothing).
+    iss: Option<Cow<'de, str>>,
+    typ: Option<Cow<'de, str>>,
     aud: Option<Value>,
     nbf: Option<Value>,
     iat: Option<Value>,
-    extra: Vec<Box<str>>,
+    extra: ClaimNames,
 }
 
-impl<'de> Deserialize<'de> for Claims {
+/// Room for a Keycloak token's claims without growing.
+const EXPECTED_CLAIMS: usize = 32;
+const EXPECTED_NAME_BYTES: usize = 384;
+
+impl<'de> Deserialize<'de> for Claims<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_map(ClaimsVisitor)
     }
@@ -57,14 +61,33 @@ impl<'de> Deserialize<'de> for Claims {
 struct ClaimsVisitor;
 
 impl<'de> Visitor<'de> for ClaimsVisitor {
-    type Value = Claims;
+    type Value = Claims<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object of claims")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Claims, A::Error> {
-        let mut claims = Claims::default();
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Claims<'de>, A::Error> {
+        let mut claims = Claims {
+            exp: None,
+            sub: None,
+            azp: None,
+            scope: None,
+            sid: None,
+            session_state: None,
+            preferred_username: None,
+            name: None,
+            given_name: None,
+            family_name: None,
+            phone_number: None,
+            email: None,
+            iss: None,
+            typ: None,
+            aud: None,
+            nbf: None,
+            iat: None,
+            extra: ClaimNames::with_capacity(EXPECTED_CLAIMS, EXPECTED_NAME_BYTES),
+        };
         while let Some(ClaimName(key)) = access.next_key::<ClaimName<'de>>()? {
             let key: &str = &key;
             let field = match key {
@@ -91,42 +114,48 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
                 }
                 _ => {
                     claims.note_extra(key)?;
-                    let read = match key {
+                    let text = match key {
                         "iss" => &mut claims.iss,
                         "typ" => &mut claims.typ,
-                        "aud" => &mut claims.aud,
-                        "nbf" => &mut claims.nbf,
-                        "iat" => &mut claims.iat,
+                        "aud" | "nbf" | "iat" => {
+                            let value = match key {
+                                "aud" => &mut claims.aud,
+                                "nbf" => &mut claims.nbf,
+                                _ => &mut claims.iat,
+                            };
+                            *value = Some(access.next_value()?);
+                            continue;
+                        }
                         // Skipped, not built: decoded only if the app asks for it.
                         _ => {
                             access.next_value::<IgnoredAny>()?;
                             continue;
                         }
                     };
-                    *read = Some(access.next_value()?);
+                    *text = access.next_value::<TextOrOther<'de>>()?.text();
                     continue;
                 }
             };
-            if field.is_some() || claims.extra.iter().any(|name| &**name == key) {
+            if field.is_some() || claims.extra.contains(key) {
                 return Err(twice(key));
             }
             // A text claim of another type is kept as it came, among the extra claims.
-            match access.next_value::<TextOrOther>()? {
-                TextOrOther::Text(text) => *field = Some(text),
-                TextOrOther::Other => claims.extra.push(key.into()),
+            match access.next_value::<TextOrOther<'de>>()?.text() {
+                Some(text) => *field = Some(text.into_owned()),
+                None => claims.extra.push(key),
             }
         }
         Ok(claims)
     }
 }
 
-impl Claims {
+impl Claims<'_> {
     /// Records an extra claim's name; a name seen before is an error.
     fn note_extra<E: de::Error>(&mut self, key: &str) -> Result<(), E> {
-        if self.extra.iter().any(|name| &**name == key) {
+        if self.extra.contains(key) {
             return Err(twice(key));
         }
-        self.extra.push(key.into());
+        self.extra.push(key);
         Ok(())
     }
 }
@@ -153,18 +182,77 @@ impl<'de> Deserialize<'de> for ClaimName<'de> {
     }
 }
 
-/// A claim that should be text: the text, or the fact that it is something else.
-enum TextOrOther {
-    Text(String),
+/// A claim that should be text: the text (borrowed from the payload unless it has escapes), or
+/// the fact that it is something else — skipped, never built.
+enum TextOrOther<'de> {
+    Text(Cow<'de, str>),
     Other,
 }
 
-impl<'de> Deserialize<'de> for TextOrOther {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match Value::deserialize(deserializer)? {
-            Value::String(text) => Ok(TextOrOther::Text(text)),
-            _ => Ok(TextOrOther::Other),
+impl<'de> TextOrOther<'de> {
+    fn text(self) -> Option<Cow<'de, str>> {
+        match self {
+            TextOrOther::Text(text) => Some(text),
+            TextOrOther::Other => None,
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for TextOrOther<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(TextVisitor)
+    }
+}
+
+struct TextVisitor;
+
+impl<'de> Visitor<'de> for TextVisitor {
+    type Value = TextOrOther<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
+        Ok(TextOrOther::Text(Cow::Borrowed(text)))
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        Ok(TextOrOther::Text(Cow::Owned(text.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, text: String) -> Result<Self::Value, E> {
+        Ok(TextOrOther::Text(Cow::Owned(text)))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(TextOrOther::Other)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(TextOrOther::Other)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(TextOrOther::Other)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(TextOrOther::Other)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(TextOrOther::Other)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut items: A) -> Result<Self::Value, A::Error> {
+        while items.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(TextOrOther::Other)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<Self::Value, A::Error> {
+        while entries.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(TextOrOther::Other)
     }
 }
 
@@ -190,11 +278,7 @@ fn seconds(number: &Number, name: &str) -> Result<u64, Error> {
     }
 }
 
-impl Claims {
-    fn text(claim: &Option<Value>) -> Option<&str> {
-        claim.as_ref().and_then(Value::as_str)
-    }
-
+impl Claims<'_> {
     fn date(claim: &Option<Value>, name: &str) -> Result<Option<u64>, Error> {
         match claim {
             None => Ok(None),
@@ -207,7 +291,7 @@ impl Claims {
     pub(crate) fn check(&self, rules: &Rules, now: SystemTime) -> Result<u64, Error> {
         let now = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
         let leeway = rules.leeway.as_secs();
-        if Claims::text(&self.iss) != Some(rules.issuer.as_str()) {
+        if self.iss.as_deref() != Some(rules.issuer.as_str()) {
             return Err(rejected(TokenRejection::WrongIssuer, "the token was not issued by this realm"));
         }
         let expires = match &self.exp {
@@ -222,7 +306,7 @@ impl Claims {
                 return Err(rejected(TokenRejection::NotYetValid, format!("the token's `{name}` is in the future")));
             }
         }
-        let typ = Claims::text(&self.typ).unwrap_or_default();
+        let typ = self.typ.as_deref().unwrap_or_default();
         if !rules.accepted_types.iter().any(|accepted| accepted.eq_ignore_ascii_case(typ)) {
             return Err(rejected(TokenRejection::WrongType, "the token is not an access token of an accepted type"));
         }
@@ -237,14 +321,9 @@ impl Claims {
         Ok(expires)
     }
 
-    /// The user these (checked) claims describe; `payload` is the JSON they were read from.
-    pub(crate) fn into_user(
-        self,
-        rules: &Rules,
-        token: ConsumerToken,
-        expires: u64,
-        payload: String,
-    ) -> Result<PocketUser, Error> {
+    /// The user these (checked) claims describe, and the names of the extra claims (for
+    /// [`admit`], once the claims no longer borrow the payload).
+    pub(crate) fn into_user(self, token: ConsumerToken, expires: u64) -> Result<(PocketUser, ClaimNames), Error> {
         let subject = self
             .sub
             .filter(|sub| !sub.is_empty())
@@ -259,8 +338,18 @@ impl Claims {
         user.scopes = self.scope.map(|scope| scope.split_whitespace().map(str::to_owned).collect()).unwrap_or_default();
         user.authorized_party = self.azp;
         user.session_id = self.sid.or(self.session_state);
-        user.extra = ExtraClaims::from_json(payload, self.extra);
-        // A client's own token is no wallet user, unless the app says otherwise.
-        if rules.accept_service_accounts { Ok(user) } else { user.refuse_service_account(&[]) }
+        Ok((user, self.extra))
     }
+}
+
+/// The user with its extra claims (`names` of `payload`, the JSON the claims were read from) —
+/// unless it is a client's own token and the rules do not accept those.
+pub(crate) fn admit(
+    rules: &Rules,
+    mut user: PocketUser,
+    payload: String,
+    names: ClaimNames,
+) -> Result<PocketUser, Error> {
+    user.extra = ExtraClaims::from_json(payload, names);
+    if rules.accept_service_accounts { Ok(user) } else { user.refuse_service_account(&[]) }
 }

@@ -1,10 +1,13 @@
 //! The compact JWT form, checked before any crypto: size, three base64url parts, and a header
 //! this verifier is willing to act on.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use pocket_core::{ConsumerToken, Error, TokenRejection};
 use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use base64::engine::Simd;
+use base64::engine::general_purpose::NO_PAD;
+use base64::{DecodeError, DecodeSliceError, Engine};
+use pocket_core::{ConsumerToken, Error, TokenRejection};
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -12,6 +15,13 @@ use serde::de::IgnoredAny;
 fn malformed(why: impl Into<String>) -> Error {
     Error::invalid_token(TokenRejection::Malformed, why)
 }
+
+/// The base64url engine for a token's parts: SIMD where the CPU has it (AVX2, NEON), the scalar
+/// engine otherwise; no padding, no stray trailing bits — the same rules either way.
+static BASE64URL: LazyLock<Simd> = LazyLock::new(|| Simd::url_safe(NO_PAD));
+
+/// The longest RS256 signature any accepted key makes: 8192 bits.
+pub(crate) const MAX_SIGNATURE: usize = 1024;
 
 /// A token split into its parts, the header read.
 pub(crate) struct Compact<'a> {
@@ -54,12 +64,13 @@ pub(crate) fn split(token: &str, max_size: usize) -> Result<Compact<'_>, Error> 
         ));
     }
     let checked = ConsumerToken::new(token).map_err(|e| malformed(e.to_string()))?;
-    let mut parts = token.splitn(3, '.');
-    let (Some(header), Some(payload), Some(signature)) = (parts.next(), parts.next(), parts.next()) else {
+    // The shape check found exactly two dots; the signature, at the end, is the short part.
+    let (Some(first_dot), Some(last_dot)) = (token.find('.'), token.rfind('.')) else {
         return Err(malformed("the token does not have three parts"));
     };
-    let signed = &token[..header.len() + 1 + payload.len()];
-    let header_bytes = URL_SAFE_NO_PAD.decode(header).map_err(|_| malformed("the header is not base64url"))?;
+    let (header, signed) = (&token[..first_dot], &token[..last_dot]);
+    let (payload, signature) = (&token[first_dot + 1..last_dot], &token[last_dot + 1..]);
+    let header_bytes = decode(header).map_err(|_| malformed("the header is not base64url"))?;
     let header: Header = serde_json::from_slice(&header_bytes)
         .map_err(|e| malformed(format!("the header is not a JSON object: {e}")))?;
     match header.alg.as_deref() {
@@ -92,12 +103,23 @@ pub(crate) fn split(token: &str, max_size: usize) -> Result<Compact<'_>, Error> 
     Ok(Compact { signed, payload, signature, kid, token: checked })
 }
 
+/// Decodes one part of a token.
+pub(crate) fn decode(part: &str) -> Result<Vec<u8>, DecodeError> {
+    BASE64URL.decode(part)
+}
+
+/// Decodes the signature into `out`, returning its length; a signature longer than any accepted
+/// key makes does not fit (`OutputSliceTooSmall`).
+pub(crate) fn decode_signature(part: &str, out: &mut [u8; MAX_SIGNATURE]) -> Result<usize, DecodeSliceError> {
+    BASE64URL.decode_slice(part, out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn b64(json: &str) -> String {
-        URL_SAFE_NO_PAD.encode(json)
+        BASE64URL.encode(json)
     }
 
     fn token(header: &str) -> String {

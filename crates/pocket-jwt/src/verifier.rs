@@ -5,12 +5,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::DecodeSliceError;
 use pocket_core::{ConsumerTokenVerifier, Environment, Error, PocketUser, TokenRejection, ValidationError};
 
-use crate::claims::{Claims, Rules};
-use crate::compact::split;
+use crate::claims::{Claims, Rules, admit};
+use crate::compact::{MAX_SIGNATURE, decode, decode_signature, split};
 use crate::keys::{KeySet, VerifyingKey, parse_jwks};
 use crate::store::{KeyStore, Remote};
 
@@ -105,18 +104,26 @@ impl JwtVerifier {
         let key = inner.store.key(compact.kid.as_deref()).await?;
         let malformed =
             |what: &str| Error::invalid_token(TokenRejection::Malformed, format!("the {what} is not base64url"));
-        let signature = URL_SAFE_NO_PAD.decode(compact.signature).map_err(|_| malformed("signature"))?;
-        if !key.verifies(compact.signed.as_bytes(), &signature) {
+        let mut signature = [0; MAX_SIGNATURE];
+        let length = decode_signature(compact.signature, &mut signature).map_err(|e| match e {
+            DecodeSliceError::OutputSliceTooSmall => Error::invalid_token(
+                TokenRejection::BadSignature,
+                "the signature is longer than any accepted key makes (8192 bits)",
+            ),
+            DecodeSliceError::DecodeError(_) => malformed("signature"),
+        })?;
+        if !key.verifies(compact.signed.as_bytes(), &signature[..length]) {
             return Err(Error::invalid_token(TokenRejection::BadSignature, "the token's signature does not match"));
         }
-        let payload = URL_SAFE_NO_PAD.decode(compact.payload).map_err(|_| malformed("payload"))?;
+        let payload = decode(compact.payload).map_err(|_| malformed("payload"))?;
         let not_claims = |e: &dyn fmt::Display| {
             Error::invalid_token(TokenRejection::Malformed, format!("the claims are not a JSON object: {e}"))
         };
         let payload = String::from_utf8(payload).map_err(|e| not_claims(&e))?;
         let claims: Claims = serde_json::from_str(&payload).map_err(|e| not_claims(&e))?;
         let expires = claims.check(&inner.rules, SystemTime::now())?;
-        claims.into_user(&inner.rules, compact.token, expires, payload)
+        let (user, extra) = claims.into_user(compact.token, expires)?;
+        admit(&inner.rules, user, payload, extra)
     }
 
     /// Fetches the realm's keys now (they are otherwise fetched on first use and refreshed in

@@ -81,6 +81,10 @@ async fn tampered_signatures_and_payloads_are_bad_signatures() {
 
     assert_eq!(check(&sandbox, &format!("{signed}.")).await, Some(Malformed), "a stripped signature");
     assert_eq!(check(&sandbox, &format!("{signed}.AAAA")).await, Some(BadSignature), "a short signature");
+    let long = b64(&[0x5a; 1025]);
+    assert_eq!(check(&sandbox, &format!("{signed}.{long}")).await, Some(BadSignature), "longer than any key makes");
+    let trailing_bits = format!("{signed}.{}B", &signature[..signature.len() - 1]);
+    assert_eq!(check(&sandbox, &trailing_bits).await, Some(Malformed), "stray bits after the last byte");
 }
 
 #[tokio::test]
