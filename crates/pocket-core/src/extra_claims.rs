@@ -3,11 +3,16 @@
 //! decoding Keycloak's nested `realm_access` / `resource_access` on every login was most of a
 //! verification's cost beyond the signature check.
 
+use std::borrow::Cow;
 use std::fmt;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserializer;
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
+
+use crate::ConsumerToken;
 
 /// A token's other claims (`iss`, `aud`, `iat`, `jti`, `typ`, roles, …), by name.
 ///
@@ -30,6 +35,9 @@ enum Repr {
     Decoded(Map<String, Value>),
     /// A token's payload, a JSON object, of which the claims `names` are the extra ones.
     Payload { json: String, names: ClaimNames },
+    /// A verified JWT, whose payload's claims `names` are the extra ones: the payload is decoded
+    /// again only when a claim is asked for.
+    Token { token: ConsumerToken, names: ClaimNames },
 }
 
 impl ExtraClaims {
@@ -40,31 +48,62 @@ impl ExtraClaims {
         ExtraClaims(Repr::Payload { json: payload.into(), names: names.into() })
     }
 
+    /// The extra claims `names` of `token`'s payload: as [`from_json`](Self::from_json), but
+    /// nothing is copied — the payload is decoded from the token (base64url, then JSON) only when
+    /// a claim is asked for. For verifiers, once they have checked the token; a claim of a token
+    /// whose payload is not a JSON object reads as absent.
+    ///
+    /// ```
+    /// use pocket_core::{ConsumerToken, ExtraClaims};
+    ///
+    /// // {"sub":"u-1","acr":"1"}
+    /// let token = ConsumerToken::new("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1LTEiLCJhY3IiOiIxIn0.c2ln")?;
+    /// let extra = ExtraClaims::from_token(&token, ["acr"]);
+    /// assert_eq!(extra.get("acr").unwrap(), "1");
+    /// # Ok::<(), pocket_core::ConsumerTokenError>(())
+    /// ```
+    pub fn from_token(token: &ConsumerToken, names: impl Into<ClaimNames>) -> ExtraClaims {
+        ExtraClaims(Repr::Token { token: token.clone(), names: names.into() })
+    }
+
+    /// The payload's JSON text, decoded from the token if need be.
+    fn json(&self) -> Option<Cow<'_, str>> {
+        match &self.0 {
+            Repr::Decoded(_) => None,
+            Repr::Payload { json, .. } => Some(Cow::Borrowed(json)),
+            Repr::Token { token, .. } => {
+                let bytes = URL_SAFE_NO_PAD.decode(token.payload_part()?).ok()?;
+                String::from_utf8(bytes).ok().map(Cow::Owned)
+            }
+        }
+    }
+
     /// Whether the token has the claim `name` (among the extra ones).
     pub fn contains_key(&self, name: &str) -> bool {
         match &self.0 {
             Repr::Decoded(map) => map.contains_key(name),
-            Repr::Payload { names, .. } => names.contains(name),
+            Repr::Payload { names, .. } | Repr::Token { names, .. } => names.contains(name),
         }
     }
 
     /// The claim `name`, decoded. `None` when the token has no such extra claim.
     pub fn get(&self, name: &str) -> Option<Value> {
-        match &self.0 {
-            Repr::Decoded(map) => map.get(name).cloned(),
-            Repr::Payload { json, .. } if self.contains_key(name) => {
-                let mut reader = serde_json::Deserializer::from_str(json);
-                reader.deserialize_map(OneClaim(name)).ok().flatten()
-            }
-            Repr::Payload { .. } => None,
+        if let Repr::Decoded(map) = &self.0 {
+            return map.get(name).cloned();
         }
+        if !self.contains_key(name) {
+            return None;
+        }
+        let json = self.json()?;
+        let mut reader = serde_json::Deserializer::from_str(&json);
+        reader.deserialize_map(OneClaim(name)).ok().flatten()
     }
 
     /// The names of the extra claims.
     pub fn keys(&self) -> Vec<&str> {
         match &self.0 {
             Repr::Decoded(map) => map.keys().map(String::as_str).collect(),
-            Repr::Payload { names, .. } => names.iter().collect(),
+            Repr::Payload { names, .. } | Repr::Token { names, .. } => names.iter().collect(),
         }
     }
 
@@ -72,7 +111,7 @@ impl ExtraClaims {
     pub fn len(&self) -> usize {
         match &self.0 {
             Repr::Decoded(map) => map.len(),
-            Repr::Payload { names, .. } => names.len(),
+            Repr::Payload { names, .. } | Repr::Token { names, .. } => names.len(),
         }
     }
 
@@ -85,8 +124,9 @@ impl ExtraClaims {
     pub fn to_map(&self) -> Map<String, Value> {
         match &self.0 {
             Repr::Decoded(map) => map.clone(),
-            Repr::Payload { json, names } => {
-                let all: Map<String, Value> = serde_json::from_str(json).unwrap_or_default();
+            Repr::Payload { names, .. } | Repr::Token { names, .. } => {
+                let all: Map<String, Value> =
+                    self.json().and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default();
                 all.into_iter().filter(|(key, _)| names.contains(key)).collect()
             }
         }
@@ -287,6 +327,24 @@ mod tests {
         assert!(!map.contains_key("sub"));
         assert_eq!(extra, ExtraClaims::from(map), "equal to the same claims decoded");
         assert_eq!(format!("{extra:?}"), r#"["iss", "aud", "esc", "realm_access", "n"]"#);
+    }
+
+    #[test]
+    fn a_token_answers_like_its_payload() {
+        let payload = r#"{"sub": "u", "aud": ["a", "b"], "e\u0073c": 1, "n": null}"#;
+        let token =
+            ConsumerToken::new(format!("eyJhbGciOiJSUzI1NiJ9.{}.c2ln", URL_SAFE_NO_PAD.encode(payload))).unwrap();
+        let names = ["aud", "esc", "n"];
+        let extra = ExtraClaims::from_token(&token, names);
+        assert_eq!(extra, ExtraClaims::from_json(payload, names));
+        assert_eq!(extra.get("aud"), Some(json!(["a", "b"])));
+        assert_eq!(extra.get("esc"), Some(json!(1)));
+        assert_eq!(extra.get("sub"), None, "not among the extra claims");
+        assert_eq!(extra.to_map().len(), 3);
+        assert_eq!(format!("{extra:?}"), r#"["aud", "esc", "n"]"#, "names only, never the token");
+        let not_json = ConsumerToken::new("eyJhbGciOiJSUzI1NiJ9.bm90IGpzb24.c2ln").unwrap();
+        let odd = ExtraClaims::from_token(&not_json, ["aud"]);
+        assert_eq!((odd.get("aud"), odd.to_map().len(), odd.len()), (None, 0, 1), "absent, never a panic");
     }
 
     #[test]

@@ -113,9 +113,9 @@ pub enum ConsumerTokenError {
 impl ConsumerToken {
     /// Wraps a consumer token after checking that it is shaped like a compact JWT: three
     /// non-empty base64url parts separated by dots, nothing around them.
-    pub fn new(token: impl Into<String>) -> Result<ConsumerToken, ConsumerTokenError> {
-        let token = token.into();
-        ConsumerToken::check_shape(&token)?;
+    pub fn new(token: impl AsRef<str>) -> Result<ConsumerToken, ConsumerTokenError> {
+        let token = token.as_ref();
+        ConsumerToken::check_shape(token)?;
         Ok(ConsumerToken(token.into()))
     }
 
@@ -123,8 +123,8 @@ impl ConsumerToken {
     /// checking RFC 6750's `b64token` syntax: letters, digits, `-._~+/`, then optional `=`
     /// padding, at most 16 KiB. For verifiers that ask the realm (introspection) rather than
     /// read the token.
-    pub fn opaque(token: impl Into<String>) -> Result<ConsumerToken, ConsumerTokenError> {
-        let token = token.into();
+    pub fn opaque(token: impl AsRef<str>) -> Result<ConsumerToken, ConsumerTokenError> {
+        let token = token.as_ref();
         if token.is_empty() {
             return Err(ConsumerTokenError::Empty);
         }
@@ -147,6 +147,12 @@ impl ConsumerToken {
     /// first, cheap check.
     pub fn check_shape(token: &str) -> Result<(), ConsumerTokenError> {
         check_jwt_shape(token)
+    }
+
+    /// The middle part of a JWT-shaped token (its claims, base64url); `None` for an opaque one.
+    pub(crate) fn payload_part(&self) -> Option<&str> {
+        let (first, last) = (self.0.find('.')?, self.0.rfind('.')?);
+        (first < last).then(|| &self.0[first + 1..last])
     }
 }
 

@@ -2,7 +2,8 @@
 //! (a) the bare RSA-2048 signature check with a pre-parsed key — the floor;
 //! (b) `jsonwebtoken::decode` with a prebuilt `DecodingKey` into the same claims (a JSON map);
 //! (c) `JwtVerifier::verify` with a warm key store — every check of this crate included.
-//! Also the key lookup on its own.
+//! Then (c) and (a) interleaved, block by block, for a ratio that machine drift cannot skew; each
+//! phase of (c) on its own; the key lookup on its own.
 //!
 //! cargo bench -p pocket-jwt --bench verify
 
@@ -34,6 +35,9 @@ fn keycloak_claims(issuer: &str) -> Value {
         "locale": "mn", "wallet_tier": "gold", "kyc_level": 2
     })
 }
+
+/// Calls of (a), then of (c), per block of the interleaved measurement.
+const BLOCK: u64 = 20;
 
 fn verification(c: &mut Criterion) {
     // This benchmark's dev-dependencies compile both jsonwebtoken backends; (b) needs one chosen.
@@ -91,6 +95,53 @@ fn verification(c: &mut Criterion) {
         b.to_async(&local).iter(|| async { black_box(verifier.verify(black_box(&token)).await.unwrap()) })
     });
     group.finish();
+
+    // (c) against (a) in alternating blocks of calls: on a machine whose speed drifts between
+    // benchmarks (this one's medians move ±15 % from run to run), only calls measured side by
+    // side give a ratio that means something. Criterion reports (c)'s time; the ratio goes to
+    // stderr: the median over blocks, with the 10th and 90th percentiles.
+    let mut interleaved = c.benchmark_group("verify RS256 ~1.5 KB, interleaved");
+    let ratios = std::cell::RefCell::new(Vec::new());
+    interleaved.bench_function("(c) JwtVerifier::verify beside (a)", |b| {
+        b.iter_custom(|iters| {
+            let mut spent = std::time::Duration::ZERO;
+            let mut left = iters;
+            while left > 0 {
+                let block = left.min(BLOCK);
+                left -= block;
+                let started = std::time::Instant::now();
+                for _ in 0..block {
+                    black_box(parsed.verify_sig(black_box(signed.as_bytes()), black_box(&signature)).is_ok());
+                }
+                let bare = started.elapsed();
+                let started = std::time::Instant::now();
+                local.block_on(async {
+                    for _ in 0..block {
+                        black_box(verifier.verify(black_box(&token)).await.unwrap());
+                    }
+                });
+                let ours = started.elapsed();
+                spent += ours;
+                if block == BLOCK {
+                    ratios.borrow_mut().push(ours.as_secs_f64() / bare.as_secs_f64());
+                }
+            }
+            spent
+        })
+    });
+    interleaved.finish();
+    let mut ratios = ratios.into_inner();
+    if !ratios.is_empty() {
+        ratios.sort_by(f64::total_cmp);
+        let at = |share: f64| ratios[((ratios.len() - 1) as f64 * share) as usize];
+        eprintln!(
+            "(c) / (a), interleaved: median {:.3} (p10 {:.3}, p90 {:.3}) over {} blocks of {BLOCK} calls each",
+            at(0.5),
+            at(0.1),
+            at(0.9),
+            ratios.len()
+        );
+    }
 
     // Where (c)'s time goes: each phase on its own, with the same primitives on the same token.
     let mut phases = c.benchmark_group("verify phases");

@@ -321,13 +321,14 @@ impl Claims<'_> {
         Ok(expires)
     }
 
-    /// The user these (checked) claims describe, and the names of the extra claims (for
-    /// [`admit`], once the claims no longer borrow the payload).
-    pub(crate) fn into_user(self, token: ConsumerToken, expires: u64) -> Result<(PocketUser, ClaimNames), Error> {
+    /// The user these (checked) claims of `token` describe — unless it is a client's own token
+    /// and the rules do not accept those.
+    pub(crate) fn into_user(self, rules: &Rules, token: ConsumerToken, expires: u64) -> Result<PocketUser, Error> {
         let subject = self
             .sub
             .filter(|sub| !sub.is_empty())
             .ok_or_else(|| rejected(TokenRejection::Malformed, "the token has no `sub` claim (a non-empty string)"))?;
+        let extra = ExtraClaims::from_token(&token, self.extra);
         let mut user = PocketUser::new(token, subject, UNIX_EPOCH + Duration::from_secs(expires));
         user.username = self.preferred_username;
         user.name = self.name;
@@ -338,18 +339,8 @@ impl Claims<'_> {
         user.scopes = self.scope.map(|scope| scope.split_whitespace().map(str::to_owned).collect()).unwrap_or_default();
         user.authorized_party = self.azp;
         user.session_id = self.sid.or(self.session_state);
-        Ok((user, self.extra))
+        user.extra = extra;
+        // A client's own token is no wallet user, unless the app says otherwise.
+        if rules.accept_service_accounts { Ok(user) } else { user.refuse_service_account(&[]) }
     }
-}
-
-/// The user with its extra claims (`names` of `payload`, the JSON the claims were read from) —
-/// unless it is a client's own token and the rules do not accept those.
-pub(crate) fn admit(
-    rules: &Rules,
-    mut user: PocketUser,
-    payload: String,
-    names: ClaimNames,
-) -> Result<PocketUser, Error> {
-    user.extra = ExtraClaims::from_json(payload, names);
-    if rules.accept_service_accounts { Ok(user) } else { user.refuse_service_account(&[]) }
 }

@@ -23,6 +23,9 @@ static BASE64URL: LazyLock<Simd> = LazyLock::new(|| Simd::url_safe(NO_PAD));
 /// The longest RS256 signature any accepted key makes: 8192 bits.
 pub(crate) const MAX_SIGNATURE: usize = 1024;
 
+/// Payloads up to this size (most tokens') are decoded on the stack; larger ones on the heap.
+pub(crate) const PAYLOAD_ON_STACK: usize = 2048;
+
 /// A token split into its parts, the header read.
 pub(crate) struct Compact<'a> {
     /// `header.payload`, the signed bytes.
@@ -106,6 +109,11 @@ pub(crate) fn split(token: &str, max_size: usize) -> Result<Compact<'_>, Error> 
 /// Decodes one part of a token.
 pub(crate) fn decode(part: &str) -> Result<Vec<u8>, DecodeError> {
     BASE64URL.decode(part)
+}
+
+/// Decodes the payload into `out`, returning its length (`OutputSliceTooSmall` when it does not fit).
+pub(crate) fn decode_payload(part: &str, out: &mut [u8; PAYLOAD_ON_STACK]) -> Result<usize, DecodeSliceError> {
+    BASE64URL.decode_slice(part, out)
 }
 
 /// Decodes the signature into `out`, returning its length; a signature longer than any accepted

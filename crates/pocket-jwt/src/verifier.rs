@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use base64::DecodeSliceError;
 use pocket_core::{ConsumerTokenVerifier, Environment, Error, PocketUser, TokenRejection, ValidationError};
 
-use crate::claims::{Claims, Rules, admit};
-use crate::compact::{MAX_SIGNATURE, decode, decode_signature, split};
+use crate::claims::{Claims, Rules};
+use crate::compact::{MAX_SIGNATURE, PAYLOAD_ON_STACK, decode, decode_payload, decode_signature, split};
 use crate::keys::{KeySet, VerifyingKey, parse_jwks};
 use crate::store::{KeyStore, Remote};
 
@@ -115,15 +115,23 @@ impl JwtVerifier {
         if !key.verifies(compact.signed.as_bytes(), &signature[..length]) {
             return Err(Error::invalid_token(TokenRejection::BadSignature, "the token's signature does not match"));
         }
-        let payload = decode(compact.payload).map_err(|_| malformed("payload"))?;
+        let mut on_stack = [0; PAYLOAD_ON_STACK];
+        let on_heap;
+        let payload = match decode_payload(compact.payload, &mut on_stack) {
+            Ok(length) => &on_stack[..length],
+            Err(DecodeSliceError::OutputSliceTooSmall) => {
+                on_heap = decode(compact.payload).map_err(|_| malformed("payload"))?;
+                &on_heap[..]
+            }
+            Err(DecodeSliceError::DecodeError(_)) => return Err(malformed("payload")),
+        };
         let not_claims = |e: &dyn fmt::Display| {
             Error::invalid_token(TokenRejection::Malformed, format!("the claims are not a JSON object: {e}"))
         };
-        let payload = String::from_utf8(payload).map_err(|e| not_claims(&e))?;
-        let claims: Claims = serde_json::from_str(&payload).map_err(|e| not_claims(&e))?;
+        let payload = std::str::from_utf8(payload).map_err(|e| not_claims(&e))?;
+        let claims: Claims = serde_json::from_str(payload).map_err(|e| not_claims(&e))?;
         let expires = claims.check(&inner.rules, SystemTime::now())?;
-        let (user, extra) = claims.into_user(compact.token, expires)?;
-        admit(&inner.rules, user, payload, extra)
+        claims.into_user(&inner.rules, compact.token, expires)
     }
 
     /// Fetches the realm's keys now (they are otherwise fetched on first use and refreshed in

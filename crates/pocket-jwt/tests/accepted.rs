@@ -7,7 +7,7 @@ use std::time::Duration;
 use common::*;
 use pocket_core::{ConsumerTokenVerifier, Environment};
 use pocket_jwt::JwtVerifier;
-use pocket_sandbox::TestUser;
+use pocket_sandbox::{TestSignature, TestUser};
 use serde_json::json;
 
 #[tokio::test]
@@ -31,6 +31,29 @@ async fn extra_claims_are_kept() {
     let user = verifier(&sandbox).verify(&token).await.unwrap();
     assert_eq!(user.extra.get("custom").unwrap()["tier"], "gold");
     assert_eq!(user.extra.get("realm_access").unwrap()["roles"][0], "offline_access");
+}
+
+#[tokio::test]
+async fn large_payloads_and_escaped_names_verify_like_small_ones() {
+    let sandbox = sandbox().await;
+    let head = header(&sandbox).to_string();
+    // Payloads up to 2 KiB are decoded on the stack, larger ones on the heap: both must work.
+    for roles in [1, 150] {
+        let many: Vec<String> = (0..roles).map(|n| format!("role-number-{n}")).collect();
+        let mut body = claims(&sandbox);
+        body["roles"] = json!(many);
+        body.as_object_mut().unwrap().remove("given_name");
+        // A user field and an extra claim, each named with an escape.
+        let body = body.to_string().replacen("{", r#"{"given_n\u0061me":"Дорж","ti\u0065r":"gold","#, 1);
+        let token = sandbox.sign_token_with(TestSignature::Rs256, head.as_bytes(), body.as_bytes()).unwrap();
+        assert_eq!(token.len() > 3000, roles > 1, "{roles} roles: {} bytes", token.len());
+        let user = JwtVerifier::builder(sandbox.environment()).max_token_size(16 * 1024).build().unwrap();
+        let user = user.verify(&token).await.unwrap();
+        assert_eq!(user.extra.get("roles").unwrap().as_array().unwrap().len(), roles, "{roles} roles");
+        assert_eq!(user.extra.get("tier").unwrap(), "gold", "{roles} roles");
+        assert_eq!(user.given_name.as_deref(), Some("Дорж"), "{roles} roles");
+        assert_eq!(user.extra.to_map().len(), user.extra.len());
+    }
 }
 
 #[tokio::test]
