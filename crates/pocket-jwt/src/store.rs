@@ -116,15 +116,19 @@ impl KeyStore {
     /// failure, the backoff) allows. A static key answers to any kid, or none; keys from a JWKS
     /// need the token to name one.
     pub(crate) async fn key(self: &Arc<Self>, kid: Option<&str>) -> Result<Arc<VerifyingKey>, Error> {
-        if let Some(only) = self.keys.load().only() {
-            return Ok(only.clone());
+        {
+            // One load for the hot path: a static key, or a kid already held.
+            let keys = self.keys.load();
+            if let Some(only) = keys.only() {
+                return Ok(only.clone());
+            }
+            if let Some(key) = kid.and_then(|kid| keys.get(kid)) {
+                return Ok(key.clone());
+            }
         }
         let Some(kid) = kid else {
             return Err(Error::invalid_token(TokenRejection::Malformed, "the header has no kid"));
         };
-        if let Some(key) = self.get(kid) {
-            return Ok(key);
-        }
         let Some(remote) = &self.remote else {
             return Err(unknown_key());
         };
