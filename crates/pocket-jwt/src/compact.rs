@@ -23,6 +23,9 @@ static BASE64URL: LazyLock<Simd> = LazyLock::new(|| Simd::url_safe(NO_PAD));
 /// The longest RS256 signature any accepted key makes: 8192 bits.
 pub(crate) const MAX_SIGNATURE: usize = 1024;
 
+/// Headers up to this size (a Keycloak header is under 100 bytes) are decoded on the stack.
+pub(crate) const HEADER_ON_STACK: usize = 256;
+
 /// Payloads up to this size (most tokens') are decoded on the stack; larger ones on the heap.
 pub(crate) const PAYLOAD_ON_STACK: usize = 2048;
 
@@ -33,7 +36,7 @@ pub(crate) struct Compact<'a> {
     pub payload: &'a str,
     pub signature: &'a str,
     /// The key id; keys from a JWKS need one, a static PEM key ignores it.
-    pub kid: Option<String>,
+    pub kid: Option<Cow<'a, str>>,
     /// The whole token, shape-checked once here, for the user it may become.
     pub token: ConsumerToken,
 }
@@ -44,7 +47,8 @@ pub(crate) struct Compact<'a> {
 struct Header<'a> {
     #[serde(borrow)]
     alg: Option<Cow<'a, str>>,
-    kid: Option<String>,
+    #[serde(borrow)]
+    kid: Option<Cow<'a, str>>,
     crit: Option<IgnoredAny>,
     jku: Option<IgnoredAny>,
     x5u: Option<IgnoredAny>,
@@ -58,8 +62,12 @@ struct Header<'a> {
 /// `+` `/` and whitespace are refused), a header that is not a JSON object, an algorithm other
 /// than RS256, and the headers `crit` (unsupported extensions), `jku`, `x5u`,
 /// `jwk`, `x5c` (a token naming its own key — never fetched, never trusted) and `cty` (nested
-/// tokens).
-pub(crate) fn split(token: &str, max_size: usize) -> Result<Compact<'_>, Error> {
+/// tokens). The header is decoded into `scratch` when it fits.
+pub(crate) fn split<'a>(
+    token: &'a str,
+    max_size: usize,
+    scratch: &'a mut [u8; HEADER_ON_STACK],
+) -> Result<Compact<'a>, Error> {
     if token.len() > max_size {
         return Err(Error::invalid_token(
             TokenRejection::TooLarge,
@@ -73,9 +81,22 @@ pub(crate) fn split(token: &str, max_size: usize) -> Result<Compact<'_>, Error> 
     };
     let (header, signed) = (&token[..first_dot], &token[..last_dot]);
     let (payload, signature) = (&token[first_dot + 1..last_dot], &token[last_dot + 1..]);
-    let header_bytes = decode(header).map_err(|_| malformed("the header is not base64url"))?;
-    let header: Header = serde_json::from_slice(&header_bytes)
-        .map_err(|e| malformed(format!("the header is not a JSON object: {e}")))?;
+    let not_base64 = || malformed("the header is not base64url");
+    let kid = match BASE64URL.decode_slice(header, scratch) {
+        Ok(length) => read_header(&scratch[..length])?,
+        Err(DecodeSliceError::OutputSliceTooSmall) => {
+            let bytes = decode(header).map_err(|_| not_base64())?;
+            read_header(&bytes)?.map(|kid| Cow::Owned(kid.into_owned()))
+        }
+        Err(DecodeSliceError::DecodeError(_)) => return Err(not_base64()),
+    };
+    Ok(Compact { signed, payload, signature, kid, token: checked })
+}
+
+/// Reads a decoded header: checks it as `split` says and returns its kid.
+fn read_header(bytes: &[u8]) -> Result<Option<Cow<'_, str>>, Error> {
+    let header: Header =
+        serde_json::from_slice(bytes).map_err(|e| malformed(format!("the header is not a JSON object: {e}")))?;
     match header.alg.as_deref() {
         Some("RS256") => {}
         Some(other) => {
@@ -102,8 +123,7 @@ pub(crate) fn split(token: &str, max_size: usize) -> Result<Compact<'_>, Error> 
     if let Some((name, _)) = refused.iter().find(|(_, present)| *present) {
         return Err(malformed(format!("the header field `{name}` is not accepted")));
     }
-    let kid = header.kid.filter(|kid| !kid.is_empty());
-    Ok(Compact { signed, payload, signature, kid, token: checked })
+    Ok(header.kid.filter(|kid| !kid.is_empty()))
 }
 
 /// Decodes one part of a token.
@@ -135,13 +155,14 @@ mod tests {
     }
 
     fn reason(token: &str) -> Option<TokenRejection> {
-        split(token, 8192).err().and_then(|e| e.token_rejection())
+        split(token, 8192, &mut [0; HEADER_ON_STACK]).err().and_then(|e| e.token_rejection())
     }
 
     #[test]
     fn a_good_header_passes_and_keeps_the_signed_part() {
         let t = token(r#"{"alg":"RS256","typ" : "JWT","kid" : "k1"}"#);
-        let compact = split(&t, 8192).unwrap();
+        let mut scratch = [0; HEADER_ON_STACK];
+        let compact = split(&t, 8192, &mut scratch).unwrap();
         assert_eq!(compact.kid.as_deref(), Some("k1"));
         assert_eq!(compact.signature, "c2ln");
         assert_eq!(format!("{}.c2ln", compact.signed), t);
@@ -160,8 +181,14 @@ mod tests {
         assert_eq!(reason(&token(r#"[1]"#)), Some(Malformed));
         assert_eq!(reason(&token(r#"{"alg":"RS256","kid":"k","kid":"j"}"#)), Some(Malformed));
         // No kid is the key store's business: a static key needs none, a JWKS does.
-        assert_eq!(split(&token(r#"{"alg":"RS256"}"#), 8192).unwrap().kid, None);
-        assert_eq!(split(&token(r#"{"alg":"RS256","kid":""}"#), 8192).unwrap().kid, None);
+        let mut scratch = [0; HEADER_ON_STACK];
+        assert_eq!(split(&token(r#"{"alg":"RS256"}"#), 8192, &mut scratch).unwrap().kid, None);
+        assert_eq!(split(&token(r#"{"alg":"RS256","kid":""}"#), 8192, &mut scratch).unwrap().kid, None);
+        // A header too large for the stack is read from the heap, with the same result.
+        let padded = format!(r#"{{"alg":"RS256","kid":"k\u0032","x-pad":"{}"}}"#, "p".repeat(400));
+        assert_eq!(split(&token(&padded), 8192, &mut scratch).unwrap().kid.as_deref(), Some("k2"));
+        let escaped = r#"{"alg":"RS256","kid":"k\u0032"}"#;
+        assert_eq!(split(&token(escaped), 8192, &mut scratch).unwrap().kid.as_deref(), Some("k2"));
     }
 
     #[test]
@@ -192,7 +219,7 @@ mod tests {
     fn size_is_checked_first() {
         let huge = "a".repeat(1024 * 1024);
         assert_eq!(reason(&huge), Some(TokenRejection::TooLarge));
-        let error = split(&huge, 8192).err().unwrap();
+        let error = split(&huge, 8192, &mut [0; HEADER_ON_STACK]).err().unwrap();
         assert!(!error.to_string().contains("aaaa"), "never echoes the token");
     }
 }

@@ -9,7 +9,9 @@ use base64::DecodeSliceError;
 use pocket_core::{ConsumerTokenVerifier, Environment, Error, PocketUser, TokenRejection, ValidationError};
 
 use crate::claims::{Claims, Rules};
-use crate::compact::{MAX_SIGNATURE, PAYLOAD_ON_STACK, decode, decode_payload, decode_signature, split};
+use crate::compact::{
+    HEADER_ON_STACK, MAX_SIGNATURE, PAYLOAD_ON_STACK, decode, decode_payload, decode_signature, split,
+};
 use crate::keys::{KeySet, VerifyingKey, parse_jwks};
 use crate::store::{KeyStore, Remote};
 
@@ -100,7 +102,8 @@ impl JwtVerifier {
     /// [`ErrorKind::Unavailable`](pocket_core::ErrorKind::Unavailable). Messages never contain the token.
     pub async fn verify(&self, token: &str) -> Result<PocketUser, Error> {
         let inner = &self.inner;
-        let compact = split(token, inner.max_size)?;
+        let mut header = [0; HEADER_ON_STACK];
+        let compact = split(token, inner.max_size, &mut header)?;
         let key = inner.store.key(compact.kid.as_deref()).await?;
         let malformed =
             |what: &str| Error::invalid_token(TokenRejection::Malformed, format!("the {what} is not base64url"));
