@@ -26,6 +26,7 @@ pub(crate) struct Rules {
 /// that is not a field of the user is "extra": its name is kept here, and its value stays in the
 /// payload until someone asks for it ([`ExtraClaims`]). Text is borrowed from the payload where
 /// it can be, so that reading a token allocates only for what the user keeps.
+#[derive(Default)]
 pub(crate) struct Claims<'de> {
     exp: Option<Number>,
     sub: Option<String>,
@@ -68,26 +69,8 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Claims<'de>, A::Error> {
-        let mut claims = Claims {
-            exp: None,
-            sub: None,
-            azp: None,
-            scope: None,
-            sid: None,
-            session_state: None,
-            preferred_username: None,
-            name: None,
-            given_name: None,
-            family_name: None,
-            phone_number: None,
-            email: None,
-            iss: None,
-            typ: None,
-            aud: None,
-            nbf: None,
-            iat: None,
-            extra: ClaimNames::with_capacity(EXPECTED_CLAIMS, EXPECTED_NAME_BYTES),
-        };
+        let mut claims =
+            Claims { extra: ClaimNames::with_capacity(EXPECTED_CLAIMS, EXPECTED_NAME_BYTES), ..Claims::default() };
         while let Some(ClaimName(key)) = access.next_key::<ClaimName<'de>>()? {
             let key: &str = &key;
             let field = match key {
