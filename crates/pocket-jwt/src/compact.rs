@@ -82,7 +82,7 @@ pub(crate) fn split<'a>(
     let (header, signed) = (&token[..first_dot], &token[..last_dot]);
     let (payload, signature) = (&token[first_dot + 1..last_dot], &token[last_dot + 1..]);
     let not_base64 = || malformed("the header is not base64url");
-    let kid = match BASE64URL.decode_slice(header, scratch) {
+    let kid = match decode_into(header, scratch) {
         Ok(length) => read_header(&scratch[..length])?,
         Err(DecodeSliceError::OutputSliceTooSmall) => {
             let bytes = decode(header).map_err(|_| not_base64())?;
@@ -131,14 +131,10 @@ pub(crate) fn decode(part: &str) -> Result<Vec<u8>, DecodeError> {
     BASE64URL.decode(part)
 }
 
-/// Decodes the payload into `out`, returning its length (`OutputSliceTooSmall` when it does not fit).
-pub(crate) fn decode_payload(part: &str, out: &mut [u8; PAYLOAD_ON_STACK]) -> Result<usize, DecodeSliceError> {
-    BASE64URL.decode_slice(part, out)
-}
-
-/// Decodes the signature into `out`, returning its length; a signature longer than any accepted
-/// key makes does not fit (`OutputSliceTooSmall`).
-pub(crate) fn decode_signature(part: &str, out: &mut [u8; MAX_SIGNATURE]) -> Result<usize, DecodeSliceError> {
+/// Decodes one part of a token into `out` (a buffer on the caller's stack), returning its
+/// length; a part that does not fit is `OutputSliceTooSmall` — for the signature, one longer than
+/// any accepted key makes.
+pub(crate) fn decode_into<const N: usize>(part: &str, out: &mut [u8; N]) -> Result<usize, DecodeSliceError> {
     BASE64URL.decode_slice(part, out)
 }
 

@@ -9,9 +9,7 @@ use base64::DecodeSliceError;
 use pocket_core::{ConsumerTokenVerifier, Environment, Error, PocketUser, TokenRejection, ValidationError};
 
 use crate::claims::{Claims, Rules};
-use crate::compact::{
-    HEADER_ON_STACK, MAX_SIGNATURE, PAYLOAD_ON_STACK, decode, decode_payload, decode_signature, split,
-};
+use crate::compact::{HEADER_ON_STACK, MAX_SIGNATURE, PAYLOAD_ON_STACK, decode, decode_into, split};
 use crate::keys::{KeySet, VerifyingKey, parse_jwks};
 use crate::store::{KeyStore, Remote};
 
@@ -108,7 +106,7 @@ impl JwtVerifier {
         let malformed =
             |what: &str| Error::invalid_token(TokenRejection::Malformed, format!("the {what} is not base64url"));
         let mut signature = [0; MAX_SIGNATURE];
-        let length = decode_signature(compact.signature, &mut signature).map_err(|e| match e {
+        let length = decode_into(compact.signature, &mut signature).map_err(|e| match e {
             DecodeSliceError::OutputSliceTooSmall => Error::invalid_token(
                 TokenRejection::BadSignature,
                 "the signature is longer than any accepted key makes (8192 bits)",
@@ -120,7 +118,7 @@ impl JwtVerifier {
         }
         let mut on_stack = [0; PAYLOAD_ON_STACK];
         let on_heap;
-        let payload = match decode_payload(compact.payload, &mut on_stack) {
+        let payload = match decode_into(compact.payload, &mut on_stack) {
             Ok(length) => &on_stack[..length],
             Err(DecodeSliceError::OutputSliceTooSmall) => {
                 on_heap = decode(compact.payload).map_err(|_| malformed("payload"))?;
