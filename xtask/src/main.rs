@@ -155,6 +155,9 @@ fn features() -> Result<(), String> {
         let package = package.ok_or(format!("{krate} is not in the workspace"))?;
         // A command-line crate (pocket-cli) has only binaries.
         let targets = if package.has_lib { "--lib" } else { "--bins" };
+        if TLS_FEATURES.iter().all(|feature| package.features.iter().any(|declared| declared == feature)) {
+            check_one_tls_stack(krate)?;
+        }
         for selection in feature_selections(&package.features) {
             let mut args = vec!["check", "--quiet", "-p", krate, targets];
             args.extend(selection.iter().map(String::as_str));
@@ -181,6 +184,23 @@ fn features() -> Result<(), String> {
         }
     }
     eprintln!("==> the feature matrix took {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// A crate with both TLS features must carry only the chosen stack: built `--no-default-features
+/// --features native-tls` it must not pull rustls in through another crate's defaults, and the
+/// other way round.
+fn check_one_tls_stack(krate: &str) -> Result<(), String> {
+    let stacks: [(&str, &[&str]); 2] =
+        [("native-tls", &["rustls", "hyper-rustls", "tokio-rustls"]), ("rustls", &["native-tls", "openssl"])];
+    for (feature, other_stack) in stacks {
+        eprintln!("==> {krate} with only {feature} depends on none of: {}", other_stack.join(", "));
+        let tree = normal_dependencies(krate, &["--no-default-features", "--features", feature])?;
+        let offenders = offenders(&tree, other_stack);
+        if !offenders.is_empty() {
+            return Err(format!("{krate} with only {feature} still depends on: {}", offenders.join(", ")));
+        }
+    }
     Ok(())
 }
 
@@ -236,16 +256,22 @@ fn run_args(what: &str, args: &[&str]) -> Result<(), String> {
 
 fn check_dependencies(krate: &str, forbidden: &[&str]) -> Result<(), String> {
     eprintln!("==> {krate} depends on none of: {}", forbidden.join(", "));
+    let tree = normal_dependencies(krate, &[])?;
+    let offenders = offenders(&tree, forbidden);
+    if offenders.is_empty() { Ok(()) } else { Err(format!("{krate} must not depend on: {}", offenders.join(", "))) }
+}
+
+/// `cargo tree`'s listing of a crate's normal dependencies, one per line, under `selection`.
+fn normal_dependencies(krate: &str, selection: &[&str]) -> Result<String, String> {
     let output = cargo()
         .args(["tree", "-p", krate, "-e", "normal", "--prefix", "none"])
+        .args(selection)
         .output()
         .map_err(|e| format!("could not run cargo tree: {e}"))?;
     if !output.status.success() {
         return Err(format!("cargo tree failed: {}", String::from_utf8_lossy(&output.stderr)));
     }
-    let tree = String::from_utf8_lossy(&output.stdout);
-    let offenders = offenders(&tree, forbidden);
-    if offenders.is_empty() { Ok(()) } else { Err(format!("{krate} must not depend on: {}", offenders.join(", "))) }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// The lines of a `cargo tree --prefix none` listing that name a forbidden crate.
