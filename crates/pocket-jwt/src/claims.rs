@@ -97,25 +97,17 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
                 }
                 _ => {
                     claims.note_extra(key)?;
-                    let text = match key {
-                        "iss" => &mut claims.iss,
-                        "typ" => &mut claims.typ,
-                        "aud" | "nbf" | "iat" => {
-                            let value = match key {
-                                "aud" => &mut claims.aud,
-                                "nbf" => &mut claims.nbf,
-                                _ => &mut claims.iat,
-                            };
-                            *value = Some(access.next_value()?);
-                            continue;
-                        }
+                    match key {
+                        "iss" => claims.iss = access.next_value::<TextOrOther<'de>>()?.text(),
+                        "typ" => claims.typ = access.next_value::<TextOrOther<'de>>()?.text(),
+                        "aud" => claims.aud = Some(access.next_value()?),
+                        "nbf" => claims.nbf = Some(access.next_value()?),
+                        "iat" => claims.iat = Some(access.next_value()?),
                         // Skipped, not built: decoded only if the app asks for it.
                         _ => {
                             access.next_value::<IgnoredAny>()?;
-                            continue;
                         }
-                    };
-                    *text = access.next_value::<TextOrOther<'de>>()?.text();
+                    }
                     continue;
                 }
             };
