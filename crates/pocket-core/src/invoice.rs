@@ -68,38 +68,26 @@ impl InvoiceId {
         &self.0
     }
 
-    /// The number a Java `Long` path variable (Spring's number conversion) reads from this id,
-    /// if it reads one: whitespace anywhere is dropped, a sign is allowed, `0x`, `0X` and `#`
-    /// mean hexadecimal, and leading zeros are ignored — so `4242`, `04242`, `+4242`, ` 4242`
-    /// and `0x1092` are all invoice 4242 to a server that reads ids that way.
+    /// The number a Java `Long` path variable (Spring's number conversion, as Pocket's merchant
+    /// services read an id) reads from this id, if it reads one: every character Java calls
+    /// whitespace is dropped (not the no-break spaces U+00A0, U+2007 and U+202F), `0x`, `0X` or
+    /// `#` after an optional `-` mean hexadecimal, otherwise one `+` or `-` may lead, and the
+    /// digits may be those of any script — so `4242`, `04242`, `+4242`, ` 42 42`, `0x1092`,
+    /// `٤٢٤٢` and `４２４２` are all invoice 4242, while `4242\u{a0}` and `+0x1092` are no number.
     ///
     /// ```
     /// use pocket_core::InvoiceId;
     ///
-    /// for spelling in ["4242", "004242", "+4242", " 42 42", "0x1092", "#1092"] {
+    /// for spelling in ["4242", "004242", "+4242", " 42 42", "0x1092", "#1092", "٤٢٤٢", "᠔᠒᠔᠒"] {
     ///     assert_eq!(InvoiceId::new(spelling)?.as_number(), Some(4242), "{spelling}");
     /// }
-    /// assert_eq!(InvoiceId::new("INV-42")?.as_number(), None);
+    /// for not_a_number in ["INV-42", "4242\u{a0}", "+0x1092", "-+4242"] {
+    ///     assert_eq!(InvoiceId::new(not_a_number)?.as_number(), None, "{not_a_number}");
+    /// }
     /// # Ok::<(), pocket_core::InvoiceIdError>(())
     /// ```
     pub fn as_number(&self) -> Option<i64> {
-        let compact: String = self.0.chars().filter(|c| !c.is_whitespace()).collect();
-        let (negative, digits) = match compact.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, compact.strip_prefix('+').unwrap_or(&compact)),
-        };
-        let hex = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")).or_else(|| digits.strip_prefix('#'));
-        let (radix, digits) = match hex {
-            Some(rest) => (16, rest),
-            None => (10, digits),
-        };
-        if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-            return None;
-        }
-        // Wide enough that i64::MIN's magnitude fits before the sign is applied.
-        let magnitude = i128::from_str_radix(digits, radix).ok()?;
-        let value = if negative { -magnitude } else { magnitude };
-        i64::try_from(value).ok()
+        crate::java_long::parse(&self.0)
     }
 }
 
@@ -387,7 +375,10 @@ mod tests {
         assert_eq!(number("-9223372036854775808"), Some(i64::MIN));
         assert_eq!(number("9223372036854775808"), None, "beyond a Long");
         assert_eq!(number(&format!("{}7", "0".repeat(200))), Some(7));
-        for not_a_number in ["+", "-", "0x", "#", "4242.0", "1e3", "42a", "++1", "٤٢"] {
+        assert_eq!(number("٤٢"), Some(42), "any script's decimal digits");
+        assert_eq!(number("-#10"), Some(-16));
+        assert_eq!(number("-0x8000000000000000"), Some(i64::MIN));
+        for not_a_number in ["+", "-", "0x", "#", "4242.0", "1e3", "42a", "++1", "+0x10", "0x-1", "4\u{a0}2", "²"] {
             assert_eq!(number(not_a_number), None, "{not_a_number}");
         }
     }

@@ -9,6 +9,7 @@ mod error;
 mod extra_claims;
 mod gateway;
 mod invoice;
+mod java_long;
 mod lenient;
 mod note;
 mod pins;

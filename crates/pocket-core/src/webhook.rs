@@ -12,50 +12,186 @@ use crate::{Amount, InvoiceId, InvoiceState, lenient};
 /// pocket-axum's webhook router does before it calls the merchant's handler.
 ///
 /// Documented fields: `{id, amount, info, invoiceId, invoiceState, phoneNumber}`; `heldId` and
-/// `orderNumber` have been observed. Every field may arrive as a string or a number; only
-/// `invoiceId` is required, and everything else Pocket sends is kept in [`extra`](Self::extra).
+/// `orderNumber` have been observed. Field names are read in any case, with or without `_`
+/// (`invoice_id`, `InvoiceID`); every field may arrive as a string or a number. Only
+/// `invoiceId` is required: a body without a usable one is an error. Every other field that
+/// cannot be read (an amount of `""`, a state that is an object) is kept in
+/// [`extra`](Self::extra) and named in [`unreadable`](Self::unreadable) — a notice is a hint,
+/// and a hint with odd fields still names the invoice to ask Pocket about. Everything else
+/// Pocket sends is kept in `extra` too.
 /// `Debug` hides the payer's phone number and shows only the names of the extra fields.
 ///
 /// ```
 /// use pocket_core::WebhookNotice;
 ///
 /// let notice: WebhookNotice = serde_json::from_str(
-///     r#"{"id": 9, "amount": "560.00", "invoiceId": 42, "invoiceState": "PAID", "ref": "x"}"#,
+///     r#"{"id": 9, "amount": "560,00", "invoiceId": 42, "invoiceState": "PAID", "ref": "x"}"#,
 /// )?;
 /// assert_eq!(notice.invoice_id.as_str(), "42");
+/// assert_eq!(notice.amount, None, "not an amount this SDK can read");
+/// assert_eq!(notice.unreadable, ["amount"]);
 /// assert_eq!(notice.extra["ref"], "x");
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct WebhookNotice {
     /// The transaction record number.
-    #[serde(default, deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The amount paid, as claimed by the sender.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<Amount>,
     /// The invoice's note.
-    #[serde(default, deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub info: Option<String>,
     /// The invoice the notice is about.
     pub invoice_id: InvoiceId,
     /// The invoice's state, as claimed by the sender.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_state: Option<InvoiceState>,
     /// The payer's phone number (personal data).
-    #[serde(default, deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// Observed, undocumented.
-    #[serde(default, deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub held_id: Option<String>,
     /// Observed, undocumented.
-    #[serde(default, deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_number: Option<String>,
+    /// The names of the known fields whose values could not be read (their values are in
+    /// [`extra`](Self::extra)).
+    #[serde(skip)]
+    pub unreadable: Vec<String>,
     /// Every other field of the body.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// The fields a notice reads, by their name with case and `_`/`-` ignored.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Id,
+    Amount,
+    Info,
+    InvoiceId,
+    InvoiceState,
+    PhoneNumber,
+    HeldId,
+    OrderNumber,
+}
+
+impl Field {
+    fn of(name: &str) -> Option<Field> {
+        let folded: String = name.chars().filter(|c| !matches!(c, '_' | '-')).flat_map(char::to_lowercase).collect();
+        Some(match folded.as_str() {
+            "id" => Field::Id,
+            "amount" => Field::Amount,
+            "info" => Field::Info,
+            "invoiceid" => Field::InvoiceId,
+            "invoicestate" => Field::InvoiceState,
+            "phonenumber" => Field::PhoneNumber,
+            "heldid" => Field::HeldId,
+            "ordernumber" => Field::OrderNumber,
+            _ => return None,
+        })
+    }
+}
+
+/// Text from a string or a number; `None` for null; `Err` for anything else.
+fn text(value: &Value) -> Result<Option<String>, ()> {
+    lenient::opt_string(value).map_err(|_: serde_json::Error| ())
+}
+
+impl<'de> Deserialize<'de> for WebhookNotice {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let body = Map::<String, Value>::deserialize(deserializer)?;
+        let mut invoice: Option<InvoiceId> = None;
+        let mut notice = WebhookNotice::new(InvoiceId::from(0));
+        let mut known: Vec<(Field, String, Value)> = Vec::new();
+        for (name, value) in body {
+            match Field::of(&name) {
+                Some(Field::InvoiceId) => {
+                    let id = match text(&value) {
+                        Ok(Some(id)) => InvoiceId::new(id).map_err(D::Error::custom)?,
+                        Ok(None) => return Err(D::Error::custom("invoiceId is null: the notice names no invoice")),
+                        Err(()) => {
+                            return Err(D::Error::custom(format!(
+                                "invoiceId is not a string or a whole number: {value}"
+                            )));
+                        }
+                    };
+                    if invoice.as_ref().is_some_and(|first| *first != id) {
+                        return Err(D::Error::custom("the notice names two invoices (invoiceId given twice)"));
+                    }
+                    invoice = Some(id);
+                }
+                Some(field) => known.push((field, name, value)),
+                None => {
+                    notice.extra.insert(name, value);
+                }
+            }
+        }
+        for (field, name, value) in &known {
+            // A field given twice under two spellings is believed in neither.
+            let repeated = known.iter().filter(|(other, ..)| other == field).count() > 1;
+            if repeated || !notice.read(*field, value) {
+                notice.unreadable.push(name.clone());
+                notice.extra.insert(name.clone(), value.clone());
+            }
+        }
+        for (field, ..) in &known {
+            if known.iter().filter(|(other, ..)| other == field).count() > 1 {
+                notice.forget(*field);
+            }
+        }
+        notice.invoice_id = invoice.ok_or_else(|| D::Error::missing_field("invoiceId"))?;
+        Ok(notice)
+    }
+}
+
+impl WebhookNotice {
+    /// Reads one known field; `false` when its value cannot be read.
+    fn read(&mut self, field: Field, value: &Value) -> bool {
+        let as_text = || text(value).ok();
+        match field {
+            Field::Amount => match value {
+                Value::Null => true,
+                _ => Amount::deserialize(value).map(|amount| self.amount = Some(amount)).is_ok(),
+            },
+            Field::InvoiceState => match value {
+                Value::Null => true,
+                _ => InvoiceState::deserialize(value).map(|state| self.invoice_state = Some(state)).is_ok(),
+            },
+            Field::Id | Field::Info | Field::PhoneNumber | Field::HeldId | Field::OrderNumber => {
+                let Some(read) = as_text() else { return false };
+                *self.text_field(field) = read;
+                true
+            }
+            Field::InvoiceId => false,
+        }
+    }
+
+    fn forget(&mut self, field: Field) {
+        match field {
+            Field::Amount => self.amount = None,
+            Field::InvoiceState => self.invoice_state = None,
+            Field::InvoiceId => {}
+            other => *self.text_field(other) = None,
+        }
+    }
+
+    fn text_field(&mut self, field: Field) -> &mut Option<String> {
+        match field {
+            Field::Id => &mut self.id,
+            Field::Info => &mut self.info,
+            Field::PhoneNumber => &mut self.phone_number,
+            Field::HeldId => &mut self.held_id,
+            _ => &mut self.order_number,
+        }
+    }
 }
 
 impl std::fmt::Debug for WebhookNotice {
@@ -69,6 +205,7 @@ impl std::fmt::Debug for WebhookNotice {
             .field("phone_number", &crate::user::presence(&self.phone_number))
             .field("held_id", &self.held_id)
             .field("order_number", &self.order_number)
+            .field("unreadable", &self.unreadable)
             .field("extra", &self.extra.keys().collect::<Vec<_>>())
             .finish()
     }
@@ -86,6 +223,7 @@ impl WebhookNotice {
             phone_number: None,
             held_id: None,
             order_number: None,
+            unreadable: Vec::new(),
             extra: Map::new(),
         }
     }

@@ -160,11 +160,44 @@ fn webhook_bodies_that_cannot_be_trusted_to_name_an_invoice_are_errors() {
         r#"{"invoiceId": null}"#,
         r#"{"invoiceId": true}"#,
         r#"{"invoiceId": ".."}"#,
-        r#"{"invoiceId": 1, "amount": -5}"#,
+        r#"{"invoiceId": 4.5}"#,
+        r#"{"invoiceId": {"id": 1}}"#,
+        r#"{"invoiceId": 1, "invoice_id": 2}"#,
+        r#"{"amount": 560}"#,
         r#"[1, 2]"#,
     ] {
         assert!(serde_json::from_str::<WebhookNotice>(body).is_err(), "{body} must be refused");
     }
+}
+
+#[test]
+fn a_notice_that_names_an_invoice_is_read_whatever_its_other_fields_hold() {
+    for (body, unreadable) in [
+        (r#"{"invoiceId": 1, "amount": -5}"#, "amount"),
+        (r#"{"invoiceId": 1, "amount": ""}"#, "amount"),
+        (r#"{"invoiceId": 1, "amount": "560,00"}"#, "amount"),
+        (r#"{"invoiceId": 1, "amount": "5.6E+2"}"#, "amount"),
+        (r#"{"invoiceId": 1, "amount": " 560"}"#, "amount"),
+        (r#"{"invoiceId": 1, "phoneNumber": {"n": "99"}}"#, "phoneNumber"),
+        (r#"{"invoiceId": 1, "invoiceState": {"s": "PAID"}}"#, "invoiceState"),
+        (r#"{"invoiceId": 1, "info": 4.5}"#, "info"),
+        (r#"{"invoiceId": 1, "id": [1]}"#, "id"),
+    ] {
+        let notice: WebhookNotice = serde_json::from_str(body).unwrap_or_else(|e| panic!("{body}: {e}"));
+        assert_eq!(notice.invoice_id.as_str(), "1", "{body}");
+        assert_eq!(notice.unreadable, [unreadable], "{body}");
+        assert!(notice.extra.contains_key(unreadable), "the odd value is kept: {body}");
+        assert_eq!((notice.amount, notice.invoice_state.clone(), notice.phone_number.clone()), (None, None, None));
+    }
+    let spelled: WebhookNotice =
+        serde_json::from_str(r#"{"invoice_id": "7", "Amount": 560, "INVOICESTATE": "paid", "info": 12}"#).unwrap();
+    assert_eq!(spelled.invoice_id.as_str(), "7");
+    assert_eq!(spelled.amount, Some(Amount::from_tugrik(560).unwrap()));
+    assert_eq!(spelled.invoice_state, Some(InvoiceState::Paid));
+    assert_eq!(spelled.info.as_deref(), Some("12"), "a number info is text");
+    let twice: WebhookNotice = serde_json::from_str(r#"{"invoiceId": 7, "amount": 560, "AMOUNT": 9000}"#).unwrap();
+    assert_eq!(twice.amount, None, "an amount given twice is believed in neither spelling");
+    assert_eq!(twice.unreadable, ["AMOUNT", "amount"]);
 }
 
 #[test]
