@@ -101,7 +101,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         let words: Vec<&str> = line.split_whitespace().collect();
         match words.as_slice() {
             ["recover"] => say(format!("recovered {}", payments.reconciler().recover().await?)),
-            ["watch", id] => payments.reconciler().watch(InvoiceId::new(*id)?, None),
+            ["watch", id] => {
+                let _ = payments.reconciler().watch(InvoiceId::new(*id)?, None);
+            }
             [id, rest @ ..] => {
                 let mut notice = WebhookNotice::new(InvoiceId::new(*id)?);
                 if let Some(slow) = rest.first().and_then(|ms| ms.parse::<u64>().ok()) {

@@ -1,6 +1,8 @@
 //! Asking Pocket about invoices without letting the public webhook spend the merchant's quota:
-//! concurrent questions about one invoice share one check call, unknown invoices are remembered
-//! briefly, and checks started by notices are bounded in number at once and per second.
+//! concurrent questions about one invoice share one check call, a spelling Pocket did not know
+//! is remembered briefly (that spelling only), and the calls to Pocket that notices cause are
+//! bounded in number at once and per second — every call, however many terminals one question
+//! asks.
 //!
 //! An invoice is asked about through the merchant API's check (mini-app invoices) or the
 //! payment gateway's detail lookup (QR / deep-link invoices), the likelier one first: when the
@@ -22,13 +24,15 @@ pub(crate) enum Checked {
     Status(InvoiceStatus),
     /// Pocket does not know the invoice (404), or refuses the id as no invoice id (400).
     Unknown,
+    /// Pocket did not know this very spelling moments ago; it was not asked again.
+    RecentlyUnknown,
     Unavailable(Error),
     /// Too many checks at once or per second: the notice should come again later.
     Overloaded,
 }
 
 /// Who wants to know: a notice anyone may have sent, or the app's own reconciler.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Asker {
     Notice,
     Reconciler,
@@ -50,11 +54,41 @@ pub(crate) struct Gateway {
 }
 
 type InFlight = Arc<OnceCell<Checked>>;
+type InFlightMap = Mutex<HashMap<(Asker, String), InFlight>>;
+
+/// One asker's share of a check in flight. Whoever holds the last share takes the entry out of
+/// the map when it is done *or dropped* — a delivery cancelled mid-check (the sender hung up)
+/// leaves nothing behind.
+struct SharedCheck<'a> {
+    map: &'a InFlightMap,
+    key: (Asker, String),
+    cell: InFlight,
+}
+
+impl<'a> SharedCheck<'a> {
+    fn join(map: &'a InFlightMap, (asker, key): (Asker, &str)) -> SharedCheck<'a> {
+        let key = (asker, key.to_owned());
+        let cell = lock(map).entry(key.clone()).or_default().clone();
+        SharedCheck { map, key, cell }
+    }
+}
+
+impl Drop for SharedCheck<'_> {
+    fn drop(&mut self) {
+        let mut map = lock(self.map);
+        // The map holds one reference and this share another: nobody else waits on it.
+        if map.get(&self.key).is_some_and(|current| Arc::ptr_eq(current, &self.cell))
+            && Arc::strong_count(&self.cell) == 2
+        {
+            map.remove(&self.key);
+        }
+    }
+}
 
 pub(crate) struct Checker {
     merchant: Arc<dyn MerchantApi>,
     gateway: Option<Gateway>,
-    in_flight: Mutex<HashMap<String, InFlight>>,
+    in_flight: InFlightMap,
     permits: Semaphore,
     queue_wait: Duration,
     unknown: Mutex<Recent>,
@@ -81,23 +115,28 @@ impl Checker {
         }
     }
 
-    /// Asks Pocket about `id`, whose canonical key is `key`.
-    pub(crate) async fn check(&self, key: &str, id: &InvoiceId, asker: Asker, prefer: Prefer) -> Checked {
-        if asker == Asker::Notice && lock(&self.unknown).contains(key, Instant::now()) {
-            return Checked::Unknown;
+    /// Asks Pocket about `id`, whose canonical key is `key`. `remember` says whether a notice's
+    /// unknown spelling may be remembered (never for an invoice the app watches: Pocket may lag
+    /// behind it).
+    pub(crate) async fn check(
+        &self,
+        key: &str,
+        id: &InvoiceId,
+        asker: Asker,
+        prefer: Prefer,
+        remember: bool,
+    ) -> Checked {
+        // The memory refuses only the very spelling Pocket did not know: another spelling of
+        // the same number, or the same number once it exists, is asked about afresh.
+        let spelling = id.as_str();
+        if asker == Asker::Notice && remember && lock(&self.unknown).contains(spelling, Instant::now()) {
+            return Checked::RecentlyUnknown;
         }
-        let cell = lock(&self.in_flight).entry(key.to_owned()).or_default().clone();
-        let checked = cell.get_or_init(|| self.ask(id, asker, prefer)).await.clone();
-        {
-            let mut in_flight = lock(&self.in_flight);
-            if in_flight.get(key).is_some_and(|current| Arc::ptr_eq(current, &cell)) {
-                in_flight.remove(key);
-            }
-        }
-        // Only notices fill the memory of unknown ids: an invoice the app itself watches may be
-        // unknown to a lagging Pocket for a moment, and its webhook must not be refused for it.
-        if asker == Asker::Notice && matches!(checked, Checked::Unknown) {
-            lock(&self.unknown).insert(key, Instant::now() + self.unknown_ttl);
+        let shared = SharedCheck::join(&self.in_flight, (asker, key));
+        let checked = shared.cell.get_or_init(|| self.ask(id, asker, prefer)).await.clone();
+        drop(shared);
+        if asker == Asker::Notice && remember && matches!(checked, Checked::Unknown) {
+            lock(&self.unknown).insert(spelling, Instant::now() + self.unknown_ttl);
         }
         checked
     }
@@ -106,25 +145,33 @@ impl Checker {
         let permit = match asker {
             Asker::Reconciler => self.permits.acquire().await.ok(),
             Asker::Notice => {
-                if let Some(rate) = &self.rate
-                    && !lock(rate).take(Instant::now())
-                {
-                    return Checked::Overloaded;
-                }
                 tokio::time::timeout(self.queue_wait, self.permits.acquire()).await.ok().and_then(Result::ok)
             }
         };
         let Some(_permit) = permit else { return Checked::Overloaded };
         let gateway_first = matches!(prefer, Prefer::Gateway(_));
-        let first = if gateway_first { self.ask_gateway(id, prefer).await } else { self.ask_merchant(id).await };
+        let first =
+            if gateway_first { self.ask_gateway(id, asker, prefer).await } else { self.ask_merchant(id, asker).await };
         match first {
-            Checked::Unknown if gateway_first => self.ask_merchant(id).await,
-            Checked::Unknown => self.ask_gateway(id, prefer).await,
+            Checked::Unknown if gateway_first => self.ask_merchant(id, asker).await,
+            Checked::Unknown => self.ask_gateway(id, asker, prefer).await,
             known => known,
         }
     }
 
-    async fn ask_merchant(&self, id: &InvoiceId) -> Checked {
+    /// Whether one more call to Pocket may be made for `asker`: a notice's calls come out of
+    /// the rate limit, one token each; the app's own polls do not.
+    fn may_call(&self, asker: Asker) -> bool {
+        match (&self.rate, asker) {
+            (Some(rate), Asker::Notice) => lock(rate).take(Instant::now()),
+            _ => true,
+        }
+    }
+
+    async fn ask_merchant(&self, id: &InvoiceId, asker: Asker) -> Checked {
+        if !self.may_call(asker) {
+            return Checked::Overloaded;
+        }
         match self.merchant.check_invoice(id).await {
             Ok(status) => Checked::Status(status),
             Err(error) if is_no_such_invoice(&error) => Checked::Unknown,
@@ -133,7 +180,7 @@ impl Checker {
     }
 
     /// The invoice's detail on the preferred terminal, then on each configured one.
-    async fn ask_gateway(&self, id: &InvoiceId, prefer: Prefer) -> Checked {
+    async fn ask_gateway(&self, id: &InvoiceId, asker: Asker, prefer: Prefer) -> Checked {
         let Some(gateway) = &self.gateway else { return Checked::Unknown };
         let preferred = match prefer {
             Prefer::Gateway(terminal) => terminal,
@@ -142,6 +189,9 @@ impl Checker {
         // The preferred terminal first, then every other configured one — each asked once.
         let others = gateway.terminals.iter().copied().filter(|terminal| Some(*terminal) != preferred);
         for terminal in preferred.into_iter().chain(others) {
+            if !self.may_call(asker) {
+                return Checked::Overloaded;
+            }
             match gateway.api.invoice_by_id(terminal, id).await {
                 Ok(detail) => return Checked::Status(detail.to_status()),
                 Err(error) if is_no_such_invoice(&error) => continue,
@@ -155,9 +205,14 @@ impl Checker {
         self.gateway.as_ref().map(|gateway| &gateway.api)
     }
 
-    /// How many unknown invoices are remembered now.
+    /// How many unknown spellings are remembered now.
     pub(crate) fn remembered_unknown(&self) -> usize {
         lock(&self.unknown).len()
+    }
+
+    /// How many checks are in flight now (for tests of memory under cancellation).
+    pub(crate) fn in_flight(&self) -> usize {
+        lock(&self.in_flight).len()
     }
 }
 

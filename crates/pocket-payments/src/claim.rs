@@ -1,5 +1,11 @@
 //! Running the merchant's code under a claim: once per key, never past the lease, and never
 //! leaving the claim held when the code fails, panics or is cancelled.
+//!
+//! The lease is counted from the moment the claim was *asked for*: the store grants it at some
+//! moment after that, so the lease ends no earlier there than it does here, however slow the
+//! store's reply. The handler gets what is left of it, less the time kept for recording its
+//! success; recording keeps trying until the lease ends, and a success that could not be
+//! recorded is never reported as processed.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -8,6 +14,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use crate::store::{Claim, ClaimToken, PaymentStore};
 use crate::{HandlerError, Outcome};
 
@@ -15,56 +23,118 @@ use crate::{HandlerError, Outcome};
 /// else — the reconciler — finishes the job.
 pub(crate) type OnAbandon = Box<dyn FnOnce() + Send>;
 
+/// One run of the merchant's code under a claim on `key`.
+pub(crate) struct Run<'a> {
+    pub store: &'a Arc<dyn PaymentStore>,
+    pub key: String,
+    pub lease: Duration,
+    /// The longest the code may run.
+    pub timeout: Duration,
+    /// Kept at the lease's end for recording the success.
+    pub margin: Duration,
+    /// The outcome when the code succeeds and that is recorded.
+    pub done: Outcome,
+    pub on_abandon: OnAbandon,
+}
+
+/// How long a delivery waits for its success to be recorded before it answers "come again"
+/// (the recording carries on in the background until the lease ends).
+const COMPLETION_WAIT: Duration = Duration::from_secs(10);
+
 /// A held claim. Completing or releasing it consumes it; dropping it unconsumed (a cancelled
 /// delivery) releases it in the background and calls `on_abandon`.
 struct ClaimGuard {
     store: Arc<dyn PaymentStore>,
     key: String,
     token: Option<ClaimToken>,
+    lease: Duration,
+    lease_ends: Instant,
     on_abandon: Option<OnAbandon>,
 }
 
+/// What became of recording a success.
+#[derive(Debug, PartialEq)]
+enum Recorded {
+    /// Done, in the store.
+    Stored,
+    /// Another claim holds the key now (our lease lapsed): that one decides.
+    Taken,
+    /// The store could not be reached before the lease ended.
+    Unrecorded,
+}
+
 impl ClaimGuard {
-    /// Records the success. If the caller goes away meanwhile (a slow shared store, a sender
-    /// that hung up), the recording carries on in the background: a payment whose handler
-    /// succeeded must not look unfinished.
-    async fn complete(mut self) {
-        let Some(token) = self.token.take() else { return };
-        let (store, key) = (self.store.clone(), std::mem::take(&mut self.key));
-        Detached(Some(Box::pin(async move {
-            // One retry: a store blip here would otherwise leave a finished payment looking
-            // unfinished until the lease lapses.
-            for attempt in 1..=2 {
-                match store.complete(&key, &token).await {
-                    Ok(true) => return,
-                    Ok(false) => {
-                        tracing::error!(
-                            %key,
-                            "the claim lapsed before the handler's success was recorded; another delivery may run it again"
-                        );
-                        return;
-                    }
-                    Err(error) if attempt == 2 => {
-                        tracing::error!(%key, %error, "the payment store could not record a processed payment");
-                    }
-                    Err(_) => {}
-                }
-            }
-        })))
-        .await;
+    /// Records the success, trying until the lease ends. If the caller stops waiting (a slow
+    /// shared store, a sender that hung up), the recording carries on in the background: a
+    /// payment whose handler succeeded must not look unfinished while it can still be recorded.
+    async fn complete(mut self) -> Option<Recorded> {
+        let token = self.token.take()?;
+        let (store, key, lease, lease_ends) =
+            (self.store.clone(), std::mem::take(&mut self.key), self.lease, self.lease_ends);
+        let mut recording = Detached::new(record(store, key, token, lease, lease_ends));
+        tokio::time::timeout(COMPLETION_WAIT, &mut recording).await.ok()
     }
 
     /// Gives the claim up, finishing in the background if the caller goes away meanwhile.
     async fn release(mut self) {
         let Some(token) = self.token.take() else { return };
         let (store, key) = (self.store.clone(), std::mem::take(&mut self.key));
-        Detached(Some(Box::pin(async move {
+        Detached::new(async move {
             if let Err(error) = store.release(&key, &token).await {
                 tracing::error!(%key, %error, "the payment store could not release a claim; it lapses with its lease");
             }
-        })))
+        })
         .await;
     }
+}
+
+/// Records `key` done under `token`, retrying store failures until `lease_ends`. A claim found
+/// lapsed (a store that lost or expired it) is taken again and completed at once, so a success
+/// is not lost to a clock or a restart when nobody else has the key.
+async fn record(
+    store: Arc<dyn PaymentStore>,
+    key: String,
+    token: ClaimToken,
+    lease: Duration,
+    lease_ends: Instant,
+) -> Recorded {
+    let mut token = token;
+    let mut wait = Duration::from_millis(25);
+    let mut retaken = false;
+    loop {
+        let attempt = tokio::time::timeout_at(lease_ends, store.complete(&key, &token)).await;
+        match attempt {
+            Ok(Ok(true)) => return Recorded::Stored,
+            Ok(Ok(false)) if !retaken => {
+                retaken = true;
+                tracing::error!(%key, "the claim was gone before the handler's success was recorded; taking it again");
+                match store.claim(&key, lease).await {
+                    Ok(Claim::Acquired(again)) => token = again,
+                    Ok(Claim::Done) => return Recorded::Stored,
+                    Ok(Claim::InProgress) => return Recorded::Taken,
+                    Err(error) => tracing::warn!(%key, %error, "the payment store failed; retrying"),
+                }
+                continue;
+            }
+            Ok(Ok(false)) => return Recorded::Taken,
+            Ok(Err(error)) => tracing::warn!(%key, %error, "could not record a processed payment yet; retrying"),
+            Err(_) => {}
+        }
+        if Instant::now() + wait >= lease_ends {
+            tracing::error!(
+                %key,
+                "the handler succeeded but the payment store could not record it before the claim's lease ended; another delivery may run it again"
+            );
+            return Recorded::Unrecorded;
+        }
+        tokio::time::sleep(jittered(wait)).await;
+        wait = (wait * 2).min(Duration::from_secs(1));
+    }
+}
+
+/// Between half of `wait` and all of it, so that replicas retrying at once spread out.
+fn jittered(wait: Duration) -> Duration {
+    wait.mul_f64(0.5 + fastrand::f64() / 2.0)
 }
 
 impl Drop for ClaimGuard {
@@ -89,35 +159,49 @@ impl Drop for ClaimGuard {
 
 /// A future that finishes in a task of its own if it is dropped before it is done — without the
 /// cost of a task when it finishes at once, as the in-memory store's calls do.
-struct Detached(Option<Pin<Box<dyn Future<Output = ()> + Send>>>);
+pub(crate) struct Detached<T: Send + 'static>(Option<Pin<Box<dyn Future<Output = T> + Send>>>);
 
-impl Future for Detached {
-    type Output = ();
+impl<T: Send + 'static> Detached<T> {
+    pub(crate) fn new(future: impl Future<Output = T> + Send + 'static) -> Detached<T> {
+        Detached(Some(Box::pin(future)))
+    }
+}
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let Some(inner) = self.0.as_mut() else { return Poll::Ready(()) };
+impl<T: Send + 'static> Future for Detached<T> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let Some(inner) = self.0.as_mut() else { return Poll::Pending };
         match inner.as_mut().poll(cx) {
-            Poll::Ready(()) => {
+            Poll::Ready(output) => {
                 self.0 = None;
-                Poll::Ready(())
+                Poll::Ready(output)
             }
             Poll::Pending => Poll::Pending,
         }
     }
 }
 
-impl Drop for Detached {
+impl<T: Send + 'static> Drop for Detached<T> {
     fn drop(&mut self) {
         if let Some(unfinished) = self.0.take()
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
-            runtime.spawn(unfinished);
+            runtime.spawn(async move {
+                unfinished.await;
+            });
         }
     }
 }
 
 /// A future that turns a panic while polling `inner` into `Err(())`.
-struct CatchPanic<F>(Pin<Box<F>>);
+pub(crate) struct CatchPanic<F>(Pin<Box<F>>);
+
+impl<F: Future> CatchPanic<F> {
+    pub(crate) fn new(future: F) -> CatchPanic<F> {
+        CatchPanic(Box::pin(future))
+    }
+}
 
 impl<F: Future> Future for CatchPanic<F> {
     type Output = Result<F::Output, ()>;
@@ -133,37 +217,49 @@ impl<F: Future> Future for CatchPanic<F> {
     }
 }
 
-/// Claims `key` for `lease` and runs `work` under `timeout`; `done` is the outcome when it
-/// succeeds. Failure, a panic or the timeout release the claim at once; a cancelled caller (a
-/// sender that hung up) drops the guard, which releases the claim and calls `on_abandon`.
-pub(crate) async fn run_once<F, Fut>(
-    store: &Arc<dyn PaymentStore>,
-    key: String,
-    lease: Duration,
-    timeout: Duration,
-    done: Outcome,
-    on_abandon: OnAbandon,
-    work: F,
-) -> Outcome
+/// Claims the run's key and runs `work` in what is left of the lease (at most the timeout);
+/// `done` is the outcome when it succeeds and that is recorded. Failure, a panic or the timeout
+/// release the claim at once; a cancelled caller (a sender that hung up) drops the guard, which
+/// releases the claim and calls `on_abandon`.
+pub(crate) async fn run_once<F, Fut>(run: Run<'_>, work: F) -> Outcome
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<(), HandlerError>>,
 {
-    let token = match store.claim(&key, lease).await {
+    let asked_at = Instant::now();
+    let token = match run.store.claim(&run.key, run.lease).await {
         Ok(Claim::Acquired(token)) => token,
         Ok(Claim::Done) => return Outcome::AlreadyProcessed,
         Ok(Claim::InProgress) => return Outcome::InProgress,
         Err(error) => {
-            tracing::error!(%key, %error, "the payment store could not be used");
+            tracing::error!(key = %run.key, %error, "the payment store could not be used");
             return Outcome::StoreUnavailable;
         }
     };
-    let guard = ClaimGuard { store: store.clone(), key, token: Some(token), on_abandon: Some(on_abandon) };
-    match tokio::time::timeout(timeout, CatchPanic(Box::pin(work()))).await {
-        Ok(Ok(Ok(()))) => {
-            guard.complete().await;
-            done
-        }
+    let lease_ends = asked_at + run.lease;
+    let guard = ClaimGuard {
+        store: run.store.clone(),
+        key: run.key,
+        token: Some(token),
+        lease: run.lease,
+        lease_ends,
+        on_abandon: Some(run.on_abandon),
+    };
+    let left = lease_ends.saturating_duration_since(Instant::now()).saturating_sub(run.margin);
+    let budget = run.timeout.min(left);
+    if budget.is_zero() {
+        tracing::error!(
+            "the payment store granted the claim too late to run the handler within its lease; trying later"
+        );
+        guard.release().await;
+        return Outcome::StoreUnavailable;
+    }
+    match tokio::time::timeout(budget, CatchPanic::new(work())).await {
+        Ok(Ok(Ok(()))) => match guard.complete().await {
+            Some(Recorded::Stored) => run.done,
+            Some(Recorded::Taken) => Outcome::InProgress,
+            Some(Recorded::Unrecorded) | None => Outcome::StoreUnavailable,
+        },
         Ok(Ok(Err(error))) => {
             tracing::error!(%error, "the payment handler failed; the payment will be tried again");
             guard.release().await;
@@ -176,7 +272,7 @@ where
             Outcome::HandlerFailed
         }
         Err(_) => {
-            tracing::error!(?timeout, "the payment handler ran out of time; the payment will be tried again");
+            tracing::error!(?budget, "the payment handler ran out of time; the payment will be tried again");
             guard.release().await;
             Outcome::HandlerFailed
         }

@@ -15,14 +15,16 @@ mod reconciler;
 mod redis_store;
 mod settings;
 mod store;
+mod watch_list;
 
 pub use builder::PaymentsBuilder;
 pub use handler::{HandlerError, HandlerFn, OrderCheck, PaymentHandler, handler_fn};
 pub use outcome::{Outcome, Refusal};
 pub use payment::{Expected, FailedPayment, Source, Unresolved, VerifiedPayment};
 pub use pipeline::Payments;
-pub use reconciler::{Reconciler, WatchJournal, Watched};
+pub use reconciler::Reconciler;
 #[cfg(feature = "redis")]
 pub use redis_store::{RedisStore, RedisStoreBuilder, RedisStoreError};
 pub use settings::{MissingAmount, ProcessedState};
 pub use store::{Claim, ClaimToken, InMemoryStore, PaymentStore, StoreError};
+pub use watch_list::{Watch, WatchError, WatchJournal, Watched};

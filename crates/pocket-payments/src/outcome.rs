@@ -49,6 +49,10 @@ pub enum Outcome {
     /// Pocket reports no amount and the app's order could not stand in for it (see
     /// [`MissingAmount`](crate::MissingAmount)); the reconciler watches it.
     AmountUnconfirmed,
+    /// Pocket does not know the invoice yet, but it may: the app watches it (Pocket lags behind
+    /// its own invoices now and then), or Pocket did not know this very spelling moments ago and
+    /// was not asked again. Deliver again later; a watched invoice stays watched.
+    NotYetKnown,
     /// Another delivery is acting on this payment right now.
     InProgress,
     /// Pocket could not be asked.
@@ -72,6 +76,7 @@ impl Outcome {
             Outcome::HandlerFailed => 500,
             Outcome::NotFinal(_)
             | Outcome::AmountUnconfirmed
+            | Outcome::NotYetKnown
             | Outcome::InProgress
             | Outcome::PocketUnavailable
             | Outcome::StoreUnavailable
@@ -93,6 +98,7 @@ impl Outcome {
             Outcome::NotFinal(_) => "not_final",
             Outcome::Refused(_) => "refused",
             Outcome::AmountUnconfirmed => "amount_unconfirmed",
+            Outcome::NotYetKnown => "not_yet_known",
             Outcome::InProgress => "in_progress",
             Outcome::PocketUnavailable => "pocket_unavailable",
             Outcome::StoreUnavailable => "store_unavailable",
@@ -114,6 +120,7 @@ impl fmt::Display for Outcome {
             Outcome::NotFinal(state) => write!(f, "Pocket says the invoice is {state}; deliver again later"),
             Outcome::Refused(refusal) => f.write_str(refusal.describe()),
             Outcome::AmountUnconfirmed => f.write_str("Pocket reports no amount to confirm; deliver again later"),
+            Outcome::NotYetKnown => f.write_str("Pocket does not know this invoice yet; deliver again later"),
             Outcome::InProgress => f.write_str("another delivery is processing this payment"),
             Outcome::PocketUnavailable => f.write_str("Pocket could not be asked; deliver again"),
             Outcome::StoreUnavailable => f.write_str("the payment store is unavailable; deliver again"),

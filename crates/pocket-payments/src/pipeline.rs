@@ -8,18 +8,21 @@ use pocket_core::{GatewayApi, InvoiceId, InvoiceState, InvoiceStatus, MerchantAp
 
 use crate::builder::PaymentsBuilder;
 use crate::checks::{Asker, Checked, Checker, Gateway, Prefer};
-use crate::claim::{OnAbandon, run_once};
-use crate::reconciler::{Reconciler, WatchJournal, WatchList};
+use crate::claim::{CatchPanic, OnAbandon, Run, run_once};
+use crate::reconciler::Reconciler;
 use crate::settings::{MissingAmount, ProcessedState, Settings};
 use crate::store::PaymentStore;
+use crate::watch_list::{WatchJournal, WatchList};
 use crate::{Expected, FailedPayment, OrderCheck, Outcome, PaymentHandler, Refusal, Source, VerifiedPayment};
 
 /// The key of an invoice as Pocket identifies it: the number a `Long` path variable reads from
-/// the id (so `4242`, `04242` and `+4242` are one invoice), or the id's text when it is no number.
+/// the id (so `4242`, `04242`, `+4242` and `٤٢٤٢` are one invoice), or the id's exact text when
+/// it is no number. No text that is no number can equal a number's key: a number's key is its
+/// plain decimal form, which reads as that number.
 pub(crate) fn invoice_key(id: &InvoiceId) -> String {
     match id.as_number() {
         Some(number) => number.to_string(),
-        None => id.as_str().trim().to_owned(),
+        None => id.as_str().to_owned(),
     }
 }
 
@@ -145,14 +148,19 @@ impl Payments {
             return Err(outcome);
         }
         let from_notice = asker == Asker::Notice;
-        match self.inner.checker.check(&key, invoice, asker, prefer).await {
+        // An invoice the app watches is one it made: Pocket not knowing it is Pocket lagging.
+        let watched = self.inner.watching.contains(&key);
+        match self.inner.checker.check(&key, invoice, asker, prefer, !watched).await {
             Checked::Status(status) => Ok((key, status)),
+            Checked::Unknown if watched || !from_notice => {
+                tracing::warn!(from_notice, "Pocket does not know an invoice the app watches (yet); it stays watched");
+                Err(Outcome::NotYetKnown)
+            }
             Checked::Unknown => {
-                if from_notice {
-                    tracing::warn!("forged or mistaken notice: Pocket does not know the invoice");
-                }
+                tracing::warn!("forged or mistaken notice: Pocket does not know the invoice");
                 Err(Outcome::Refused(Refusal::UnknownInvoice))
             }
+            Checked::RecentlyUnknown => Err(Outcome::NotYetKnown),
             Checked::Unavailable(error) => {
                 tracing::warn!(%error, from_notice, "Pocket could not be asked about an invoice");
                 Err(Outcome::PocketUnavailable)
@@ -177,9 +185,16 @@ impl Payments {
         (outcome.http_status() == 503).then_some(self.inner.settings.retry_after)
     }
 
-    /// How many unknown invoices the pipeline remembers now (bounded; for monitoring and tests).
+    /// How many spellings of invoices Pocket did not know the pipeline remembers now (bounded;
+    /// for monitoring and tests).
     pub fn remembered_unknown_invoices(&self) -> usize {
         self.inner.checker.remembered_unknown()
+    }
+
+    /// How many checks of Pocket are under way or awaited now (bounded by the notices being
+    /// answered; for monitoring and tests).
+    pub fn checks_in_flight(&self) -> usize {
+        self.inner.checker.in_flight()
     }
 
     async fn already_done(&self, key: &str) -> Option<Outcome> {
@@ -227,16 +242,9 @@ impl Payments {
             notice: seen.notice,
         };
         let handler = &self.inner.handler;
-        let outcome = run_once(
-            &self.inner.store,
-            paid_key(&key),
-            settings.lease,
-            settings.handler_timeout,
-            Outcome::Processed,
-            self.watch_if_abandoned(&payment.invoice_id, payment.expected.clone()),
-            || handler.paid(payment),
-        )
-        .await;
+        let on_abandon = self.watch_if_abandoned(&payment.invoice_id, payment.expected.clone());
+        let run = self.run(paid_key(&key), Outcome::Processed, on_abandon);
+        let outcome = run_once(run, || handler.paid(payment)).await;
         if outcome == Outcome::Processed {
             tracing::info!("payment confirmed by Pocket and processed");
         }
@@ -254,12 +262,14 @@ impl Payments {
             tracing::warn!(%claimed, %reported, "forged notice: its amount differs from Pocket's");
             return Err(Outcome::Refused(Refusal::AmountMismatch));
         }
-        let expected = match (&seen.expected, &self.inner.order) {
-            (Some(expected), _) => Some(expected.clone()),
-            (None, Some(order)) => order.expected(invoice_id).await.map_err(|error| {
-                tracing::error!(%error, "the order check failed; the payment will be tried again");
-                Outcome::HandlerFailed
-            })?,
+        // What the app told the reconciler about its order holds for a notice too.
+        let watched = match &seen.expected {
+            Some(expected) => Some(expected.clone()),
+            None => self.watched_order(&seen.key).await?,
+        };
+        let expected = match (watched, &self.inner.order) {
+            (Some(expected), _) => Some(expected),
+            (None, Some(order)) => self.order_check(order, invoice_id).await?,
             (None, None) => None,
         };
         if let Some(order) = &expected {
@@ -286,6 +296,59 @@ impl Payments {
         Ok(expected)
     }
 
+    /// The order the app gave when it watched this invoice — here, or on another replica (the
+    /// shared journal) — if it gave one.
+    async fn watched_order(&self, key: &str) -> Result<Option<Expected>, Outcome> {
+        if let Some(expected) = self.inner.watching.expected(key) {
+            return Ok(Some(expected));
+        }
+        let Some(journal) = &self.inner.journal else { return Ok(None) };
+        match journal.find(key).await {
+            Ok(found) => Ok(found.and_then(|watched| watched.expected)),
+            Err(error) => {
+                tracing::error!(%error, "the watch journal could not be read; the app's order is not known");
+                Err(Outcome::StoreUnavailable)
+            }
+        }
+    }
+
+    /// The app's order check, with its panics caught and its time bounded like the handler's.
+    async fn order_check(
+        &self,
+        order: &Arc<dyn OrderCheck>,
+        invoice_id: &InvoiceId,
+    ) -> Result<Option<Expected>, Outcome> {
+        let timeout = self.inner.settings.handler_timeout;
+        match tokio::time::timeout(timeout, CatchPanic::new(order.expected(invoice_id))).await {
+            Ok(Ok(Ok(expected))) => Ok(expected),
+            Ok(Ok(Err(error))) => {
+                tracing::error!(%error, "the order check failed; the payment will be tried again");
+                Err(Outcome::HandlerFailed)
+            }
+            Ok(Err(())) => {
+                tracing::error!("the order check panicked; the payment will be tried again");
+                Err(Outcome::HandlerFailed)
+            }
+            Err(_) => {
+                tracing::error!(?timeout, "the order check ran out of time; the payment will be tried again");
+                Err(Outcome::HandlerFailed)
+            }
+        }
+    }
+
+    fn run(&self, key: String, done: Outcome, on_abandon: OnAbandon) -> Run<'_> {
+        let settings = &self.inner.settings;
+        Run {
+            store: &self.inner.store,
+            key,
+            lease: settings.lease,
+            timeout: settings.handler_timeout,
+            margin: settings.lease_margin(),
+            done,
+            on_abandon,
+        }
+    }
+
     /// When a delivery is cancelled mid-handler (the sender hung up), the reconciler takes the
     /// invoice over, so the payment is finished by a poll that no sender can cut short.
     fn watch_if_abandoned(&self, invoice: &InvoiceId, expected: Option<Expected>) -> OnAbandon {
@@ -302,17 +365,8 @@ impl Payments {
         let on_abandon = self.watch_if_abandoned(&invoice_id, None);
         let failed = FailedPayment { invoice_id, status: seen.status, source: seen.source };
         let handler = &self.inner.handler;
-        let settings = &self.inner.settings;
-        let outcome = run_once(
-            &self.inner.store,
-            failed_key(&key),
-            settings.lease,
-            settings.handler_timeout,
-            Outcome::NotPaid(state.clone()),
-            on_abandon,
-            || handler.failed(failed),
-        )
-        .await;
+        let run = self.run(failed_key(&key), Outcome::NotPaid(state.clone()), on_abandon);
+        let outcome = run_once(run, || handler.failed(failed)).await;
         match outcome {
             Outcome::AlreadyProcessed => Outcome::NotPaid(state),
             other => other,
@@ -346,7 +400,7 @@ impl Payments {
                 store,
                 handler,
                 order,
-                watching: WatchList::default(),
+                watching: WatchList::new(settings.poll.concurrency),
                 journal,
                 settings,
             }),
@@ -361,10 +415,13 @@ mod tests {
     #[test]
     fn spellings_of_one_number_share_a_key() {
         let key = |id: &str| invoice_key(&InvoiceId::new(id).unwrap());
-        for spelling in ["4242", "04242", "+4242", " 4242 ", "0x1092"] {
+        for spelling in ["4242", "04242", "+4242", " 4242 ", "0x1092", "٤٢٤٢"] {
             assert_eq!(key(spelling), "4242", "{spelling}");
         }
-        assert_eq!(key(" INV-7 "), "INV-7");
+        for other in ["4242\u{a0}", "+0x1092", "4242\u{202f}"] {
+            assert_ne!(key(other), "4242", "{other:?} is no number to Pocket, so not invoice 4242");
+        }
+        assert_eq!(key(" INV-7 "), " INV-7 ", "a text id is kept exactly");
         assert_ne!(key("INV-7"), key("inv-7"), "text ids are compared as Pocket wrote them");
     }
 }

@@ -1,93 +1,23 @@
 //! The reconciler: for payments whose webhook never comes (or comes too early), polls Pocket
 //! about watched invoices — fast at first, then slower, until a deadline — and acts on what it
 //! learns through the same pipeline, store and handler as the webhook.
+//!
+//! Every poll runs in a task of its own, with its panics caught and its time bounded, and the
+//! callbacks it leads to (`unresolved`) run apart from it: a poll or a callback that panics or
+//! hangs harms only its own invoice, and any poll that ends abnormally is scheduled again.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
-use pocket_core::{Error, ErrorKind, InvoiceId, InvoiceState, OrderNumber, TerminalId};
-use serde::{Deserialize, Serialize};
-use tokio::sync::Notify;
-use tokio::task::JoinSet;
+use pocket_core::{Error, ErrorKind, InvoiceId, OrderNumber, TerminalId};
 use tokio::time::Instant;
 
-use crate::pipeline::{Payments, invoice_key};
+use crate::claim::CatchPanic;
+use crate::pipeline::{Inner, Payments, invoice_key};
 use crate::store::StoreError;
-use crate::{Expected, Outcome, Refusal, Unresolved};
-
-/// A watched invoice, as [`Reconciler::pending`] lists it and [`Reconciler::resume`] takes it
-/// back (serializable, so an app can keep its list across a restart).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Watched {
-    /// The invoice.
-    pub invoice_id: InvoiceId,
-    /// The app's own order for it, if it gave one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expected: Option<Expected>,
-    /// When to give up on it.
-    pub deadline: SystemTime,
-    /// The last state Pocket reported.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_state: Option<InvoiceState>,
-    /// How many times it was polled.
-    #[serde(default)]
-    pub polls: u32,
-    /// For a gateway invoice: its terminal (it is then asked about through the gateway first).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub terminal: Option<TerminalId>,
-}
-
-impl Watched {
-    /// An invoice to watch until `deadline`.
-    pub fn new(invoice_id: InvoiceId, expected: Option<Expected>, deadline: SystemTime) -> Watched {
-        Watched { invoice_id, expected, deadline, last_state: None, polls: 0, terminal: None }
-    }
-}
-
-/// Where the reconciler writes down what it watches, so that other replicas and a restarted (or
-/// crashed) process can take it over, and where replicas agree who polls an invoice right now.
-/// `RedisStore` (feature `redis`) implements it; without one, the list lives in this process.
-#[async_trait::async_trait]
-pub trait WatchJournal: Send + Sync + 'static {
-    /// Writes down (or overwrites) a watched invoice under its key.
-    async fn save(&self, key: &str, watched: &Watched) -> Result<(), StoreError>;
-    /// Crosses it out: settled, or given up at its deadline.
-    async fn forget(&self, key: &str) -> Result<(), StoreError>;
-    /// Everything written down, by every replica.
-    async fn load(&self) -> Result<Vec<Watched>, StoreError>;
-    /// Whether this replica may poll `key` now: it takes the invoice's polling for `lease` if no
-    /// other replica holds it, or keeps it if it holds it already. One replica polls each
-    /// invoice; when it goes away, another takes over after the lease.
-    async fn try_poll(&self, key: &str, lease: Duration) -> Result<bool, StoreError>;
-}
-
-struct Slot {
-    watched: Watched,
-    next_poll: Instant,
-    polling: bool,
-}
-
-/// The watch list, inside the pipeline; the worker that polls it runs only while it is not empty.
-#[derive(Default)]
-pub(crate) struct WatchList {
-    slots: Mutex<HashMap<String, Slot>>,
-    wake: Notify,
-    running: AtomicBool,
-}
-
-impl WatchList {
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Slot>> {
-        // Updates leave the map consistent; a panic elsewhere does not spoil it.
-        self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.lock().len()
-    }
-}
+use crate::watch_list::{Durability, Slot, Watch, WatchError, WatchList};
+use crate::{Expected, Outcome, Refusal, Unresolved, Watched};
 
 /// Watches invoices until Pocket settles them: the way a payment is confirmed when its webhook
 /// never arrives. A handle to the pipeline's watch list; clones share it.
@@ -97,12 +27,22 @@ impl WatchList {
 /// same store and handler as notices, so a payment seen by both runs the handler once.
 ///
 /// It runs in the background on the current tokio runtime while anything is watched, and stops
-/// by itself when nothing is. Its list lives in this process: on shutdown keep what
-/// [`stop`](Self::stop) returns somewhere durable and hand it to [`resume`](Self::resume) on
-/// start, or a restart forgets what it was watching.
+/// by itself when nothing is. Without a [`WatchJournal`](crate::WatchJournal) its list lives in
+/// this process: on shutdown keep what [`stop`](Self::stop) returns somewhere durable and hand
+/// it to [`resume`](Self::resume) on start, or a restart forgets what it was watching.
 #[derive(Clone, Debug)]
 pub struct Reconciler {
     payments: Payments,
+}
+
+/// Who asks for a watch: the app (whose deadline and order win) or the pipeline itself (which
+/// never extends what is watched, so repeated notices cannot keep an invoice watched for ever).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    App,
+    Pipeline,
+    /// Read from the journal: written down already.
+    Journal,
 }
 
 impl Reconciler {
@@ -110,26 +50,36 @@ impl Reconciler {
         Reconciler { payments }
     }
 
+    fn inner(&self) -> &Inner {
+        &self.payments.inner
+    }
+
+    fn list(&self) -> &WatchList {
+        &self.inner().watching
+    }
+
     /// Watches `invoice` until the pipeline's default deadline (30 min unless set otherwise).
-    /// `expected` is the app's order, compared with Pocket's answer like an order check.
-    pub fn watch(&self, invoice: InvoiceId, expected: Option<Expected>) {
-        let deadline = SystemTime::now() + self.payments.inner.settings.poll.deadline;
-        self.watch_until(invoice, expected, deadline);
+    /// `expected` is the app's order, compared with Pocket's answer — on every path, the
+    /// webhook's too. The watch is in effect at once; with a watch journal, await
+    /// [`Watch::durable`] to know the journal has it.
+    pub fn watch(&self, invoice: InvoiceId, expected: Option<Expected>) -> Watch {
+        let deadline = SystemTime::now() + self.inner().settings.poll.deadline;
+        self.watch_until(invoice, expected, deadline)
     }
 
     /// Watches `invoice` until `deadline`. Watching an invoice already watched keeps the later
     /// deadline and the given order.
-    pub fn watch_until(&self, invoice: InvoiceId, expected: Option<Expected>, deadline: SystemTime) {
-        self.add(Watched::new(invoice, expected, deadline), true);
+    pub fn watch_until(&self, invoice: InvoiceId, expected: Option<Expected>, deadline: SystemTime) -> Watch {
+        self.add(Watched::new(invoice, expected, deadline), Origin::App)
     }
 
     /// Watches a gateway invoice on `terminal` until the default deadline (it is asked about
     /// through the gateway's detail lookup; see [`PaymentsBuilder::gateway`](crate::PaymentsBuilder::gateway)).
-    pub fn watch_gateway(&self, terminal: TerminalId, invoice: InvoiceId, expected: Option<Expected>) {
-        let deadline = SystemTime::now() + self.payments.inner.settings.poll.deadline;
+    pub fn watch_gateway(&self, terminal: TerminalId, invoice: InvoiceId, expected: Option<Expected>) -> Watch {
+        let deadline = SystemTime::now() + self.inner().settings.poll.deadline;
         let mut watched = Watched::new(invoice, expected, deadline);
         watched.terminal = Some(terminal);
-        self.add(watched, true);
+        self.add(watched, Origin::App)
     }
 
     /// Watches the invoice of an order: looks the order up on `terminal` now, then watches its
@@ -143,7 +93,7 @@ impl Reconciler {
         order: &OrderNumber,
         expected: Option<Expected>,
     ) -> Result<InvoiceId, Error> {
-        let Some(gateway) = self.payments.inner.gateway() else {
+        let Some(gateway) = self.inner().gateway() else {
             return Err(Error::new(
                 ErrorKind::Validation,
                 "watching an order needs a gateway: build the pipeline with PaymentsBuilder::gateway",
@@ -156,26 +106,28 @@ impl Reconciler {
                 format!("Pocket's detail of order {order} names no invoice id"),
             ));
         };
-        self.watch_gateway(terminal, invoice.clone(), expected);
+        let _ = self.watch_gateway(terminal, invoice.clone(), expected);
         Ok(invoice)
     }
 
     /// Watches again what [`pending`](Self::pending) listed before a restart.
     pub fn resume(&self, watched: impl IntoIterator<Item = Watched>) {
         for watched in watched {
-            self.add(watched, true);
+            let _ = self.add(watched, Origin::App);
         }
     }
 
     /// Everything watched now.
     pub fn pending(&self) -> Vec<Watched> {
-        self.payments.inner.watching.lock().values().map(|slot| slot.watched.clone()).collect()
+        self.list().lock().values().map(|slot| slot.watched.clone()).collect()
     }
 
-    /// Stops watching everything and returns what was watched, to save on shutdown and
-    /// [`resume`](Self::resume) after the restart. A poll already under way finishes.
+    /// Stops watching everything (and taking other replicas' invoices over) and returns what
+    /// was watched, to save on shutdown and [`resume`](Self::resume) after the restart. A poll
+    /// already under way finishes.
     pub fn stop(&self) -> Vec<Watched> {
-        let list = &self.payments.inner.watching;
+        let list = self.list();
+        list.taking_over.store(false, Ordering::Release);
         let stopped: Vec<Watched> = list.lock().drain().map(|(_, slot)| slot.watched).collect();
         list.wake.notify_one();
         stopped
@@ -183,24 +135,23 @@ impl Reconciler {
 
     /// Whether `invoice` (in any spelling of its number) is watched.
     pub fn is_watching(&self, invoice: &InvoiceId) -> bool {
-        self.payments.inner.watching.lock().contains_key(&invoice_key(invoice))
+        self.list().contains(&invoice_key(invoice))
     }
 
-    /// Watches an invoice a notice named; never extends what the app set, so repeated notices
-    /// cannot keep an invoice watched for ever.
+    /// Watches an invoice a notice named; never extends what the app set.
     pub(crate) fn watch_quietly(&self, invoice: InvoiceId, expected: Option<Expected>) {
-        let deadline = SystemTime::now() + self.payments.inner.settings.poll.deadline;
-        self.add(Watched::new(invoice, expected, deadline), false);
+        let deadline = SystemTime::now() + self.inner().settings.poll.deadline;
+        let _ = self.add(Watched::new(invoice, expected, deadline), Origin::Pipeline);
     }
 
-    fn add(&self, watched: Watched, from_app: bool) {
-        let settings = &self.payments.inner.settings.poll;
-        let list = &self.payments.inner.watching;
+    fn add(&self, watched: Watched, origin: Origin) -> Watch {
+        let settings = &self.inner().settings.poll;
         let key = invoice_key(&watched.invoice_id);
-        {
-            let mut slots = list.lock();
+        let journal = self.inner().journal.is_some();
+        let watch = {
+            let mut slots = self.list().lock();
             if let Some(slot) = slots.get_mut(&key) {
-                if from_app {
+                if origin == Origin::App {
                     slot.watched.deadline = slot.watched.deadline.max(watched.deadline);
                     if watched.expected.is_some() {
                         slot.watched.expected = watched.expected;
@@ -208,76 +159,166 @@ impl Reconciler {
                     if watched.terminal.is_some() {
                         slot.watched.terminal = watched.terminal;
                     }
-                    self.journal_save(&key, &slot.watched);
+                    if journal {
+                        slot.generation += 1;
+                        slot.durability.send_replace(Durability::Saving);
+                    }
                 }
-                return;
+                let watch = slot.watch();
+                self.save_in_background(&key, slot);
+                return watch;
             }
             if slots.len() >= settings.capacity {
                 tracing::error!(invoice_id = %watched.invoice_id, "the reconciler's list is full; this invoice is not watched");
-                return;
+                return Watch::refused(WatchError::Full { capacity: settings.capacity });
             }
             tracing::debug!(invoice_id = %watched.invoice_id, "watching an invoice");
-            let next_poll = Instant::now() + settings.first;
-            self.journal_save(&key, &watched);
-            slots.insert(key, Slot { watched, next_poll, polling: false });
+            let durable = !journal || origin == Origin::Journal;
+            let slot = slots.entry(key.clone()).or_insert(Slot::new(watched, Instant::now() + settings.first, durable));
+            let watch = slot.watch();
+            self.save_in_background(&key, slot);
+            watch
+        };
+        self.list().wake.notify_one();
+        if !self.ensure_running() {
+            return Watch::refused(WatchError::NoRuntime);
         }
-        list.wake.notify_one();
-        self.ensure_running();
+        watch
     }
 
-    /// Writes a watch down in the background (a journal that cannot be reached is logged; the
-    /// watch still runs here).
-    fn journal_save(&self, key: &str, watched: &Watched) {
-        let Some(journal) = self.payments.inner.journal.clone() else { return };
-        let (key, watched) = (key.to_owned(), watched.clone());
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                if let Err(error) = journal.save(&key, &watched).await {
-                    tracing::error!(%error, invoice_id = %watched.invoice_id, "could not write a watched invoice down");
-                }
-            });
+    /// Writes the slot to the journal in a task that retries until the journal has its latest
+    /// state (or the invoice leaves the list), then marks it durable.
+    fn save_in_background(&self, key: &str, slot: &mut Slot) {
+        let Some(journal) = self.inner().journal.clone() else { return };
+        if slot.saving || *slot.durability.borrow() == Durability::Saved {
+            return;
         }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        slot.saving = true;
+        let (inner, key) = (Arc::downgrade(&self.payments.inner), key.to_owned());
+        runtime.spawn(async move {
+            let mut wait = Duration::from_millis(50);
+            let mut failures = 0u32;
+            loop {
+                let Some(payments) = inner.upgrade() else { return };
+                let Some((watched, generation)) =
+                    payments.watching.lock().get(&key).map(|slot| (slot.watched.clone(), slot.generation))
+                else {
+                    return;
+                };
+                drop(payments);
+                match journal.save(&key, &watched).await {
+                    Ok(()) => {
+                        let Some(payments) = inner.upgrade() else { return };
+                        let mut slots = payments.watching.lock();
+                        let Some(slot) = slots.get_mut(&key) else { return };
+                        if slot.generation == generation {
+                            slot.saving = false;
+                            slot.durability.send_replace(Durability::Saved);
+                            return;
+                        }
+                    }
+                    Err(error) => {
+                        failures += 1;
+                        if failures == 1 {
+                            tracing::error!(%error, invoice_id = %watched.invoice_id, "could not write a watched invoice down; retrying until the journal has it");
+                        }
+                        tokio::time::sleep(wait).await;
+                        wait = (wait * 2).min(Duration::from_secs(2));
+                    }
+                }
+            }
+        });
     }
 
     /// Takes over everything the journal holds — what other replicas watch, and what a crashed
     /// or restarted process watched — and returns how many invoices that added. With a journal,
-    /// call it at start-up. Replicas then poll each invoice one at a time between them.
+    /// call it at start-up: it also starts taking over, every polling lease (twice the longest
+    /// wait between polls, 2 min by default), what replicas that never come back left behind —
+    /// so their invoices are polled again within two polling leases.
     pub async fn recover(&self) -> Result<usize, StoreError> {
-        let Some(journal) = self.payments.inner.journal.clone() else { return Ok(0) };
-        let before = self.payments.inner.watching.len();
-        for watched in journal.load().await? {
-            self.add(watched, false);
+        let Some(journal) = self.inner().journal.clone() else { return Ok(0) };
+        let added = self.take_over(&*journal).await?;
+        if !self.list().taking_over.swap(true, Ordering::AcqRel) {
+            self.start_takeover();
         }
-        Ok(self.payments.inner.watching.len().saturating_sub(before))
+        Ok(added)
     }
 
-    fn ensure_running(&self) {
-        let list = &self.payments.inner.watching;
+    async fn take_over(&self, journal: &dyn crate::WatchJournal) -> Result<usize, StoreError> {
+        let before = self.list().len();
+        for watched in journal.load().await? {
+            let _ = self.add(watched, Origin::Journal);
+        }
+        Ok(self.list().len().saturating_sub(before))
+    }
+
+    /// Reads the journal every polling lease while the pipeline lives and the reconciler is not
+    /// stopped.
+    fn start_takeover(&self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let inner = Arc::downgrade(&self.payments.inner);
+        let every = polling_lease(&self.inner().settings.poll);
+        runtime.spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let Some(inner) = inner.upgrade() else { return };
+                if !inner.watching.taking_over.load(Ordering::Acquire) {
+                    return;
+                }
+                let Some(journal) = inner.journal.clone() else { return };
+                let reconciler = Reconciler::new(Payments { inner });
+                match reconciler.take_over(&*journal).await {
+                    Ok(0) => {}
+                    Ok(added) => tracing::info!(added, "took over invoices that no replica polls any more"),
+                    Err(error) => tracing::warn!(%error, "could not read the watch journal; taking over later"),
+                }
+            }
+        });
+    }
+
+    /// Makes sure the worker runs; `false` when there is no runtime to run it on.
+    fn ensure_running(&self) -> bool {
+        let list = self.list();
         if list.running.swap(true, Ordering::AcqRel) {
-            return;
+            return true;
         }
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 runtime.spawn(work(self.payments.clone()));
+                true
             }
             Err(_) => {
                 list.running.store(false, Ordering::Release);
                 tracing::error!("no tokio runtime: the reconciler cannot run, watched invoices are not polled");
+                false
             }
         }
     }
 }
 
-/// Takes the invoices due now (marking them as being polled) and says when the next one is due.
-fn due(payments: &Payments) -> (Vec<(String, Watched)>, Option<Instant>) {
+/// How long a replica keeps an invoice's polling to itself: long enough to cover its longest
+/// wait between polls.
+fn polling_lease(poll: &crate::settings::PollSettings) -> Duration {
+    poll.max * 2
+}
+
+/// Takes the invoices due now (marking them as being polled), as many as there are free polls,
+/// and says when the next one is due.
+fn due(payments: &Payments) -> (Vec<(String, Watched, tokio::sync::OwnedSemaphorePermit)>, Option<Instant>) {
     let now = Instant::now();
-    let mut slots = payments.inner.watching.lock();
+    let list = &payments.inner.watching;
+    let mut slots = list.lock();
     let mut taken = Vec::new();
     let mut next = None::<Instant>;
     for (key, slot) in slots.iter_mut().filter(|(_, slot)| !slot.polling) {
-        if slot.next_poll <= now && taken.len() < payments.inner.settings.poll.concurrency {
+        if slot.next_poll <= now {
+            let Ok(permit) = list.polls.clone().try_acquire_owned() else {
+                // Every poll is busy: look again when one ends (its end wakes the worker).
+                continue;
+            };
             slot.polling = true;
-            taken.push((key.clone(), slot.watched.clone()));
+            taken.push((key.clone(), slot.watched.clone(), permit));
         } else {
             next = Some(next.map_or(slot.next_poll, |next| next.min(slot.next_poll)));
         }
@@ -290,80 +331,138 @@ async fn work(payments: Payments) {
     loop {
         let wake = list.wake.notified();
         let (batch, next) = due(&payments);
-        if batch.is_empty() {
-            if list.lock().is_empty() {
-                list.running.store(false, Ordering::Release);
-                // A watch added between the check and the store above found `running` set and
-                // spawned nothing: take the work back if so.
-                if list.lock().is_empty() || list.running.swap(true, Ordering::AcqRel) {
-                    return;
-                }
-                continue;
-            }
-            match next {
-                Some(next) => {
-                    // Woken by the next due time or by a new watch, whichever comes first.
-                    let _ = tokio::time::timeout_at(next, wake).await;
-                }
-                None => wake.await,
+        for (key, watched, permit) in batch {
+            tokio::spawn(poll_one(payments.clone(), key, watched, permit));
+        }
+        if list.lock().is_empty() {
+            list.running.store(false, Ordering::Release);
+            // A watch added between the check and the store above found `running` set and
+            // spawned nothing: take the work back if so.
+            if list.lock().is_empty() || list.running.swap(true, Ordering::AcqRel) {
+                return;
             }
             continue;
         }
-        let mut polls = JoinSet::new();
-        for (key, watched) in batch {
-            let payments = payments.clone();
-            polls.spawn(async move {
-                if let Some(journal) = &payments.inner.journal {
-                    // Long enough to keep it across this replica's longest wait between polls.
-                    let lease = payments.inner.settings.poll.max * 2;
-                    match journal.try_poll(&key, lease).await {
-                        Ok(true) => {}
-                        // Another replica polls it now: it decides; this one looks again later.
-                        Ok(false) => return (key, None),
-                        Err(error) => {
-                            tracing::warn!(%error, "the watch journal could not be asked; polling later");
-                            return (key, Some(Outcome::StoreUnavailable));
-                        }
-                    }
-                }
-                let outcome = match watched.terminal {
-                    Some(terminal) => {
-                        payments.poll_gateway(terminal, &watched.invoice_id, watched.expected.clone()).await
-                    }
-                    None => payments.poll(&watched.invoice_id, watched.expected.clone()).await,
-                };
-                (key, Some(outcome))
-            });
+        match next {
+            // Woken by the next due time, a new watch or a finished poll, whichever comes first.
+            Some(next) => {
+                let _ = tokio::time::timeout_at(next, wake).await;
+            }
+            None => wake.await,
         }
-        while let Some(joined) = polls.join_next().await {
-            match joined {
-                Ok((key, Some(outcome))) => after_poll(&payments, &key, outcome).await,
-                Ok((key, None)) => skipped(&payments, &key),
-                Err(_) => {}
+    }
+}
+
+/// Marks a slot as no longer being polled when a poll ends in any way — a panic or a timeout
+/// included — and schedules the invoice again unless the poll settled it.
+struct PollingMark {
+    payments: Payments,
+    key: String,
+}
+
+impl Drop for PollingMark {
+    fn drop(&mut self) {
+        let settings = &self.payments.inner.settings.poll;
+        let list = &self.payments.inner.watching;
+        if let Some(slot) = list.lock().get_mut(&self.key)
+            && slot.polling
+        {
+            slot.polling = false;
+            slot.next_poll = Instant::now() + backoff(settings.first, settings.max, slot.watched.polls.max(1));
+        }
+        list.wake.notify_one();
+    }
+}
+
+/// The longest one poll may take: the order check and the handler each within their timeout,
+/// and Pocket's answer within a minute.
+fn poll_budget(payments: &Payments) -> Duration {
+    payments.inner.settings.handler_timeout * 2 + Duration::from_secs(60)
+}
+
+async fn poll_one(payments: Payments, key: String, watched: Watched, permit: tokio::sync::OwnedSemaphorePermit) {
+    let _permit = permit;
+    let _mark = PollingMark { payments: payments.clone(), key: key.clone() };
+    let budget = poll_budget(&payments);
+    let outcome = match tokio::time::timeout(budget, CatchPanic::new(ask(&payments, &key, &watched))).await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(())) => {
+            tracing::error!(invoice_id = %watched.invoice_id, "a poll panicked (in the merchant's code?); polling the invoice again later");
+            return;
+        }
+        Err(_) => {
+            tracing::error!(invoice_id = %watched.invoice_id, ?budget, "a poll ran out of time; polling the invoice again later");
+            return;
+        }
+    };
+    match outcome {
+        Some(outcome) => after_poll(&payments, &key, outcome).await,
+        None => skipped(&payments, &key).await,
+    }
+}
+
+/// Polls the invoice if this replica may (`None` when another replica polls it now).
+async fn ask(payments: &Payments, key: &str, watched: &Watched) -> Option<Outcome> {
+    if let Some(journal) = &payments.inner.journal {
+        match journal.try_poll(key, polling_lease(&payments.inner.settings.poll)).await {
+            Ok(true) => {}
+            // Another replica polls it now: it decides; this one looks again later.
+            Ok(false) => return None,
+            Err(error) => {
+                tracing::warn!(%error, "the watch journal could not be asked; polling later");
+                return Some(Outcome::StoreUnavailable);
             }
         }
     }
+    Some(match watched.terminal {
+        Some(terminal) => payments.poll_gateway(terminal, &watched.invoice_id, watched.expected.clone()).await,
+        None => payments.poll(&watched.invoice_id, watched.expected.clone()).await,
+    })
 }
 
-/// Another replica polls this invoice now: look again later, or, past the deadline, leave the
-/// verdict (and the `unresolved` callback) to that replica.
-fn skipped(payments: &Payments, key: &str) {
-    let settings = &payments.inner.settings.poll;
-    let mut slots = payments.inner.watching.lock();
-    let Some(slot) = slots.get_mut(key) else { return };
-    if SystemTime::now() >= slot.watched.deadline {
-        slots.remove(key);
-        return;
+/// Another replica polls this invoice now: look again later. Past the deadline, the verdict
+/// (and the `unresolved` callback) is that replica's — unless it goes away first, so the invoice
+/// stays here until the journal no longer holds it.
+async fn skipped(payments: &Payments, key: &str) {
+    let past_deadline =
+        payments.inner.watching.lock().get(key).is_some_and(|slot| SystemTime::now() >= slot.watched.deadline);
+    if past_deadline && let Some(journal) = &payments.inner.journal {
+        if let Ok(None) = journal.find(key).await {
+            payments.inner.watching.lock().remove(key);
+        }
     }
-    slot.polling = false;
-    slot.next_poll = Instant::now() + backoff(settings.first, settings.max, slot.watched.polls.max(1));
+    // The polling mark schedules the next look.
+}
+
+/// What one poll's outcome means for the invoice.
+enum Verdict {
+    /// Settled: it leaves the list.
+    Settled,
+    /// It can never be confirmed, or its deadline passed: someone should look at it.
+    GiveUp(String),
+    /// Poll again later.
+    Again,
+}
+
+fn verdict(outcome: &Outcome, watched: &Watched) -> Verdict {
+    match outcome {
+        Outcome::Processed | Outcome::AlreadyProcessed | Outcome::NotPaid(_) => Verdict::Settled,
+        Outcome::Refused(refusal @ (Refusal::OtherInvoice | Refusal::AmountMismatch | Refusal::OrderMismatch)) => {
+            Verdict::GiveUp(refusal.describe().to_owned())
+        }
+        _ if SystemTime::now() >= watched.deadline => {
+            Verdict::GiveUp(format!("still {} at its deadline after {} polls", outcome.word(), watched.polls))
+        }
+        _ => Verdict::Again,
+    }
 }
 
 /// Records a poll's outcome: settled invoices leave the list, others are polled again later, and
-/// those past their deadline (or that can never be confirmed) go to the `unresolved` callback.
+/// those past their deadline (or that can never be confirmed) go to the `unresolved` callback —
+/// once across replicas: with a journal, only the replica that crosses the invoice out reports it.
 async fn after_poll(payments: &Payments, key: &str, outcome: Outcome) {
     let settings = &payments.inner.settings.poll;
-    let gave_up = {
+    let (watched, verdict) = {
         let mut slots = payments.inner.watching.lock();
         let Some(slot) = slots.get_mut(key) else { return };
         slot.polling = false;
@@ -371,50 +470,60 @@ async fn after_poll(payments: &Payments, key: &str, outcome: Outcome) {
         if let Outcome::NotFinal(state) = &outcome {
             slot.watched.last_state = Some(state.clone());
         }
-        let invoice_id = slot.watched.invoice_id.clone();
-        let verdict = match &outcome {
-            Outcome::Processed | Outcome::AlreadyProcessed | Outcome::NotPaid(_) => Some(None),
-            Outcome::Refused(refusal @ (Refusal::OtherInvoice | Refusal::AmountMismatch | Refusal::OrderMismatch)) => {
-                Some(Some(refusal.describe().to_owned()))
-            }
-            _ if SystemTime::now() >= slot.watched.deadline => {
-                Some(Some(format!("still {} at its deadline after {} polls", outcome.word(), slot.watched.polls)))
-            }
-            _ => None,
-        };
-        match verdict {
-            Some(reason) => {
-                let last_state = slot.watched.last_state.clone();
-                slots.remove(key);
-                forget(payments, key);
-                tracing::info!(%invoice_id, outcome = outcome.word(), "the reconciler is done with an invoice");
-                reason.map(|reason| Unresolved { invoice_id, last_state, reason })
-            }
-            None => {
-                let wait = backoff(settings.first, settings.max, slot.watched.polls);
-                let until_deadline = slot.watched.deadline.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
-                slot.next_poll = Instant::now() + wait.min(until_deadline);
-                tracing::debug!(%invoice_id, outcome = outcome.word(), ?wait, "polled; polling again later");
-                None
+        let verdict = verdict(&outcome, &slot.watched);
+        if let Verdict::Again = verdict {
+            let wait = backoff(settings.first, settings.max, slot.watched.polls);
+            let until_deadline = slot.watched.deadline.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
+            slot.next_poll = Instant::now() + wait.min(until_deadline);
+            tracing::debug!(invoice_id = %slot.watched.invoice_id, outcome = outcome.word(), ?wait, "polled; polling again later");
+            return;
+        }
+        (slot.watched.clone(), verdict)
+    };
+    let invoice_id = watched.invoice_id.clone();
+    let reason = match verdict {
+        Verdict::GiveUp(reason) => Some(reason),
+        _ => None,
+    };
+    let Some(journal) = payments.inner.journal.clone() else {
+        payments.inner.watching.lock().remove(key);
+        tracing::info!(%invoice_id, outcome = outcome.word(), "the reconciler is done with an invoice");
+        if let Some(reason) = reason {
+            report(payments, Unresolved { invoice_id, last_state: watched.last_state, reason });
+        }
+        return;
+    };
+    match journal.forget(key).await {
+        Ok(crossed_out) => {
+            payments.inner.watching.lock().remove(key);
+            tracing::info!(%invoice_id, outcome = outcome.word(), "the reconciler is done with an invoice");
+            // Another replica crossed it out first: the report was its to make.
+            if let Some(reason) = reason.filter(|_| crossed_out) {
+                report(payments, Unresolved { invoice_id, last_state: watched.last_state, reason });
             }
         }
-    };
-    if let Some(unresolved) = gave_up {
-        payments.inner.handler().unresolved(unresolved).await;
+        Err(error) => {
+            // Kept, and polled again: it leaves the list once the journal has crossed it out.
+            tracing::warn!(%error, %invoice_id, "could not cross an invoice out of the watch journal; trying again later");
+            if let Some(slot) = payments.inner.watching.lock().get_mut(key) {
+                slot.next_poll = Instant::now() + backoff(settings.first, settings.max, slot.watched.polls);
+            }
+        }
     }
 }
 
-/// Crosses a settled (or given up) invoice out of the journal, in the background.
-fn forget(payments: &Payments, key: &str) {
-    let Some(journal) = payments.inner.journal.clone() else { return };
-    let key = key.to_owned();
-    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-        runtime.spawn(async move {
-            if let Err(error) = journal.forget(&key).await {
-                tracing::error!(%error, %key, "could not cross a settled invoice out of the watch journal");
-            }
-        });
-    }
+/// Hands an invoice to the `unresolved` callback in a task of its own, with its panics caught
+/// and its time bounded, so that it cannot stall or kill the reconciler.
+fn report(payments: &Payments, unresolved: Unresolved) {
+    let (handler, timeout) = (payments.inner.handler().clone(), payments.inner.settings.handler_timeout);
+    let invoice_id = unresolved.invoice_id.clone();
+    tokio::spawn(async move {
+        match tokio::time::timeout(timeout, CatchPanic::new(handler.unresolved(unresolved))).await {
+            Ok(Ok(())) => {}
+            Ok(Err(())) => tracing::error!(%invoice_id, "the unresolved callback panicked"),
+            Err(_) => tracing::error!(%invoice_id, ?timeout, "the unresolved callback ran out of time"),
+        }
+    });
 }
 
 /// `first`, doubled after every poll, at most `max`.

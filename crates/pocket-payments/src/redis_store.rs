@@ -340,14 +340,33 @@ impl WatchJournal for RedisStore {
             .map_err(|error| self.failed("write a watched invoice down", error))
     }
 
-    async fn forget(&self, key: &str) -> Result<(), StoreError> {
+    async fn forget(&self, key: &str) -> Result<bool, StoreError> {
         let mut connection = self.connection.clone();
-        redis::cmd("HDEL")
+        let removed: i64 = redis::cmd("HDEL")
             .arg(self.key("watching"))
             .arg(key)
-            .query_async::<()>(&mut connection)
+            .query_async(&mut connection)
             .await
-            .map_err(|error| self.failed("cross a watched invoice out", error))
+            .map_err(|error| self.failed("cross a watched invoice out", error))?;
+        Ok(removed > 0)
+    }
+
+    async fn find(&self, key: &str) -> Result<Option<Watched>, StoreError> {
+        let mut connection = self.connection.clone();
+        let value: Option<String> = redis::cmd("HGET")
+            .arg(self.key("watching"))
+            .arg(key)
+            .query_async(&mut connection)
+            .await
+            .map_err(|error| self.failed("read a watched invoice", error))?;
+        match value.map(|json| serde_json::from_str(&json)) {
+            None => Ok(None),
+            Some(Ok(watched)) => Ok(Some(watched)),
+            Some(Err(error)) => {
+                tracing::error!(%error, "a watched invoice in Redis is unreadable; taken as absent");
+                Ok(None)
+            }
+        }
     }
 
     async fn load(&self) -> Result<Vec<Watched>, StoreError> {

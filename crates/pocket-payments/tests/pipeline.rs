@@ -309,8 +309,10 @@ async fn concurrent_notices_for_one_invoice_share_one_check() {
 async fn an_unknown_invoice_is_remembered_briefly() {
     let (pocket, recorder) = (FakePocket::default(), Recorder::default());
     let payments = pipeline(&pocket, &recorder).unknown_invoice_memory(Duration::from_millis(100), 1_000).build();
-    for _ in 0..5 {
-        assert_eq!(payments.receive(notice("404")).await, Outcome::Refused(Refusal::UnknownInvoice));
+    assert_eq!(payments.receive(notice("404")).await, Outcome::Refused(Refusal::UnknownInvoice));
+    for _ in 0..4 {
+        let repeat = payments.receive(notice("404")).await;
+        assert_eq!((repeat.http_status(), &repeat), (503, &Outcome::NotYetKnown), "asked to come again, never refused");
     }
     assert_eq!(pocket.checks(), 1);
     tokio::time::sleep(Duration::from_millis(150)).await;
