@@ -98,19 +98,19 @@ enum Entry {
     Done { until: Instant },
 }
 
-impl Entry {
-    fn is_live(&self, now: Instant) -> bool {
-        match self {
-            Entry::Held { until, .. } | Entry::Done { until } => now < *until,
-        }
-    }
+/// An entry and the stamp of its place in the eviction queue.
+struct Stamped {
+    entry: Entry,
+    stamp: u64,
 }
 
 #[derive(Default)]
 struct Entries {
-    by_key: HashMap<String, Entry>,
-    /// Keys in the order they were added, to forget the oldest first; may hold stale keys.
-    order: VecDeque<String>,
+    by_key: HashMap<String, Stamped>,
+    /// Keys with the stamp they had when queued, oldest first. A key whose stamp changed since
+    /// (claimed again, completed) has a newer place further back: its old place is skipped.
+    order: VecDeque<(u64, String)>,
+    next_stamp: u64,
 }
 
 /// A [`PaymentStore`] in this process's memory.
@@ -118,8 +118,8 @@ struct Entries {
 /// Its limits, which are the limits of "once" with it: it serves **one process** (replicas need
 /// a shared store); it forgets everything on **restart**; a done payment is remembered for
 /// `retention` (default 24 h) and at most `capacity` of them (default 100 000), the oldest
-/// forgotten first. Only payments Pocket confirmed are ever stored, so a flood of forged notices
-/// cannot push real ones out. A claim that is still held is never forgotten early.
+/// *completion* forgotten first. Only payments Pocket confirmed are ever stored, so a flood of
+/// forged notices cannot push real ones out. A claim that is still held is never forgotten.
 pub struct InMemoryStore {
     entries: Mutex<Entries>,
     capacity: usize,
@@ -144,7 +144,7 @@ impl fmt::Debug for InMemoryStore {
 }
 
 impl InMemoryStore {
-    /// A store of at most `capacity` keys that remembers done ones for `retention`.
+    /// A store of at most `capacity` done payments that remembers them for `retention`.
     pub fn new(capacity: usize, retention: Duration) -> InMemoryStore {
         InMemoryStore { entries: Mutex::default(), capacity: capacity.max(1), retention, next_token: AtomicU64::new(1) }
     }
@@ -164,40 +164,63 @@ impl InMemoryStore {
         self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn insert(&self, entries: &mut Entries, key: &str, entry: Entry, now: Instant) {
-        if !entries.by_key.contains_key(key) {
-            entries.make_room(self.capacity, now);
-            entries.order.push_back(key.to_owned());
-        }
-        entries.by_key.insert(key.to_owned(), entry);
-    }
-
     fn held_by(entries: &Entries, key: &str, token: &ClaimToken, now: Instant) -> bool {
-        matches!(entries.by_key.get(key), Some(Entry::Held { token: held, until }) if held == token && now < *until)
+        matches!(
+            entries.by_key.get(key),
+            Some(Stamped { entry: Entry::Held { token: held, until }, .. }) if held == token && now < *until
+        )
     }
 }
 
 impl Entries {
-    /// Forgets the oldest keys until one more fits — lapsed or done ones; live claims stay. Each
-    /// key is looked at once per eviction, so the cost is constant on average.
+    /// Puts `entry` under `key` at the back of the eviction queue, first making room.
+    fn put(&mut self, key: &str, entry: Entry, capacity: usize, now: Instant) {
+        if !self.by_key.contains_key(key) {
+            self.make_room(capacity, now);
+        }
+        let stamp = self.next_stamp;
+        self.next_stamp += 1;
+        self.order.push_back((stamp, key.to_owned()));
+        self.by_key.insert(key.to_owned(), Stamped { entry, stamp });
+        self.compact();
+    }
+
+    /// Forgets the entries queued longest ago until one more fits: done payments (the oldest
+    /// completion first) and lapsed claims. Live claims keep their place and are never
+    /// forgotten; each place is looked at once per eviction, so the cost is constant on average.
     fn make_room(&mut self, capacity: usize, now: Instant) {
         let mut kept = Vec::new();
         while self.by_key.len() >= capacity {
-            let Some(oldest) = self.order.pop_front() else { break };
+            let Some((stamp, oldest)) = self.order.pop_front() else { break };
             match self.by_key.get(&oldest) {
-                Some(entry @ Entry::Held { .. }) if entry.is_live(now) => kept.push(oldest),
+                Some(current) if current.stamp != stamp => {}
+                Some(Stamped { entry: entry @ Entry::Held { .. }, .. }) if entry.is_live(now) => {
+                    kept.push((stamp, oldest))
+                }
                 Some(_) => {
                     self.by_key.remove(&oldest);
                 }
                 None => {}
             }
         }
-        for key in kept.into_iter().rev() {
-            self.order.push_front(key);
+        for place in kept.into_iter().rev() {
+            self.order.push_front(place);
         }
-        if self.order.len() > capacity.saturating_mul(2) {
+    }
+
+    /// Drops the places of keys that moved or left, once they outnumber the live ones.
+    fn compact(&mut self) {
+        if self.order.len() > self.by_key.len().saturating_mul(2).max(64) {
             let by_key = &self.by_key;
-            self.order.retain(|key| by_key.contains_key(key));
+            self.order.retain(|(stamp, key)| by_key.get(key).is_some_and(|current| current.stamp == *stamp));
+        }
+    }
+}
+
+impl Entry {
+    fn is_live(&self, now: Instant) -> bool {
+        match self {
+            Entry::Held { until, .. } | Entry::Done { until } => now < *until,
         }
     }
 }
@@ -207,14 +230,13 @@ impl PaymentStore for InMemoryStore {
     async fn claim(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
         let now = Instant::now();
         let mut entries = self.lock();
-        match entries.by_key.get(key) {
+        match entries.by_key.get(key).map(|stamped| &stamped.entry) {
             Some(Entry::Done { until }) if now < *until => return Ok(Claim::Done),
             Some(Entry::Held { until, .. }) if now < *until => return Ok(Claim::InProgress),
             _ => {}
         }
         let token = ClaimToken(format!("mem-{}", self.next_token.fetch_add(1, Ordering::Relaxed)));
-        let entry = Entry::Held { token: token.clone(), until: now + lease };
-        self.insert(&mut entries, key, entry, now);
+        entries.put(key, Entry::Held { token: token.clone(), until: now + lease }, self.capacity, now);
         Ok(Claim::Acquired(token))
     }
 
@@ -224,7 +246,8 @@ impl PaymentStore for InMemoryStore {
         if !Self::held_by(&entries, key, token, now) {
             return Ok(false);
         }
-        entries.by_key.insert(key.to_owned(), Entry::Done { until: now + self.retention });
+        // Completed now: the newest completion, the last to be forgotten.
+        entries.put(key, Entry::Done { until: now + self.retention }, self.capacity, now);
         Ok(true)
     }
 
@@ -240,7 +263,10 @@ impl PaymentStore for InMemoryStore {
 
     async fn is_done(&self, key: &str) -> Result<bool, StoreError> {
         let now = Instant::now();
-        Ok(matches!(self.lock().by_key.get(key), Some(Entry::Done { until }) if now < *until))
+        Ok(matches!(
+            self.lock().by_key.get(key),
+            Some(Stamped { entry: Entry::Done { until }, .. }) if now < *until
+        ))
     }
 }
 
@@ -310,6 +336,33 @@ mod tests {
         assert!(matches!(store.claim("paid:0", LEASE).await.unwrap(), Claim::Acquired(_)), "the oldest are not");
         assert_eq!(store.claim("held", LEASE).await.unwrap(), Claim::InProgress, "a live claim survives");
         assert!(store.complete("held", &held).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn eviction_forgets_the_oldest_completion_not_a_retried_payment() {
+        let store = InMemoryStore::new(3, Duration::from_secs(60));
+        let first = token(store.claim("paid:1", LEASE).await.unwrap());
+        assert!(store.release("paid:1", &first).await.unwrap(), "its handler failed once");
+        for key in ["paid:2", "paid:3"] {
+            let owner = token(store.claim(key, LEASE).await.unwrap());
+            assert!(store.complete(key, &owner).await.unwrap());
+        }
+        let retried = token(store.claim("paid:1", LEASE).await.unwrap());
+        assert!(store.complete("paid:1", &retried).await.unwrap(), "then it succeeded");
+        let fourth = token(store.claim("paid:4", LEASE).await.unwrap());
+        assert!(store.complete("paid:4", &fourth).await.unwrap());
+        assert_eq!(store.claim("paid:1", LEASE).await.unwrap(), Claim::Done, "the newest completion is kept");
+        assert!(matches!(store.claim("paid:2", LEASE).await.unwrap(), Claim::Acquired(_)), "the oldest is forgotten");
+    }
+
+    #[tokio::test]
+    async fn places_of_moved_keys_do_not_pile_up() {
+        let store = InMemoryStore::new(10, Duration::from_secs(60));
+        for _ in 0..10_000 {
+            let owner = token(store.claim("paid:same", LEASE).await.unwrap());
+            store.release("paid:same", &owner).await.unwrap();
+        }
+        assert!(store.lock().order.len() <= 128, "{}", store.lock().order.len());
     }
 
     #[tokio::test]

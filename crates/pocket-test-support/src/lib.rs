@@ -8,10 +8,12 @@ pub mod fuzz;
 mod logs;
 mod redis;
 mod serve;
+mod spring;
 
 pub use logs::LogCapture;
 pub use redis::RedisServer;
 pub use serve::{free_port, serve};
+pub use spring::spring_long;
 
 use std::path::PathBuf;
 

@@ -13,8 +13,8 @@ use pocket_core::{
 use pocket_payments::{FailedPayment, HandlerError, PaymentHandler, Unresolved, VerifiedPayment};
 
 /// Pocket's check endpoint, scripted: answers from a table keyed by the number the id reads as
-/// (`str::parse::<i64>` after trimming, like a numeric path variable), counts calls, and can be
-/// slow or down.
+/// — as Pocket's Spring services read a `Long` path variable (pocket-test-support's reference,
+/// 400 for an id that is no number) — counts calls, and can be slow or down.
 #[derive(Clone, Default)]
 pub struct FakePocket {
     answers: Arc<Mutex<HashMap<i64, serde_json::Value>>>,
@@ -77,7 +77,13 @@ impl MerchantApi for FakePocket {
             self.down_for.fetch_sub(1, Ordering::SeqCst);
             return Err(Error::new(ErrorKind::Unavailable, "Pocket is down"));
         }
-        let number = id.as_str().trim().parse::<i64>().map_err(|_| Error::new(ErrorKind::Validation, "not a Long"))?;
+        let number = pocket_test_support::spring_long(id.as_str()).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Rejected,
+                "Failed to convert value of type 'java.lang.String' to required type 'long'",
+            )
+            .with_status(400)
+        })?;
         *self.per_invoice.lock().unwrap().entry(number).or_default() += 1;
         let answer = self.answers.lock().unwrap().get(&number).cloned();
         match answer {
@@ -192,5 +198,79 @@ pub async fn eventually(what: &str, done: impl Fn() -> bool) {
     while !done() {
         assert!(tokio::time::Instant::now() < deadline, "timed out waiting for: {what}");
         tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A watch journal in memory, shared by the replicas made with [`MemJournal::replica`]: each
+/// has its own identity for polling markers, as `RedisStore` replicas do. It can be down.
+#[derive(Clone)]
+pub struct MemJournal {
+    shared: Arc<Mutex<JournalData>>,
+    down: Arc<std::sync::atomic::AtomicBool>,
+    replica: String,
+}
+
+#[derive(Default)]
+struct JournalData {
+    watched: HashMap<String, pocket_payments::Watched>,
+    polling: HashMap<String, (String, tokio::time::Instant)>,
+}
+
+impl Default for MemJournal {
+    fn default() -> Self {
+        MemJournal { shared: Arc::default(), down: Arc::default(), replica: "replica-0".to_owned() }
+    }
+}
+
+impl MemJournal {
+    /// The same journal, seen by another replica.
+    pub fn replica(&self, name: &str) -> MemJournal {
+        MemJournal { shared: self.shared.clone(), down: self.down.clone(), replica: name.to_owned() }
+    }
+
+    /// Every call fails while down.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+
+    pub fn keys(&self) -> Vec<String> {
+        self.shared.lock().unwrap().watched.keys().cloned().collect()
+    }
+
+    fn up(&self) -> Result<(), pocket_payments::StoreError> {
+        if self.down.load(Ordering::SeqCst) { Err("the journal is unreachable".into()) } else { Ok(()) }
+    }
+}
+
+#[async_trait]
+impl pocket_payments::WatchJournal for MemJournal {
+    async fn save(&self, key: &str, watched: &pocket_payments::Watched) -> Result<(), pocket_payments::StoreError> {
+        self.up()?;
+        self.shared.lock().unwrap().watched.insert(key.to_owned(), watched.clone());
+        Ok(())
+    }
+
+    async fn forget(&self, key: &str) -> Result<bool, pocket_payments::StoreError> {
+        self.up()?;
+        Ok(self.shared.lock().unwrap().watched.remove(key).is_some())
+    }
+
+    async fn load(&self) -> Result<Vec<pocket_payments::Watched>, pocket_payments::StoreError> {
+        self.up()?;
+        Ok(self.shared.lock().unwrap().watched.values().cloned().collect())
+    }
+
+    async fn try_poll(&self, key: &str, lease: Duration) -> Result<bool, pocket_payments::StoreError> {
+        self.up()?;
+        let now = tokio::time::Instant::now();
+        let mut data = self.shared.lock().unwrap();
+        let free = match data.polling.get(key) {
+            Some((owner, until)) => *owner == self.replica || *until <= now,
+            None => true,
+        };
+        if free {
+            data.polling.insert(key.to_owned(), (self.replica.clone(), now + lease));
+        }
+        Ok(free)
     }
 }
