@@ -4,10 +4,11 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +20,9 @@ use tracing::Instrument;
 
 /// Webhook bodies larger than this are refused (413).
 pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// How long a webhook body may take to arrive by default; past it the delivery is answered 408.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The answer's body.
 #[derive(Debug, Serialize)]
@@ -36,6 +40,7 @@ pub(crate) struct Route {
     payments: Payments,
     secret: Option<String>,
     log_personal_data: bool,
+    body_timeout: Duration,
 }
 
 /// Builds the webhook router over a [`Payments`] pipeline.
@@ -62,6 +67,7 @@ pub struct PocketWebhook {
     path: String,
     secret: Option<String>,
     log_personal_data: bool,
+    body_timeout: Duration,
 }
 
 /// The webhook router at `/pocket/webhook`, with the in-memory store: [`PocketWebhook`] with
@@ -84,7 +90,13 @@ impl PocketWebhook {
 
     /// A webhook over a pipeline the app configured itself.
     pub fn around(pipeline: PaymentsBuilder) -> PocketWebhook {
-        PocketWebhook { pipeline, path: "/pocket/webhook".to_owned(), secret: None, log_personal_data: false }
+        PocketWebhook {
+            pipeline,
+            path: "/pocket/webhook".to_owned(),
+            secret: None,
+            log_personal_data: false,
+            body_timeout: BODY_TIMEOUT,
+        }
     }
 
     /// A webhook checking invoices with a pocket-http client.
@@ -131,6 +143,14 @@ impl PocketWebhook {
         self
     }
 
+    /// How long a delivery's body may take to arrive (default [`BODY_TIMEOUT`], 10 s); a body
+    /// still incomplete then is answered 408 and its connection's request ends. This bounds the
+    /// body only: set the server's header timeout too (see docs/security.md).
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
     /// The router, to merge into the app's.
     pub fn into_router(self) -> Router {
         self.into_router_with_payments().0
@@ -145,13 +165,14 @@ impl PocketWebhook {
             payments: payments.clone(),
             secret: self.secret,
             log_personal_data: self.log_personal_data,
+            body_timeout: self.body_timeout,
         });
         let router = if route.secret.is_some() {
             Router::new().route(&format!("{path}/{{secret}}"), post(deliver_with_secret))
         } else {
             Router::new().route(&path, post(deliver))
         };
-        (router.layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(route), payments)
+        (router.with_state(route), payments)
     }
 }
 
@@ -169,11 +190,32 @@ fn respond(payments: &Payments, outcome: &Outcome) -> Response {
     response
 }
 
+/// The whole body, at most [`BODY_LIMIT`] bytes, within `timeout` — or the answer to give.
+async fn read_body(body: Body, timeout: Duration) -> Result<Bytes, Response> {
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, BODY_LIMIT)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(error)) => {
+            let too_large =
+                std::error::Error::source(&error).is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+            if too_large {
+                Err(answer(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "a Pocket notice is at most 64 KiB"))
+            } else {
+                tracing::warn!(%error, "a webhook body could not be read");
+                Err(answer(StatusCode::BAD_REQUEST, "malformed", "the body could not be read"))
+            }
+        }
+        Err(_) => {
+            tracing::warn!(?timeout, "a webhook body did not arrive in time");
+            Err(answer(StatusCode::REQUEST_TIMEOUT, "body_timeout", "the body did not arrive in time"))
+        }
+    }
+}
+
 fn same_secret(given: &str, expected: &str) -> bool {
     bool::from(subtle::ConstantTimeEq::ct_eq(given.as_bytes(), expected.as_bytes()))
 }
 
-async fn deliver_with_secret(State(route): State<Arc<Route>>, Path(secret): Path<String>, body: Bytes) -> Response {
+async fn deliver_with_secret(State(route): State<Arc<Route>>, Path(secret): Path<String>, body: Body) -> Response {
     match &route.secret {
         Some(expected) if same_secret(&secret, expected) => deliver(State(route), body).await,
         _ => StatusCode::NOT_FOUND.into_response(),
@@ -189,13 +231,18 @@ async fn deliver_with_secret(State(route): State<Arc<Route>>, Path(secret): Path
     responses(
         (status = 200, description = "Processed now or before, or Pocket says the invoice will not be paid (`not_paid`)", body = WebhookAnswer),
         (status = 400, description = "Not a notice: malformed JSON or no usable invoiceId", body = WebhookAnswer),
+        (status = 408, description = "The body did not arrive within the body timeout (10 s by default)"),
         (status = 413, description = "Larger than 64 KiB"),
         (status = 422, description = "Pocket's word does not confirm it: unknown invoice, another invoice, another amount, not the app's order", body = WebhookAnswer),
         (status = 500, description = "The merchant's handler failed, panicked or timed out; deliver again", body = WebhookAnswer),
         (status = 503, description = "Not final yet, amount unconfirmed, in progress, Pocket or the store unavailable, or too many notices; deliver again after Retry-After", body = WebhookAnswer),
     )
 ))]
-pub(crate) async fn deliver(State(route): State<Arc<Route>>, body: Bytes) -> Response {
+pub(crate) async fn deliver(State(route): State<Arc<Route>>, body: Body) -> Response {
+    let body = match read_body(body, route.body_timeout).await {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
     let notice: WebhookNotice = match serde_json::from_slice(&body) {
         Ok(notice) => notice,
         Err(error) => {
@@ -203,6 +250,10 @@ pub(crate) async fn deliver(State(route): State<Arc<Route>>, body: Bytes) -> Res
             return answer(StatusCode::BAD_REQUEST, "malformed", format!("not a Pocket payment notice: {error}"));
         }
     };
+    if !notice.unreadable.is_empty() {
+        // A hint with odd fields still names the invoice; only Pocket's answer counts anyway.
+        tracing::warn!(fields = ?notice.unreadable, "a notice's fields could not be read; ignored");
+    }
     let span = tracing::info_span!(
         "pocket.webhook",
         invoice_id = %notice.invoice_id,

@@ -120,7 +120,7 @@ async fn malformed_and_oversized_bodies_are_refused() {
         "{}",
         r#"{"invoiceId": ""}"#,
         r#"{"invoiceId": "..", "amount": 5}"#,
-        r#"{"invoiceId": 1, "amount": -1}"#,
+        r#"{"invoiceId": {"id": 1}, "amount": 5}"#,
     ] {
         let (status, answer) = shop.post(body).await;
         assert_eq!((status, answer["status"].as_str()), (400, Some("malformed")), "{body}");
@@ -196,4 +196,77 @@ async fn the_apps_own_order_can_veto_a_payment() {
     agreeing.sandbox.pay(&id).unwrap();
     agreeing.sandbox.wait_for_deliveries(1, WAIT).await;
     assert_eq!(agreeing.recorder.successes(), 1);
+}
+
+#[tokio::test]
+async fn a_notice_with_odd_fields_still_names_the_invoice_pocket_is_asked_about() {
+    let shop = shop().await;
+    let mut ids = Vec::new();
+    for _ in 0..7 {
+        let id = shop.invoice(560).await;
+        shop.sandbox.pay(&id).unwrap();
+        ids.push(id);
+    }
+    shop.sandbox.wait_for_deliveries(7, WAIT).await;
+    shop.recorder.paid.lock().unwrap().clear();
+    let odd = [
+        r#""amount": """#,
+        r#""amount": "560,00""#,
+        r#""amount": "5.6E+2""#,
+        r#""amount": " 560""#,
+        r#""phoneNumber": {"n": 1}"#,
+        r#""invoiceState": {"s": "PAID"}"#,
+        r#""info": 12.5"#,
+    ];
+    for (id, field) in ids.iter().zip(odd) {
+        let (status, answer) = shop.post(format!(r#"{{"invoiceId": {id}, {field}}}"#)).await;
+        assert_eq!((status, answer["status"].as_str()), (200, Some("already_processed")), "{field}");
+    }
+    let (status, answer) = shop.post(r#"{"invoiceId": 987654, "amount": ""}"#).await;
+    assert_eq!((status, answer["status"].as_str()), (422, Some("refused")), "Pocket was asked, and does not know it");
+}
+
+/// Opens a connection to the webhook and sends the headers of a `length`-byte body, then one
+/// byte of it every `every`; returns the status line's code once the server answers.
+async fn trickle(url: &str, length: usize, every: Duration) -> Option<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (address, path) = url.trim_start_matches("http://").split_once('/').unwrap();
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST /{path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {length}\r\n\r\n{{"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = [0u8; 64];
+    for _ in 1..length {
+        tokio::select! {
+            read = stream.read(&mut answer) => {
+                let read = read.ok()?;
+                let line = String::from_utf8_lossy(&answer[..read]).to_string();
+                return line.split(' ').nth(1).and_then(|code| code.parse().ok());
+            }
+            () = tokio::time::sleep(every) => {
+                if stream.write_all(b" ").await.is_err() {
+                    return None;
+                }
+            }
+        }
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_trickled_byte_by_byte_is_cut_off_at_the_body_timeout() {
+    let shop = shop_with(|webhook| webhook.body_timeout(Duration::from_millis(300))).await;
+    let started = std::time::Instant::now();
+    let slow: Vec<_> = (0..100)
+        .map(|_| {
+            let url = shop.url.clone();
+            tokio::spawn(async move { trickle(&url, 1_000, Duration::from_millis(50)).await })
+        })
+        .collect();
+    for connection in slow {
+        assert_eq!(connection.await.unwrap(), Some(408));
+    }
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert_eq!(shop.sandbox.requests(Endpoint::CheckInvoice), 0);
 }
