@@ -529,3 +529,72 @@ async fn a_replica_that_never_comes_back_has_its_invoices_taken_over() {
     .expect("the survivor took the five invoices over by itself");
     assert_eq!(recorder.calls(), 5);
 }
+
+/// A merchant API whose first checks panic (an app's own implementation with a bug).
+#[derive(Clone)]
+struct PanickyPocket {
+    pocket: FakePocket,
+    panics_left: Arc<AtomicUsize>,
+}
+
+#[async_trait]
+impl pocket_core::MerchantApi for PanickyPocket {
+    async fn create_invoice(&self, invoice: &pocket_core::NewInvoice) -> Result<pocket_core::Invoice, Error> {
+        self.pocket.create_invoice(invoice).await
+    }
+    async fn check_invoice(&self, id: &InvoiceId) -> Result<pocket_core::InvoiceStatus, Error> {
+        let left = self.panics_left.load(Ordering::SeqCst);
+        if left > 0 {
+            self.panics_left.store(left - 1, Ordering::SeqCst);
+            panic!("the merchant API has a bug");
+        }
+        self.pocket.check_invoice(id).await
+    }
+    async fn payment_config(&self) -> Result<pocket_core::PaymentConfig, Error> {
+        self.pocket.payment_config().await
+    }
+    async fn set_webhook_url(&self, url: &str) -> Result<(), Error> {
+        self.pocket.set_webhook_url(url).await
+    }
+}
+
+#[tokio::test]
+async fn a_poll_that_panics_is_scheduled_again() {
+    let (pocket, recorder) = (FakePocket::default(), Recorder::default());
+    pocket.paid(960, 560);
+    let panicky = PanickyPocket { pocket: pocket.clone(), panics_left: Arc::new(AtomicUsize::new(2)) };
+    let payments = Payments::builder(panicky, recorder.clone())
+        .poll_schedule(Duration::from_millis(10), Duration::from_millis(20))
+        .build();
+    let _ = payments.reconciler().watch(InvoiceId::from(960), None);
+    eventually("confirmed by the poll after the panics", || recorder.successes() == 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_that_polls_after_another_reported_the_invoice_does_not_report_it_again() {
+    let (pocket, recorder) = (FakePocket::default(), Recorder::default());
+    pocket.state(970, json!("PENDING"), 560);
+    let journal = MemJournal::default();
+    let replica = |name: &str| {
+        Payments::builder(pocket.clone(), recorder.clone())
+            .poll_schedule(Duration::from_millis(10), Duration::from_millis(100))
+            .watch_journal(journal.replica(name))
+            .build()
+    };
+    let a = replica("a");
+    let b_journal = journal.replica("b");
+    b_journal.finds_fail.store(true, Ordering::SeqCst);
+    let b = Payments::builder(pocket.clone(), recorder.clone())
+        .poll_schedule(Duration::from_millis(10), Duration::from_millis(100))
+        .watch_journal(b_journal)
+        .build();
+    let deadline = SystemTime::now() + Duration::from_millis(150);
+    a.reconciler().watch_until(InvoiceId::from(970), None, deadline).durable().await.unwrap();
+    b.reconciler().recover().await.unwrap();
+    eventually("A reports it", || recorder.unresolved().len() == 1).await;
+    // B cannot learn that A crossed it out (its look-ups fail), so once A's polling marker
+    // has lapsed it polls the invoice itself, past its deadline: still not a second report.
+    eventually("B lets it go", || b.reconciler().pending().is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(recorder.unresolved().len(), 1);
+}

@@ -208,6 +208,8 @@ pub struct MemJournal {
     shared: Arc<Mutex<JournalData>>,
     down: Arc<std::sync::atomic::AtomicBool>,
     replica: String,
+    /// This replica's look-ups of one invoice fail (the rest works).
+    pub finds_fail: Arc<std::sync::atomic::AtomicBool>,
 }
 
 #[derive(Default)]
@@ -218,14 +220,24 @@ struct JournalData {
 
 impl Default for MemJournal {
     fn default() -> Self {
-        MemJournal { shared: Arc::default(), down: Arc::default(), replica: "replica-0".to_owned() }
+        MemJournal {
+            shared: Arc::default(),
+            down: Arc::default(),
+            replica: "replica-0".to_owned(),
+            finds_fail: Arc::default(),
+        }
     }
 }
 
 impl MemJournal {
     /// The same journal, seen by another replica.
     pub fn replica(&self, name: &str) -> MemJournal {
-        MemJournal { shared: self.shared.clone(), down: self.down.clone(), replica: name.to_owned() }
+        MemJournal {
+            shared: self.shared.clone(),
+            down: self.down.clone(),
+            replica: name.to_owned(),
+            finds_fail: Arc::default(),
+        }
     }
 
     /// Every call fails while down.
@@ -258,6 +270,14 @@ impl pocket_payments::WatchJournal for MemJournal {
     async fn load(&self) -> Result<Vec<pocket_payments::Watched>, pocket_payments::StoreError> {
         self.up()?;
         Ok(self.shared.lock().unwrap().watched.values().cloned().collect())
+    }
+
+    async fn find(&self, key: &str) -> Result<Option<pocket_payments::Watched>, pocket_payments::StoreError> {
+        self.up()?;
+        if self.finds_fail.load(Ordering::SeqCst) {
+            return Err("HGET timed out".into());
+        }
+        Ok(self.shared.lock().unwrap().watched.get(key).cloned())
     }
 
     async fn try_poll(&self, key: &str, lease: Duration) -> Result<bool, pocket_payments::StoreError> {
