@@ -222,27 +222,57 @@ pub(crate) async fn check_invoice(
     }
 }
 
-/// Reads a path segment as Spring reads a `Long` path variable: whitespace anywhere dropped, an
-/// optional sign, `0x`/`0X`/`#` for hexadecimal, decimal (leading zeros ignored) otherwise.
-/// Pocket's services are Spring applications, so every spelling of a number is one invoice.
+/// Reads a path segment as Spring reads a `Long` path variable (`NumberUtils.parseNumber`):
+/// every character Java's `Character.isWhitespace` accepts is dropped (the no-break spaces are
+/// not), `0x`/`0X`/`#` after an optional `-` is hexadecimal (`Long.decode`), anything else goes
+/// to `Long.valueOf` — one `+` or `-`, then digits of any script in the Basic Multilingual
+/// Plane. Pocket's services are Spring applications, so every such spelling is one invoice.
 fn read_long(text: &str) -> Option<i64> {
-    let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    let (sign, rest) = match text.as_bytes().first() {
-        Some(b'-') => (-1, &text[1..]),
-        Some(b'+') => (1, &text[1..]),
-        _ => (1, text.as_str()),
+    let text: String = text.chars().filter(|c| !java_whitespace(*c)).collect();
+    let negative = text.starts_with('-');
+    let unsigned = if negative { &text[1..] } else { text.as_str() };
+    let hex = ["0x", "0X", "#"].iter().find_map(|prefix| unsigned.strip_prefix(prefix));
+    let (radix, digits) = match hex {
+        Some(digits) => (16, digits),
+        None if negative => (10, unsigned),
+        None => (10, text.strip_prefix('+').unwrap_or(&text)),
     };
-    let (radix, digits) = if let Some(hex) = rest.strip_prefix("0x").or(rest.strip_prefix("0X")) {
-        (16, hex)
-    } else if let Some(hex) = rest.strip_prefix('#') {
-        (16, hex)
-    } else {
-        (10, rest)
-    };
-    if digits.is_empty() || digits.starts_with(['+', '-']) {
+    if digits.is_empty() {
         return None;
     }
-    i64::try_from(sign * i128::from_str_radix(digits, radix).ok()?).ok()
+    let mut value: i128 = 0;
+    for c in digits.chars() {
+        value = value * radix + i128::from(java_digit(c, radix)?);
+        if value > 1 << 63 {
+            return None;
+        }
+    }
+    i64::try_from(if negative { -value } else { value }).ok()
+}
+
+fn java_whitespace(c: char) -> bool {
+    matches!(u32::from(c), 0x09..=0x0D | 0x1C..=0x20 | 0x1680 | 0x2000..=0x2006 | 0x2008..=0x200A | 0x2028 | 0x2029 | 0x205F | 0x3000)
+}
+
+/// `Character.digit(c, radix)` for 10 and 16.
+fn java_digit(c: char, radix: i128) -> Option<u8> {
+    // Where each script's digit zero sits (Unicode's `Nd` runs in the Basic Multilingual Plane).
+    const ZEROS: &[u32] = &[
+        0x30, 0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66, 0xDE6, 0xE50, 0xED0,
+        0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620,
+        0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10,
+    ];
+    let code = u32::from(c);
+    if let Some(zero) = ZEROS.iter().rev().find(|zero| **zero <= code).filter(|zero| code - **zero < 10) {
+        return u8::try_from(code - zero).ok();
+    }
+    let letter = match c {
+        'a'..='f' | 'A'..='F' => c.to_ascii_lowercase() as u32 - 'a' as u32,
+        '\u{FF41}'..='\u{FF46}' => code - 0xFF41,
+        '\u{FF21}'..='\u{FF26}' => code - 0xFF21,
+        _ => return None,
+    };
+    (radix == 16).then(|| u8::try_from(letter + 10).ok()).flatten()
 }
 
 /// The merchant's payment configuration.
@@ -340,11 +370,28 @@ mod tests {
             ("0x1092", 4242),
             ("#1092", 4242),
             ("-1", -1),
+            ("٤٢٤٢", 4242),
+            ("４２４２", 4242),
+            ("᠔᠒᠔᠒", 4242),
+            ("-#10", -16),
+            ("-9223372036854775808", i64::MIN),
         ] {
             assert_eq!(read_long(text), Some(number), "{text}");
         }
-        for text in ["", "+", "0x", "--1", "+-1", "4242.0", "abc", "99999999999999999999"] {
+        for text in
+            ["", "+", "0x", "--1", "+-1", "4242.0", "abc", "99999999999999999999", "4242\u{a0}", "+0x1092", "0x+1", "²"]
+        {
             assert_eq!(read_long(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn every_basic_plane_character_reads_as_spring_reads_it() {
+        for code in 0..=0xFFFFu32 {
+            let Some(c) = char::from_u32(code) else { continue };
+            for text in [format!("4{c}2"), format!("0x{c}"), format!("{c}7")] {
+                assert_eq!(read_long(&text), pocket_test_support::spring_long(&text), "{text:?}");
+            }
         }
     }
 }
