@@ -28,8 +28,9 @@ pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookAnswer {
-    /// `processed`, `already_processed`, `not_paid`, `malformed`, `refused`, `not_final`,
-    /// `amount_unconfirmed`, `in_progress`, `pocket_unavailable`, `store_unavailable`,
+    /// `processed`, `already_processed`, `not_paid`, `malformed`, `too_large`, `body_timeout`,
+    /// `refused`, `not_final`, `amount_unconfirmed`, `not_yet_known`, `in_progress`,
+    /// `pocket_unavailable`, `store_unavailable`,
     /// `overloaded` or `handler_failed`.
     pub status: &'static str,
     /// A sentence for people.

@@ -14,7 +14,6 @@
 //! recorded in docs/operations.md.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -362,7 +361,7 @@ async fn forge(http: &reqwest::Client, url: &str, sandbox: &Sandbox, known: &[St
     }
     if let Some(id) = known.get((n * 7) % known.len().max(1)) {
         let id = InvoiceId::new(id.as_str()).unwrap();
-        let forgery = if n % 2 == 0 { Forgery::UnpaidInvoice(id) } else { Forgery::WrongAmount(id) };
+        let forgery = if n.is_multiple_of(2) { Forgery::UnpaidInvoice(id) } else { Forgery::WrongAmount(id) };
         if sandbox.send_forged_webhook(forgery).await.is_ok() {
             sent += 1;
         }
@@ -410,7 +409,7 @@ async fn soak(mut redis: pocket_test_support::RedisServer) -> Report {
     let mut revive: Vec<(Instant, usize)> = Vec::new();
     let mut redis_restarted = false;
     let mut round = 0;
-    let mut n = 0;
+    let mut n: usize = 0;
     while Instant::now() < end {
         n += 1;
         let now = Instant::now();
@@ -466,7 +465,7 @@ async fn soak(mut redis: pocket_test_support::RedisServer) -> Report {
         for id in to_reject.drain(..) {
             let _ = sandbox.reject(&InvoiceId::new(id).unwrap());
         }
-        if n % 5 == 0 {
+        if n.is_multiple_of(5) {
             forged += forge(&http, &format!("{shop}/pocket/webhook"), &sandbox, &created, n).await;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -482,14 +481,6 @@ async fn soak(mut redis: pocket_test_support::RedisServer) -> Report {
             replicas.start(index);
         }
     }
-    let paid_ids = |sandbox: &Sandbox| -> HashMap<String, SystemTime> {
-        sandbox
-            .invoices()
-            .into_iter()
-            .filter(|invoice| invoice.state == InvoiceState::Paid)
-            .map(|invoice| (invoice.id.to_string(), invoice.paid_at.unwrap_or(SystemTime::now())))
-            .collect()
-    };
     let settle_by = Instant::now() + Duration::from_secs(60);
     loop {
         let confirmed: HashSet<String> = read_effects(&effects).into_iter().map(|effect| effect.invoice).collect();
@@ -500,9 +491,36 @@ async fn soak(mut redis: pocket_test_support::RedisServer) -> Report {
     }
     tokio::time::sleep(Duration::from_secs(2)).await; // stragglers that would run twice
 
-    let paid = paid_ids(&sandbox);
+    let counts = Counts { seconds, created: created.len(), create_failures, forged, kills: replicas.kills };
+    let report = analyse(&sandbox, &effects, &replicas.killed, counts);
+    let _ = std::fs::remove_dir_all(&dir);
+    report
+}
+
+/// What the storm itself counted.
+struct Counts {
+    seconds: u64,
+    created: usize,
+    create_failures: usize,
+    forged: usize,
+    kills: usize,
+}
+
+/// Every invoice Pocket (the sandbox) says was paid, and when.
+fn paid_ids(sandbox: &Sandbox) -> HashMap<String, SystemTime> {
+    sandbox
+        .invoices()
+        .into_iter()
+        .filter(|invoice| invoice.state == InvoiceState::Paid)
+        .map(|invoice| (invoice.id.to_string(), invoice.paid_at.unwrap_or(SystemTime::now())))
+        .collect()
+}
+
+/// Compares the sandbox's record with the effects log.
+fn analyse(sandbox: &Sandbox, effects: &Path, killed: &HashSet<u32>, counts: Counts) -> Report {
+    let paid = paid_ids(sandbox);
     let rejected = sandbox.invoices().iter().filter(|invoice| invoice.state == InvoiceState::Rejected).count();
-    let runs = read_effects(&effects);
+    let runs = read_effects(effects);
     let mut by_invoice: BTreeMap<String, Vec<&Effect>> = BTreeMap::new();
     for effect in &runs {
         by_invoice.entry(effect.invoice.clone()).or_default().push(effect);
@@ -511,34 +529,33 @@ async fn soak(mut redis: pocket_test_support::RedisServer) -> Report {
     let false_confirmations: Vec<String> = by_invoice.keys().filter(|id| !paid.contains_key(*id)).cloned().collect();
     let (mut explained, mut unexplained) = (0, Vec::new());
     for (id, effects) in &by_invoice {
-        for later in effects.iter().skip(1) {
+        for (index, _) in effects.iter().enumerate().skip(1) {
             // A second run is the price of a kill only if every earlier runner was killed.
-            let earlier_killed =
-                effects.iter().take_while(|e| !std::ptr::eq(*e, later)).all(|e| replicas.killed.contains(&e.pid));
-            if earlier_killed { explained += 1 } else { unexplained.push(id.clone()) }
+            if effects[..index].iter().all(|e| killed.contains(&e.pid)) {
+                explained += 1;
+            } else {
+                unexplained.push(id.clone());
+            }
         }
     }
     let latencies_ms = by_invoice
         .iter()
         .filter_map(|(id, effects)| Some(effects[0].at_ms.saturating_sub(millis(*paid.get(id)?))))
         .collect();
-    let _ = std::io::stdout().flush();
-    let _ = std::fs::remove_dir_all(&dir);
-    let report = Report {
-        seconds,
-        created: created.len(),
-        create_failures,
+    Report {
+        seconds: counts.seconds,
+        created: counts.created,
+        create_failures: counts.create_failures,
         paid: paid.len(),
         rejected,
-        unpaid: created.len().saturating_sub(paid.len() + rejected),
-        forged,
-        kills: replicas.kills,
+        unpaid: counts.created.saturating_sub(paid.len() + rejected),
+        forged: counts.forged,
+        kills: counts.kills,
         lost,
         false_confirmations,
         explained_duplicates: explained,
         unexplained_duplicates: unexplained,
         latencies_ms,
         checks: sandbox.requests(Endpoint::CheckInvoice),
-    };
-    report
+    }
 }

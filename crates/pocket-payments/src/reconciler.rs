@@ -426,10 +426,11 @@ async fn ask(payments: &Payments, key: &str, watched: &Watched) -> Option<Outcom
 async fn skipped(payments: &Payments, key: &str) {
     let past_deadline =
         payments.inner.watching.lock().get(key).is_some_and(|slot| SystemTime::now() >= slot.watched.deadline);
-    if past_deadline && let Some(journal) = &payments.inner.journal {
-        if let Ok(None) = journal.find(key).await {
-            payments.inner.watching.lock().remove(key);
-        }
+    if past_deadline
+        && let Some(journal) = &payments.inner.journal
+        && let Ok(None) = journal.find(key).await
+    {
+        payments.inner.watching.lock().remove(key);
     }
     // The polling mark schedules the next look.
 }

@@ -108,3 +108,93 @@ impl Settings {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A duration as the docs write it: `5 min`, `60 s`, `24 h`.
+    fn written(duration: Duration) -> String {
+        let seconds = duration.as_secs();
+        match seconds {
+            s if s >= 3600 && s.is_multiple_of(3600) => format!("{} h", s / 3600),
+            s if s >= 120 && s.is_multiple_of(60) => format!("{} min", s / 60),
+            s => format!("{s} s"),
+        }
+    }
+
+    /// A count as the docs write it: `10 000`.
+    fn count(n: usize) -> String {
+        let digits = n.to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(' ');
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    /// Text with every run of whitespace as one space, so that line breaks do not matter.
+    fn flat(text: &str) -> String {
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// Every figure the docs give for a default is the code's default.
+    #[test]
+    fn the_docs_state_the_defaults() {
+        let d = Settings::default();
+        let store = crate::InMemoryStore::default();
+        let store = format!("{store:?}");
+        assert!(store.contains("capacity: 100000") && store.contains("retention: 86400s"), "{store}");
+        let readme = flat(include_str!("../README.md"));
+        for figure in [
+            format!("remembers {} payments for {} by default", count(100_000), written(Duration::from_secs(86_400))),
+            format!(
+                "without asking again for {} (at most {} remembered",
+                written(d.unknown_ttl),
+                count(d.unknown_capacity)
+            ),
+            format!(
+                "at most {} checks at once and {} calls to Pocket a second (burst {})",
+                d.check_concurrency,
+                d.checks_per_second.unwrap_or(0.0),
+                d.check_burst
+            ),
+            format!("({} doubling to {})", written(d.poll.first), written(d.poll.max)),
+            format!("at the deadline ({} by default)", written(d.poll.deadline)),
+            format!("leases ({} each by default)", written(d.poll.max * 2)),
+        ] {
+            assert!(readme.contains(&flat(&figure)), "pocket-payments' README should say {figure:?}");
+        }
+        // The workspace's docs, when this crate is built inside it (not from a published copy).
+        let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs");
+        if !docs.is_dir() {
+            return;
+        }
+        let read = |name: &str| flat(&std::fs::read_to_string(docs.join(name)).expect("a doc"));
+        let (operations, security, decisions) = (read("operations.md"), read("security.md"), read("decisions.md"));
+        let expected = [
+            (&operations, format!("after its lease ({} by default", written(d.lease))),
+            (&operations, format!("every polling lease ({} by default)", written(d.poll.max * 2))),
+            (&operations, format!("longer than the {} handler timeout", written(d.handler_timeout))),
+            (&security, format!("remembered for {} ({} at most)", written(d.unknown_ttl), count(d.unknown_capacity))),
+            (
+                &security,
+                format!(
+                    "at most {} checks at once and {} calls to Pocket",
+                    d.check_concurrency,
+                    d.checks_per_second.unwrap_or(0.0)
+                ),
+            ),
+            (&security, format!("per second (burst {})", d.check_burst)),
+            (&decisions, format!("The timeout ({}) stays at least", written(d.handler_timeout))),
+            (&decisions, format!("claim's lease ({})", written(d.lease))),
+        ];
+        for (doc, figure) in expected {
+            assert!(doc.contains(&flat(&figure)), "the docs should say {figure:?}");
+        }
+        assert!(!operations.contains("70 s by default"), "the old, wrong lease figure");
+    }
+}

@@ -590,6 +590,7 @@ async fn a_replica_that_polls_after_another_reported_the_invoice_does_not_report
         .build();
     let deadline = SystemTime::now() + Duration::from_millis(150);
     a.reconciler().watch_until(InvoiceId::from(970), None, deadline).durable().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(40)).await; // A polls first and holds the polling
     b.reconciler().recover().await.unwrap();
     eventually("A reports it", || recorder.unresolved().len() == 1).await;
     // B cannot learn that A crossed it out (its look-ups fail), so once A's polling marker
