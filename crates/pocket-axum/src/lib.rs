@@ -23,4 +23,4 @@ pub use pocket_payments::{
     PaymentStore, Payments, StoreError, VerifiedPayment, handler_fn,
 };
 pub use user::{AuthRejection, PocketAuth, RejectionBody, WalletUser};
-pub use webhook::{BODY_LIMIT, PocketWebhook, WebhookAnswer, webhook_router};
+pub use webhook::{BODY_LIMIT, BODY_TIMEOUT, PocketWebhook, WebhookAnswer, webhook_router};
