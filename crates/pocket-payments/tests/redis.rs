@@ -392,3 +392,56 @@ async fn a_password_and_a_database_index_in_the_url_are_used() {
     let refused = wrong.is_done("paid:9").await.unwrap_err().to_string();
     assert!(!refused.contains("nope") && !refused.contains("p4ss-w0rd"), "{refused}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_away_while_the_handler_runs_and_back_after_it_returned_runs_it_once() {
+    let Some(server) = RedisServer::start(true) else { return };
+    let server = std::sync::Arc::new(std::sync::Mutex::new(server));
+    let (pocket, recorder) = (FakePocket::default(), Recorder::default());
+    pocket.paid(5_000, 560);
+    let store = RedisStore::builder(server.lock().unwrap().url())
+        .timeouts(Duration::from_millis(300), Duration::from_millis(300))
+        .connect()
+        .await
+        .unwrap();
+    // The handler's effect is made, then Redis (with AOF) goes away; it is back 300 ms after the
+    // handler returned.
+    let (outage, effects) = (server.clone(), recorder.clone());
+    let handler = pocket_payments::handler_fn(move |payment| {
+        let (outage, effects) = (outage.clone(), effects.clone());
+        async move {
+            pocket_payments::PaymentHandler::paid(&effects, payment).await?;
+            outage.lock().unwrap().stop();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(300));
+                outage.lock().unwrap().run();
+            });
+            Ok(())
+        }
+    });
+    let payments =
+        Payments::builder(pocket.clone(), handler).store(store.clone()).handler_timeout(Duration::from_secs(1)).build();
+    let outcome = payments.receive(notice("5000")).await;
+    assert_eq!(outcome, Outcome::Processed, "recorded once Redis was back, within the lease");
+    tokio::time::sleep(Duration::from_millis(1_800)).await; // past the lease (1.5 s)
+    assert_eq!(payments.receive(notice("5000")).await, Outcome::AlreadyProcessed);
+    assert!(store.is_done("paid:5000").await.unwrap());
+    assert_eq!(recorder.calls(), 1);
+}
+
+#[tokio::test]
+async fn the_journal_says_whether_it_crossed_an_invoice_out_and_finds_one_by_key() {
+    let Some(server) = RedisServer::start(false) else { return };
+    let journal = store(&server).await;
+    let watched = pocket_payments::Watched::new(
+        pocket_core::InvoiceId::from(77),
+        None,
+        std::time::SystemTime::now() + Duration::from_secs(60),
+    );
+    use pocket_payments::WatchJournal;
+    journal.save("77", &watched).await.unwrap();
+    assert_eq!(journal.find("77").await.unwrap(), Some(watched));
+    assert_eq!(journal.find("78").await.unwrap(), None);
+    assert!(journal.forget("77").await.unwrap(), "the first replica to cross it out learns it did");
+    assert!(!journal.forget("77").await.unwrap(), "the second learns it did not");
+}
