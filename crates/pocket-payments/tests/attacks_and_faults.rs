@@ -12,10 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use common::*;
-use pocket_core::{
-    Branch, BranchId, Error, ErrorKind, GatewayApi, GatewayInvoice, InvoiceDetail, InvoiceId, NewGatewayInvoice,
-    OrderNumber, Page, Terminal, TerminalId,
-};
+use pocket_core::{Error, InvoiceId, TerminalId};
 use pocket_payments::{
     Claim, ClaimToken, Expected, HandlerError, InMemoryStore, OrderCheck, Outcome, PaymentStore, Payments,
     PaymentsBuilder, Refusal, StoreError, WatchError,
@@ -38,6 +35,18 @@ async fn deliver_until_answered(payments: &Payments, id: &str) -> Outcome {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// A replica sharing `journal`, polling every `first` and at most every `max`.
+fn journaled(pocket: &FakePocket, recorder: &Recorder, journal: &MemJournal, name: &str, max: u64) -> Payments {
+    journaled_with(pocket, recorder, journal.replica(name), max)
+}
+
+fn journaled_with(pocket: &FakePocket, recorder: &Recorder, journal: MemJournal, max: u64) -> Payments {
+    Payments::builder(pocket.clone(), recorder.clone())
+        .poll_schedule(Duration::from_millis(10), Duration::from_millis(max))
+        .watch_journal(journal)
+        .build()
 }
 
 // ---- A forged notice must never cost a genuine payment ----
@@ -136,41 +145,9 @@ async fn the_order_given_on_another_replica_holds_through_the_shared_journal() {
     assert_eq!(recorder.calls(), 0);
 }
 
-/// A gateway that knows no invoice on any terminal, counting its lookups.
-#[derive(Clone, Default)]
-struct EmptyGateway {
-    lookups: Arc<AtomicUsize>,
-}
-
-#[async_trait]
-impl GatewayApi for EmptyGateway {
-    async fn generate_invoice(&self, _: &NewGatewayInvoice) -> Result<GatewayInvoice, Error> {
-        Err(Error::new(ErrorKind::Validation, "not scripted"))
-    }
-    async fn invoice_by_order_number(&self, _: TerminalId, _: &OrderNumber) -> Result<InvoiceDetail, Error> {
-        Err(Error::new(ErrorKind::NotFound, "no such order"))
-    }
-    async fn invoice_by_id(&self, _: TerminalId, _: &InvoiceId) -> Result<InvoiceDetail, Error> {
-        self.lookups.fetch_add(1, Ordering::SeqCst);
-        Err(Error::new(ErrorKind::NotFound, "no such invoice"))
-    }
-    async fn is_paid(&self, _: TerminalId, _: &OrderNumber) -> Result<bool, Error> {
-        Ok(false)
-    }
-    async fn branches_page(&self, _: u32) -> Result<Page<Branch>, Error> {
-        Ok(Page::new(vec![]))
-    }
-    async fn terminals_page(&self, _: &BranchId, _: u32) -> Result<Page<Terminal>, Error> {
-        Ok(Page::new(vec![]))
-    }
-    async fn cancel(&self, _: &str) -> Result<(), Error> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rate_limit_bounds_calls_to_pocket_whatever_the_number_of_terminals() {
-    let (pocket, recorder, gateway) = (FakePocket::default(), Recorder::default(), EmptyGateway::default());
+    let (pocket, recorder, gateway) = (FakePocket::default(), Recorder::default(), FakeGateway::default());
     let terminals = (1..=6).map(TerminalId::new);
     let payments = pipeline(&pocket, &recorder)
         .gateway(gateway.clone(), terminals)
@@ -437,12 +414,7 @@ async fn at_the_deadline_an_invoice_is_reported_once_across_replicas_even_when_i
     let (pocket, recorder) = (FakePocket::default(), Recorder::default());
     pocket.state(920, json!("PENDING"), 560);
     let journal = MemJournal::default();
-    let replica = |name: &str| {
-        Payments::builder(pocket.clone(), recorder.clone())
-            .poll_schedule(Duration::from_millis(20), Duration::from_millis(150))
-            .watch_journal(journal.replica(name))
-            .build()
-    };
+    let replica = |name: &str| journaled(&pocket, &recorder, &journal, name, 150);
     let (a, b) = (replica("a"), replica("b"));
     let deadline = SystemTime::now() + Duration::from_millis(200);
     a.reconciler().watch_until(InvoiceId::from(920), None, deadline).durable().await.unwrap();
@@ -498,12 +470,7 @@ async fn a_watch_on_a_full_list_says_so() {
 async fn a_replica_that_never_comes_back_has_its_invoices_taken_over() {
     let (pocket, recorder) = (FakePocket::default(), Recorder::default());
     let journal = MemJournal::default();
-    let replica = |name: &str| {
-        Payments::builder(pocket.clone(), recorder.clone())
-            .poll_schedule(Duration::from_millis(20), Duration::from_millis(100))
-            .watch_journal(journal.replica(name))
-            .build()
-    };
+    let replica = |name: &str| journaled(&pocket, &recorder, &journal, name, 100);
     let survivor = replica("survivor");
     assert_eq!(survivor.reconciler().recover().await.unwrap(), 0, "started while the journal was empty");
     let doomed = replica("doomed");
@@ -575,19 +542,10 @@ async fn a_replica_that_polls_after_another_reported_the_invoice_does_not_report
     let (pocket, recorder) = (FakePocket::default(), Recorder::default());
     pocket.state(970, json!("PENDING"), 560);
     let journal = MemJournal::default();
-    let replica = |name: &str| {
-        Payments::builder(pocket.clone(), recorder.clone())
-            .poll_schedule(Duration::from_millis(10), Duration::from_millis(100))
-            .watch_journal(journal.replica(name))
-            .build()
-    };
-    let a = replica("a");
+    let a = journaled(&pocket, &recorder, &journal, "a", 100);
     let b_journal = journal.replica("b");
     b_journal.finds_fail.store(true, Ordering::SeqCst);
-    let b = Payments::builder(pocket.clone(), recorder.clone())
-        .poll_schedule(Duration::from_millis(10), Duration::from_millis(100))
-        .watch_journal(b_journal)
-        .build();
+    let b = journaled_with(&pocket, &recorder, b_journal, 100);
     let deadline = SystemTime::now() + Duration::from_millis(150);
     a.reconciler().watch_until(InvoiceId::from(970), None, deadline).durable().await.unwrap();
     tokio::time::sleep(Duration::from_millis(40)).await; // A polls first and holds the polling

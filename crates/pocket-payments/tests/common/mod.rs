@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use pocket_core::{
-    Amount, Error, ErrorKind, Invoice, InvoiceId, InvoiceStatus, MerchantApi, NewInvoice, PaymentConfig, WebhookNotice,
+    Amount, Branch, BranchId, Error, ErrorKind, GatewayApi, Invoice, InvoiceDetail, InvoiceId, InvoiceStatus,
+    MerchantApi, NewInvoice, OrderNumber, Page, PaymentConfig, Terminal, TerminalId, WebhookNotice,
 };
 use pocket_payments::{FailedPayment, HandlerError, PaymentHandler, Unresolved, VerifiedPayment};
 
@@ -292,5 +293,64 @@ impl pocket_payments::WatchJournal for MemJournal {
             data.polling.insert(key.to_owned(), (self.replica.clone(), now + lease));
         }
         Ok(free)
+    }
+}
+
+/// The terminal the scripted gateway's invoices are on.
+pub const TERMINAL: TerminalId = TerminalId::new(74_686_381_183_671);
+
+/// The gateway's detail lookups, scripted per (terminal, invoice number), counted.
+#[derive(Clone, Default)]
+pub struct FakeGateway {
+    details: Arc<Mutex<HashMap<(TerminalId, i64), serde_json::Value>>>,
+    pub lookups: Arc<AtomicUsize>,
+}
+
+impl FakeGateway {
+    pub fn detail(&self, id: i64, state: &str, tugrik: u64) {
+        let body = serde_json::json!({"id": id, "state": state, "amount": tugrik, "info": "Цай", "terminalId": TERMINAL,
+                          "orderNumber": format!("SHOP-{id}"), "holdId": 330_001, "senderName": "Бат"});
+        self.details.lock().unwrap().insert((TERMINAL, id), body);
+    }
+
+    pub fn lookups(&self) -> usize {
+        self.lookups.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl GatewayApi for FakeGateway {
+    async fn generate_invoice(&self, _: &pocket_core::NewGatewayInvoice) -> Result<pocket_core::GatewayInvoice, Error> {
+        Err(Error::new(ErrorKind::Validation, "not scripted"))
+    }
+
+    async fn invoice_by_order_number(&self, terminal: TerminalId, order: &OrderNumber) -> Result<InvoiceDetail, Error> {
+        let number: Option<i64> = order.as_str().strip_prefix("SHOP-").and_then(|n| n.parse().ok());
+        self.invoice_by_id(terminal, &InvoiceId::new(number.unwrap_or(-1).to_string()).unwrap()).await
+    }
+
+    async fn invoice_by_id(&self, terminal: TerminalId, id: &InvoiceId) -> Result<InvoiceDetail, Error> {
+        self.lookups.fetch_add(1, Ordering::SeqCst);
+        let number = id.as_number().unwrap_or(-1);
+        match self.details.lock().unwrap().get(&(terminal, number)) {
+            Some(body) => Ok(serde_json::from_value(body.clone()).unwrap()),
+            None => Err(Error::new(ErrorKind::NotFound, "no such invoice")),
+        }
+    }
+
+    async fn is_paid(&self, _: TerminalId, _: &OrderNumber) -> Result<bool, Error> {
+        Ok(false)
+    }
+
+    async fn branches_page(&self, _: u32) -> Result<Page<Branch>, Error> {
+        Ok(Page::new(vec![]))
+    }
+
+    async fn terminals_page(&self, _: &BranchId, _: u32) -> Result<Page<Terminal>, Error> {
+        Ok(Page::new(vec![]))
+    }
+
+    async fn cancel(&self, _: &str) -> Result<(), Error> {
+        Ok(())
     }
 }
