@@ -10,8 +10,8 @@
 //! A test binary of its own (`harness = false`): it runs itself again as each replica
 //! (`POCKET_SOAK_ROLE=replica`), so that a kill is a real SIGKILL of a real process.
 //!
-//! `POCKET_SOAK_SECONDS=600 cargo test -p pocket-axum --test soak --release` is the long run
-//! recorded in docs/operations.md.
+//! `POCKET_SOAK_SECONDS=600 POCKET_SOAK_SEED=2026 cargo test -p pocket-axum --all-features --test
+//! soak` is the long run recorded in docs/benchmarks.md.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
