@@ -10,6 +10,7 @@ mod handler;
 mod outcome;
 mod payment;
 mod pipeline;
+mod polling;
 mod reconciler;
 #[cfg(feature = "redis")]
 mod redis_store;

@@ -1,0 +1,262 @@
+//! Polling the watched invoices: each due invoice is asked about in a task of its own, with its
+//! panics caught and its time bounded, and the callbacks it leads to (`unresolved`) run apart
+//! from it — a poll or a callback that panics or hangs harms only its own invoice, and any poll
+//! that ends abnormally is scheduled again. With a journal, one replica at a time polls each
+//! invoice, and the one that crosses it out at its deadline is the one that reports it.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
+
+use crate::claim::CatchPanic;
+use crate::pipeline::Payments;
+use crate::{Outcome, Refusal, Unresolved, Watched};
+
+/// How long a replica keeps an invoice's polling to itself: long enough to cover its longest
+/// wait between polls.
+pub(crate) fn polling_lease(poll: &crate::settings::PollSettings) -> Duration {
+    poll.max * 2
+}
+
+/// Takes the invoices due now (marking them as being polled), as many as there are free polls,
+/// and says when the next one is due.
+fn due(payments: &Payments) -> (Vec<(String, Watched, tokio::sync::OwnedSemaphorePermit)>, Option<Instant>) {
+    let now = Instant::now();
+    let list = &payments.inner.watching;
+    let mut slots = list.lock();
+    let mut taken = Vec::new();
+    let mut next = None::<Instant>;
+    for (key, slot) in slots.iter_mut().filter(|(_, slot)| !slot.polling) {
+        if slot.next_poll <= now {
+            let Ok(permit) = list.polls.clone().try_acquire_owned() else {
+                // Every poll is busy: look again when one ends (its end wakes the worker).
+                continue;
+            };
+            slot.polling = true;
+            taken.push((key.clone(), slot.watched.clone(), permit));
+        } else {
+            next = Some(next.map_or(slot.next_poll, |next| next.min(slot.next_poll)));
+        }
+    }
+    (taken, next)
+}
+
+pub(crate) async fn work(payments: Payments) {
+    let list = &payments.inner.watching;
+    loop {
+        let wake = list.wake.notified();
+        let (batch, next) = due(&payments);
+        for (key, watched, permit) in batch {
+            tokio::spawn(poll_one(payments.clone(), key, watched, permit));
+        }
+        if list.lock().is_empty() {
+            list.running.store(false, Ordering::Release);
+            // A watch added between the check and the store above found `running` set and
+            // spawned nothing: take the work back if so.
+            if list.lock().is_empty() || list.running.swap(true, Ordering::AcqRel) {
+                return;
+            }
+            continue;
+        }
+        match next {
+            // Woken by the next due time, a new watch or a finished poll, whichever comes first.
+            Some(next) => {
+                let _ = tokio::time::timeout_at(next, wake).await;
+            }
+            None => wake.await,
+        }
+    }
+}
+
+/// Marks a slot as no longer being polled when a poll ends in any way — a panic or a timeout
+/// included — and schedules the invoice again unless the poll settled it.
+struct PollingMark {
+    payments: Payments,
+    key: String,
+}
+
+impl Drop for PollingMark {
+    fn drop(&mut self) {
+        let settings = &self.payments.inner.settings.poll;
+        let list = &self.payments.inner.watching;
+        if let Some(slot) = list.lock().get_mut(&self.key)
+            && slot.polling
+        {
+            slot.polling = false;
+            slot.next_poll = Instant::now() + backoff(settings.first, settings.max, slot.watched.polls.max(1));
+        }
+        list.wake.notify_one();
+    }
+}
+
+/// The longest one poll may take: the order check and the handler each within their timeout,
+/// and Pocket's answer within a minute.
+fn poll_budget(payments: &Payments) -> Duration {
+    payments.inner.settings.handler_timeout * 2 + Duration::from_secs(60)
+}
+
+async fn poll_one(payments: Payments, key: String, watched: Watched, permit: tokio::sync::OwnedSemaphorePermit) {
+    let _permit = permit;
+    let _mark = PollingMark { payments: payments.clone(), key: key.clone() };
+    let budget = poll_budget(&payments);
+    let outcome = match tokio::time::timeout(budget, CatchPanic::new(ask(&payments, &key, &watched))).await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(())) => {
+            tracing::error!(invoice_id = %watched.invoice_id, "a poll panicked (in the merchant's code?); polling the invoice again later");
+            return;
+        }
+        Err(_) => {
+            tracing::error!(invoice_id = %watched.invoice_id, ?budget, "a poll ran out of time; polling the invoice again later");
+            return;
+        }
+    };
+    match outcome {
+        Some(outcome) => after_poll(&payments, &key, outcome).await,
+        None => skipped(&payments, &key).await,
+    }
+}
+
+/// Polls the invoice if this replica may (`None` when another replica polls it now).
+async fn ask(payments: &Payments, key: &str, watched: &Watched) -> Option<Outcome> {
+    if let Some(journal) = &payments.inner.journal {
+        match journal.try_poll(key, polling_lease(&payments.inner.settings.poll)).await {
+            Ok(true) => {}
+            // Another replica polls it now: it decides; this one looks again later.
+            Ok(false) => return None,
+            Err(error) => {
+                tracing::warn!(%error, "the watch journal could not be asked; polling later");
+                return Some(Outcome::StoreUnavailable);
+            }
+        }
+    }
+    Some(match watched.terminal {
+        Some(terminal) => payments.poll_gateway(terminal, &watched.invoice_id, watched.expected.clone()).await,
+        None => payments.poll(&watched.invoice_id, watched.expected.clone()).await,
+    })
+}
+
+/// Another replica polls this invoice now: look again later. Past the deadline, the verdict
+/// (and the `unresolved` callback) is that replica's — unless it goes away first, so the invoice
+/// stays here until the journal no longer holds it.
+async fn skipped(payments: &Payments, key: &str) {
+    let past_deadline =
+        payments.inner.watching.lock().get(key).is_some_and(|slot| SystemTime::now() >= slot.watched.deadline);
+    if past_deadline
+        && let Some(journal) = &payments.inner.journal
+        && let Ok(None) = journal.find(key).await
+    {
+        payments.inner.watching.lock().remove(key);
+    }
+    // The polling mark schedules the next look.
+}
+
+/// What one poll's outcome means for the invoice.
+enum Verdict {
+    /// Settled: it leaves the list.
+    Settled,
+    /// It can never be confirmed, or its deadline passed: someone should look at it.
+    GiveUp(String),
+    /// Poll again later.
+    Again,
+}
+
+fn verdict(outcome: &Outcome, watched: &Watched) -> Verdict {
+    match outcome {
+        Outcome::Processed | Outcome::AlreadyProcessed | Outcome::NotPaid(_) => Verdict::Settled,
+        Outcome::Refused(refusal @ (Refusal::OtherInvoice | Refusal::AmountMismatch | Refusal::OrderMismatch)) => {
+            Verdict::GiveUp(refusal.describe().to_owned())
+        }
+        _ if SystemTime::now() >= watched.deadline => {
+            Verdict::GiveUp(format!("still {} at its deadline after {} polls", outcome.word(), watched.polls))
+        }
+        _ => Verdict::Again,
+    }
+}
+
+/// Records a poll's outcome: settled invoices leave the list, others are polled again later, and
+/// those past their deadline (or that can never be confirmed) go to the `unresolved` callback —
+/// once across replicas: with a journal, only the replica that crosses the invoice out reports it.
+async fn after_poll(payments: &Payments, key: &str, outcome: Outcome) {
+    let settings = &payments.inner.settings.poll;
+    let (watched, verdict) = {
+        let mut slots = payments.inner.watching.lock();
+        let Some(slot) = slots.get_mut(key) else { return };
+        slot.polling = false;
+        slot.watched.polls += 1;
+        if let Outcome::NotFinal(state) = &outcome {
+            slot.watched.last_state = Some(state.clone());
+        }
+        let verdict = verdict(&outcome, &slot.watched);
+        if let Verdict::Again = verdict {
+            let wait = backoff(settings.first, settings.max, slot.watched.polls);
+            let until_deadline = slot.watched.deadline.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
+            slot.next_poll = Instant::now() + wait.min(until_deadline);
+            tracing::debug!(invoice_id = %slot.watched.invoice_id, outcome = outcome.word(), ?wait, "polled; polling again later");
+            return;
+        }
+        (slot.watched.clone(), verdict)
+    };
+    let invoice_id = watched.invoice_id.clone();
+    let reason = match verdict {
+        Verdict::GiveUp(reason) => Some(reason),
+        _ => None,
+    };
+    let Some(journal) = payments.inner.journal.clone() else {
+        payments.inner.watching.lock().remove(key);
+        tracing::info!(%invoice_id, outcome = outcome.word(), "the reconciler is done with an invoice");
+        if let Some(reason) = reason {
+            report(payments, Unresolved { invoice_id, last_state: watched.last_state, reason });
+        }
+        return;
+    };
+    match journal.forget(key).await {
+        Ok(crossed_out) => {
+            payments.inner.watching.lock().remove(key);
+            tracing::info!(%invoice_id, outcome = outcome.word(), "the reconciler is done with an invoice");
+            // Another replica crossed it out first: the report was its to make.
+            if let Some(reason) = reason.filter(|_| crossed_out) {
+                report(payments, Unresolved { invoice_id, last_state: watched.last_state, reason });
+            }
+        }
+        Err(error) => {
+            // Kept, and polled again: it leaves the list once the journal has crossed it out.
+            tracing::warn!(%error, %invoice_id, "could not cross an invoice out of the watch journal; trying again later");
+            if let Some(slot) = payments.inner.watching.lock().get_mut(key) {
+                slot.next_poll = Instant::now() + backoff(settings.first, settings.max, slot.watched.polls);
+            }
+        }
+    }
+}
+
+/// Hands an invoice to the `unresolved` callback in a task of its own, with its panics caught
+/// and its time bounded, so that it cannot stall or kill the reconciler.
+fn report(payments: &Payments, unresolved: Unresolved) {
+    let (handler, timeout) = (payments.inner.handler().clone(), payments.inner.settings.handler_timeout);
+    let invoice_id = unresolved.invoice_id.clone();
+    tokio::spawn(async move {
+        match tokio::time::timeout(timeout, CatchPanic::new(handler.unresolved(unresolved))).await {
+            Ok(Ok(())) => {}
+            Ok(Err(())) => tracing::error!(%invoice_id, "the unresolved callback panicked"),
+            Err(_) => tracing::error!(%invoice_id, ?timeout, "the unresolved callback ran out of time"),
+        }
+    });
+}
+
+/// `first`, doubled after every poll, at most `max`.
+fn backoff(first: Duration, max: Duration, polls: u32) -> Duration {
+    first.saturating_mul(1u32 << polls.saturating_sub(1).min(20)).min(max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polls_start_fast_then_slow_down_to_the_cap() {
+        let (first, max) = (Duration::from_secs(2), Duration::from_secs(60));
+        let waits: Vec<u64> = (1..=8).map(|polls| backoff(first, max, polls).as_secs()).collect();
+        assert_eq!(waits, [2, 4, 8, 16, 32, 60, 60, 60]);
+        assert_eq!(backoff(first, max, u32::MAX), max);
+    }
+}
