@@ -399,7 +399,8 @@ async fn redis_away_while_the_handler_runs_and_back_after_it_returned_runs_it_on
     let server = std::sync::Arc::new(std::sync::Mutex::new(server));
     let (pocket, recorder) = (FakePocket::default(), Recorder::default());
     pocket.paid(5_000, 560);
-    let store = RedisStore::builder(server.lock().unwrap().url())
+    let url = server.lock().unwrap().url();
+    let store = RedisStore::builder(url)
         .timeouts(Duration::from_millis(300), Duration::from_millis(300))
         .connect()
         .await
