@@ -104,6 +104,15 @@ fn text(value: &Value) -> Result<Option<String>, ()> {
     lenient::opt_string(value).map_err(|_: serde_json::Error| ())
 }
 
+/// The invoice a notice names, or why it names none.
+fn invoice_id(value: &Value) -> Result<InvoiceId, String> {
+    match text(value) {
+        Ok(Some(id)) => InvoiceId::new(id).map_err(|error| error.to_string()),
+        Ok(None) => Err("invoiceId is null: the notice names no invoice".to_owned()),
+        Err(()) => Err(format!("invoiceId is not a string or a whole number: {value}")),
+    }
+}
+
 impl<'de> Deserialize<'de> for WebhookNotice {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error as _;
@@ -114,15 +123,7 @@ impl<'de> Deserialize<'de> for WebhookNotice {
         for (name, value) in body {
             match Field::of(&name) {
                 Some(Field::InvoiceId) => {
-                    let id = match text(&value) {
-                        Ok(Some(id)) => InvoiceId::new(id).map_err(D::Error::custom)?,
-                        Ok(None) => return Err(D::Error::custom("invoiceId is null: the notice names no invoice")),
-                        Err(()) => {
-                            return Err(D::Error::custom(format!(
-                                "invoiceId is not a string or a whole number: {value}"
-                            )));
-                        }
-                    };
+                    let id = invoice_id(&value).map_err(D::Error::custom)?;
                     if invoice.as_ref().is_some_and(|first| *first != id) {
                         return Err(D::Error::custom("the notice names two invoices (invoiceId given twice)"));
                     }
@@ -135,16 +136,11 @@ impl<'de> Deserialize<'de> for WebhookNotice {
             }
         }
         for (field, name, value) in &known {
-            // A field given twice under two spellings is believed in neither.
+            // A field given twice under two spellings is believed in neither (and never read).
             let repeated = known.iter().filter(|(other, ..)| other == field).count() > 1;
             if repeated || !notice.read(*field, value) {
                 notice.unreadable.push(name.clone());
                 notice.extra.insert(name.clone(), value.clone());
-            }
-        }
-        for (field, ..) in &known {
-            if known.iter().filter(|(other, ..)| other == field).count() > 1 {
-                notice.forget(*field);
             }
         }
         notice.invoice_id = invoice.ok_or_else(|| D::Error::missing_field("invoiceId"))?;
@@ -171,15 +167,6 @@ impl WebhookNotice {
                 true
             }
             Field::InvoiceId => false,
-        }
-    }
-
-    fn forget(&mut self, field: Field) {
-        match field {
-            Field::Amount => self.amount = None,
-            Field::InvoiceState => self.invoice_state = None,
-            Field::InvoiceId => {}
-            other => *self.text_field(other) = None,
         }
     }
 

@@ -128,14 +128,14 @@ impl Checker {
     ) -> Checked {
         // The memory refuses only the very spelling Pocket did not know: another spelling of
         // the same number, or the same number once it exists, is asked about afresh.
-        let spelling = id.as_str();
-        if asker == Asker::Notice && remember && lock(&self.unknown).contains(spelling, Instant::now()) {
+        let (spelling, remember) = (id.as_str(), remember && asker == Asker::Notice);
+        if remember && lock(&self.unknown).contains(spelling, Instant::now()) {
             return Checked::RecentlyUnknown;
         }
         let shared = SharedCheck::join(&self.in_flight, (asker, key));
         let checked = shared.cell.get_or_init(|| self.ask(id, asker, prefer)).await.clone();
         drop(shared);
-        if asker == Asker::Notice && remember && matches!(checked, Checked::Unknown) {
+        if remember && matches!(checked, Checked::Unknown) {
             lock(&self.unknown).insert(spelling, Instant::now() + self.unknown_ttl);
         }
         checked

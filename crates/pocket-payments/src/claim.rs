@@ -194,14 +194,25 @@ impl<T: Send + 'static> Drop for Detached<T> {
     }
 }
 
-/// A future that turns a panic while polling `inner` into `Err(())`.
-pub(crate) struct CatchPanic<F>(Pin<Box<F>>);
+/// How a run of the merchant's code (or of anything that calls it) ended, when not by itself.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Abnormal {
+    Panicked,
+    TimedOut,
+}
 
-impl<F: Future> CatchPanic<F> {
-    pub(crate) fn new(future: F) -> CatchPanic<F> {
-        CatchPanic(Box::pin(future))
+/// Runs `future` with its panics caught and its time bounded by `timeout`: the one way every
+/// callback — handler, order check, `unresolved`, a whole poll — is run.
+pub(crate) async fn guarded<T>(timeout: Duration, future: impl Future<Output = T>) -> Result<T, Abnormal> {
+    match tokio::time::timeout(timeout, CatchPanic(Box::pin(future))).await {
+        Ok(Ok(output)) => Ok(output),
+        Ok(Err(())) => Err(Abnormal::Panicked),
+        Err(_) => Err(Abnormal::TimedOut),
     }
 }
+
+/// A future that turns a panic while polling `inner` into `Err(())`.
+struct CatchPanic<F>(Pin<Box<F>>);
 
 impl<F: Future> Future for CatchPanic<F> {
     type Output = Result<F::Output, ()>;
@@ -254,24 +265,24 @@ where
         guard.release().await;
         return Outcome::StoreUnavailable;
     }
-    match tokio::time::timeout(budget, CatchPanic::new(work())).await {
-        Ok(Ok(Ok(()))) => match guard.complete().await {
+    match guarded(budget, work()).await {
+        Ok(Ok(())) => match guard.complete().await {
             Some(Recorded::Stored) => run.done,
             Some(Recorded::Taken) => Outcome::InProgress,
             Some(Recorded::Unrecorded) | None => Outcome::StoreUnavailable,
         },
-        Ok(Ok(Err(error))) => {
+        Ok(Err(error)) => {
             tracing::error!(%error, "the payment handler failed; the payment will be tried again");
             guard.release().await;
             Outcome::HandlerFailed
         }
-        Ok(Err(())) => {
+        Err(Abnormal::Panicked) => {
             // The panic's message is the merchant's and may hold anything: it is not logged here.
             tracing::error!("the payment handler panicked; its claim was released and the payment will be tried again");
             guard.release().await;
             Outcome::HandlerFailed
         }
-        Err(_) => {
+        Err(Abnormal::TimedOut) => {
             tracing::error!(?budget, "the payment handler ran out of time; the payment will be tried again");
             guard.release().await;
             Outcome::HandlerFailed

@@ -8,7 +8,7 @@ use pocket_core::{GatewayApi, InvoiceId, InvoiceState, InvoiceStatus, MerchantAp
 
 use crate::builder::PaymentsBuilder;
 use crate::checks::{Asker, Checked, Checker, Gateway, Prefer};
-use crate::claim::{CatchPanic, OnAbandon, Run, run_once};
+use crate::claim::{Abnormal, OnAbandon, Run, guarded, run_once};
 use crate::reconciler::Reconciler;
 use crate::settings::{MissingAmount, ProcessedState, Settings};
 use crate::store::PaymentStore;
@@ -319,17 +319,17 @@ impl Payments {
         invoice_id: &InvoiceId,
     ) -> Result<Option<Expected>, Outcome> {
         let timeout = self.inner.settings.handler_timeout;
-        match tokio::time::timeout(timeout, CatchPanic::new(order.expected(invoice_id))).await {
-            Ok(Ok(Ok(expected))) => Ok(expected),
-            Ok(Ok(Err(error))) => {
+        match guarded(timeout, order.expected(invoice_id)).await {
+            Ok(Ok(expected)) => Ok(expected),
+            Ok(Err(error)) => {
                 tracing::error!(%error, "the order check failed; the payment will be tried again");
                 Err(Outcome::HandlerFailed)
             }
-            Ok(Err(())) => {
+            Err(Abnormal::Panicked) => {
                 tracing::error!("the order check panicked; the payment will be tried again");
                 Err(Outcome::HandlerFailed)
             }
-            Err(_) => {
+            Err(Abnormal::TimedOut) => {
                 tracing::error!(?timeout, "the order check ran out of time; the payment will be tried again");
                 Err(Outcome::HandlerFailed)
             }

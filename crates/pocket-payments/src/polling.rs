@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
-use crate::claim::CatchPanic;
+use crate::claim::{Abnormal, guarded};
 use crate::pipeline::Payments;
 use crate::{Outcome, Refusal, Unresolved, Watched};
 
@@ -100,13 +100,13 @@ async fn poll_one(payments: Payments, key: String, watched: Watched, permit: tok
     let _permit = permit;
     let _mark = PollingMark { payments: payments.clone(), key: key.clone() };
     let budget = poll_budget(&payments);
-    let outcome = match tokio::time::timeout(budget, CatchPanic::new(ask(&payments, &key, &watched))).await {
-        Ok(Ok(outcome)) => outcome,
-        Ok(Err(())) => {
+    let outcome = match guarded(budget, ask(&payments, &key, &watched)).await {
+        Ok(outcome) => outcome,
+        Err(Abnormal::Panicked) => {
             tracing::error!(invoice_id = %watched.invoice_id, "a poll panicked (in the merchant's code?); polling the invoice again later");
             return;
         }
-        Err(_) => {
+        Err(Abnormal::TimedOut) => {
             tracing::error!(invoice_id = %watched.invoice_id, ?budget, "a poll ran out of time; polling the invoice again later");
             return;
         }
@@ -235,10 +235,12 @@ fn report(payments: &Payments, unresolved: Unresolved) {
     let (handler, timeout) = (payments.inner.handler().clone(), payments.inner.settings.handler_timeout);
     let invoice_id = unresolved.invoice_id.clone();
     tokio::spawn(async move {
-        match tokio::time::timeout(timeout, CatchPanic::new(handler.unresolved(unresolved))).await {
-            Ok(Ok(())) => {}
-            Ok(Err(())) => tracing::error!(%invoice_id, "the unresolved callback panicked"),
-            Err(_) => tracing::error!(%invoice_id, ?timeout, "the unresolved callback ran out of time"),
+        match guarded(timeout, handler.unresolved(unresolved)).await {
+            Ok(()) => {}
+            Err(Abnormal::Panicked) => tracing::error!(%invoice_id, "the unresolved callback panicked"),
+            Err(Abnormal::TimedOut) => {
+                tracing::error!(%invoice_id, ?timeout, "the unresolved callback ran out of time")
+            }
         }
     });
 }
