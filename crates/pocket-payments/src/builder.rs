@@ -6,16 +6,17 @@ use std::time::Duration;
 use pocket_core::{GatewayApi, MerchantApi, TerminalId};
 
 use crate::checks::Gateway;
+use crate::handler::Handler;
 use crate::settings::{MissingAmount, ProcessedState, Settings};
 use crate::store::{InMemoryStore, PaymentStore};
-use crate::{OrderCheck, PaymentHandler, Payments, WatchJournal};
+use crate::{OrderCheck, Payments, WatchJournal};
 
 /// Builds [`Payments`]. Every setting has a production default.
 #[must_use]
 pub struct PaymentsBuilder {
     merchant: Arc<dyn MerchantApi>,
     gateway: Option<Gateway>,
-    handler: Arc<dyn PaymentHandler>,
+    handler: Handler,
     store: Arc<dyn PaymentStore>,
     order: Option<Arc<dyn OrderCheck>>,
     journal: Option<Arc<dyn WatchJournal>>,
@@ -23,22 +24,30 @@ pub struct PaymentsBuilder {
 }
 
 impl PaymentsBuilder {
-    pub(crate) fn new(merchant: Arc<dyn MerchantApi>, handler: Arc<dyn PaymentHandler>) -> PaymentsBuilder {
-        PaymentsBuilder {
-            merchant,
-            gateway: None,
-            handler,
-            store: Arc::new(InMemoryStore::default()),
-            order: None,
-            journal: None,
-            settings: Settings::default(),
-        }
+    pub(crate) fn new(merchant: Arc<dyn MerchantApi>, handler: Handler) -> PaymentsBuilder {
+        let (store, journal): (Arc<dyn PaymentStore>, Option<Arc<dyn WatchJournal>>) = match &handler {
+            Handler::Plain(_) => (Arc::new(InMemoryStore::default()), None),
+            #[cfg(feature = "postgres")]
+            Handler::InTransaction { store, .. } => (Arc::new(store.clone()), Some(Arc::new(store.clone()))),
+        };
+        PaymentsBuilder { merchant, gateway: None, handler, store, order: None, journal, settings: Settings::default() }
     }
 
     /// Where claims and processed payments are kept (default: [`InMemoryStore::default`], one
     /// process only). Share one store between every pipeline that may see the same payment.
+    ///
+    /// A [transactional](Payments::transactional) pipeline records its payments in its
+    /// `PgStore`, in the handler's transaction: there this setting is ignored (with a warning).
     pub fn store(mut self, store: impl PaymentStore) -> Self {
-        self.store = Arc::new(store);
+        match self.handler {
+            Handler::Plain(_) => self.store = Arc::new(store),
+            #[cfg(feature = "postgres")]
+            Handler::InTransaction { .. } => {
+                tracing::warn!(
+                    "a transactional pipeline keeps its payments in its PgStore; the store given is not used"
+                )
+            }
+        }
         self
     }
 

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use pocket_core::InvoiceId;
@@ -33,13 +34,64 @@ pub trait PaymentHandler: Send + Sync + 'static {
     /// The reconciler gave up on an invoice at its deadline (or found it cannot be confirmed):
     /// someone should look at it. The default logs it at error level.
     async fn unresolved(&self, invoice: Unresolved) {
-        tracing::error!(
-            invoice_id = %invoice.invoice_id,
-            last_state = ?invoice.last_state.as_ref().map(|state| state.as_str()),
-            reason = %invoice.reason,
-            "an invoice was watched until its deadline without a verdict; look at it by hand"
-        );
+        log_unresolved(&invoice);
     }
+}
+
+/// What the default `unresolved` callbacks do.
+pub(crate) fn log_unresolved(invoice: &Unresolved) {
+    tracing::error!(
+        invoice_id = %invoice.invoice_id,
+        last_state = ?invoice.last_state.as_ref().map(|state| state.as_str()),
+        reason = %invoice.reason,
+        "an invoice was watched until its deadline without a verdict; look at it by hand"
+    );
+}
+
+/// A handler the app shares with other pipelines or its own code.
+#[async_trait]
+impl<T: PaymentHandler + ?Sized> PaymentHandler for Arc<T> {
+    async fn paid(&self, payment: VerifiedPayment) -> Result<(), HandlerError> {
+        (**self).paid(payment).await
+    }
+
+    async fn failed(&self, payment: FailedPayment) -> Result<(), HandlerError> {
+        (**self).failed(payment).await
+    }
+
+    async fn unresolved(&self, invoice: Unresolved) {
+        (**self).unresolved(invoice).await
+    }
+}
+
+/// The merchant's code as the pipeline holds it: run under a claim in the payment store, or
+/// inside a PostgreSQL transaction that also records the payment.
+#[derive(Clone)]
+pub(crate) enum Handler {
+    Plain(Arc<dyn PaymentHandler>),
+    #[cfg(feature = "postgres")]
+    InTransaction {
+        handler: Arc<dyn crate::TransactionalHandler>,
+        store: crate::PgStore,
+    },
+}
+
+impl Handler {
+    pub(crate) async fn unresolved(&self, invoice: Unresolved) {
+        match self {
+            Handler::Plain(handler) => handler.unresolved(invoice).await,
+            #[cfg(feature = "postgres")]
+            Handler::InTransaction { handler, .. } => handler.unresolved(invoice).await,
+        }
+    }
+}
+
+/// What the merchant's code is asked to do for one payment. Short-lived and moved once, so
+/// the size of its larger variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Job {
+    Paid(VerifiedPayment),
+    Failed(FailedPayment),
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;

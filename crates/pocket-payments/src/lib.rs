@@ -11,6 +11,8 @@ mod outcome;
 mod payment;
 mod pipeline;
 mod polling;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod reconciler;
 #[cfg(feature = "redis")]
 mod redis_store;
@@ -23,6 +25,8 @@ pub use handler::{HandlerError, HandlerFn, OrderCheck, PaymentHandler, handler_f
 pub use outcome::{Outcome, Refusal};
 pub use payment::{Expected, FailedPayment, Source, Unresolved, VerifiedPayment};
 pub use pipeline::Payments;
+#[cfg(feature = "postgres")]
+pub use postgres::{PgFailure, PgSource, PgStore, PgStoreBuilder, PgStoreError, TransactionalHandler};
 pub use reconciler::Reconciler;
 #[cfg(feature = "redis")]
 pub use redis_store::{RedisStore, RedisStoreBuilder, RedisStoreError};

@@ -9,6 +9,7 @@ use pocket_core::{GatewayApi, InvoiceId, InvoiceState, InvoiceStatus, MerchantAp
 use crate::builder::PaymentsBuilder;
 use crate::checks::{Asker, Checked, Checker, Gateway, Prefer};
 use crate::claim::{Abnormal, OnAbandon, Run, guarded, run_once};
+use crate::handler::{Handler, Job};
 use crate::reconciler::Reconciler;
 use crate::settings::{MissingAmount, ProcessedState, Settings};
 use crate::store::PaymentStore;
@@ -61,7 +62,7 @@ pub struct Payments {
 pub(crate) struct Inner {
     checker: Checker,
     store: Arc<dyn PaymentStore>,
-    handler: Arc<dyn PaymentHandler>,
+    handler: Handler,
     order: Option<Arc<dyn OrderCheck>>,
     pub(crate) settings: Settings,
     pub(crate) watching: WatchList,
@@ -87,12 +88,25 @@ struct Seen {
 impl Payments {
     /// A pipeline that asks `merchant` (Pocket's merchant API) about invoices and calls `handler`.
     pub fn builder(merchant: impl MerchantApi + 'static, handler: impl PaymentHandler) -> PaymentsBuilder {
-        PaymentsBuilder::new(Arc::new(merchant), Arc::new(handler))
+        PaymentsBuilder::new(Arc::new(merchant), Handler::Plain(Arc::new(handler)))
+    }
+
+    /// A pipeline whose handler runs inside a PostgreSQL transaction of `store`'s database, in
+    /// which the payment is recorded too: the handler's writes and "this payment is done"
+    /// commit together or not at all (see [`TransactionalHandler`](crate::TransactionalHandler)).
+    /// `store` is the pipeline's payment store and, unless set otherwise, its watch journal.
+    #[cfg(feature = "postgres")]
+    pub fn transactional(
+        merchant: impl MerchantApi + 'static,
+        store: crate::PgStore,
+        handler: impl crate::TransactionalHandler,
+    ) -> PaymentsBuilder {
+        PaymentsBuilder::new(Arc::new(merchant), Handler::InTransaction { handler: Arc::new(handler), store })
     }
 
     /// Like [`builder`](Self::builder), with a merchant API and handler the app already shares.
     pub fn builder_shared(merchant: Arc<dyn MerchantApi>, handler: Arc<dyn PaymentHandler>) -> PaymentsBuilder {
-        PaymentsBuilder::new(merchant, handler)
+        PaymentsBuilder::new(merchant, Handler::Plain(handler))
     }
 
     /// Takes a webhook notice — unverified, from anyone — and returns what became of it. The
@@ -241,10 +255,8 @@ impl Payments {
             source: seen.source,
             notice: seen.notice,
         };
-        let handler = &self.inner.handler;
         let on_abandon = self.watch_if_abandoned(&payment.invoice_id, payment.expected.clone());
-        let run = self.run(paid_key(&key), Outcome::Processed, on_abandon);
-        let outcome = run_once(run, || handler.paid(payment)).await;
+        let outcome = self.execute(paid_key(&key), Job::Paid(payment), Outcome::Processed, on_abandon).await;
         if outcome == Outcome::Processed {
             tracing::info!("payment confirmed by Pocket and processed");
         }
@@ -336,25 +348,42 @@ impl Payments {
         }
     }
 
-    fn run(&self, key: String, done: Outcome, on_abandon: OnAbandon) -> Run<'_> {
+    /// Runs the merchant's code for `job` once: under a claim on `key` in the payment store, or
+    /// inside a transaction that records `key` done. `done` is the outcome when it succeeds.
+    async fn execute(&self, key: String, job: Job, done: Outcome, on_abandon: OnAbandon) -> Outcome {
         let settings = &self.inner.settings;
-        Run {
-            store: &self.inner.store,
-            key,
-            lease: settings.lease,
-            timeout: settings.handler_timeout,
-            margin: settings.lease_margin(),
-            done,
-            on_abandon,
+        match &self.inner.handler {
+            Handler::Plain(handler) => {
+                let run = Run {
+                    store: &self.inner.store,
+                    key,
+                    lease: settings.lease,
+                    timeout: settings.handler_timeout,
+                    margin: settings.lease_margin(),
+                    done,
+                    on_abandon,
+                };
+                match job {
+                    Job::Paid(payment) => run_once(run, || handler.paid(payment)).await,
+                    Job::Failed(payment) => run_once(run, || handler.failed(payment)).await,
+                }
+            }
+            #[cfg(feature = "postgres")]
+            Handler::InTransaction { handler, store } => {
+                let run =
+                    crate::postgres::InTransaction { key, job, timeout: settings.handler_timeout, done, on_abandon };
+                crate::postgres::run_in_transaction(store, handler.as_ref(), run).await
+            }
         }
     }
 
-    /// When a delivery is cancelled mid-handler (the sender hung up), the reconciler takes the
-    /// invoice over, so the payment is finished by a poll that no sender can cut short.
+    /// When a delivery is cancelled mid-handler (the sender hung up), or its end is unknown (a
+    /// commit whose reply was lost), the reconciler takes the invoice over, so the payment is
+    /// finished — or found finished — by a poll that no sender can cut short.
     fn watch_if_abandoned(&self, invoice: &InvoiceId, expected: Option<Expected>) -> OnAbandon {
         let (reconciler, invoice) = (self.reconciler(), invoice.clone());
         Box::new(move || {
-            tracing::warn!(invoice_id = %invoice, "a delivery was cancelled mid-handler; the reconciler takes the invoice over");
+            tracing::warn!(invoice_id = %invoice, "a delivery ended without knowing its handler's outcome; the reconciler takes the invoice over");
             reconciler.watch_quietly(invoice, expected);
         })
     }
@@ -364,9 +393,8 @@ impl Payments {
         tracing::info!(state = %state, "Pocket says the invoice will not be paid");
         let on_abandon = self.watch_if_abandoned(&invoice_id, None);
         let failed = FailedPayment { invoice_id, status: seen.status, source: seen.source };
-        let handler = &self.inner.handler;
-        let run = self.run(failed_key(&key), Outcome::NotPaid(state.clone()), on_abandon);
-        let outcome = run_once(run, || handler.failed(failed)).await;
+        let done = Outcome::NotPaid(state.clone());
+        let outcome = self.execute(failed_key(&key), Job::Failed(failed), done, on_abandon).await;
         match outcome {
             Outcome::AlreadyProcessed => Outcome::NotPaid(state),
             other => other,
@@ -375,7 +403,7 @@ impl Payments {
 }
 
 impl Inner {
-    pub(crate) fn handler(&self) -> &Arc<dyn PaymentHandler> {
+    pub(crate) fn handler(&self) -> &Handler {
         &self.handler
     }
 
@@ -389,7 +417,7 @@ impl Payments {
         merchant: Arc<dyn MerchantApi>,
         gateway: Option<Gateway>,
         store: Arc<dyn PaymentStore>,
-        handler: Arc<dyn PaymentHandler>,
+        handler: Handler,
         order: Option<Arc<dyn OrderCheck>>,
         journal: Option<Arc<dyn WatchJournal>>,
         settings: Settings,

@@ -4,9 +4,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -117,76 +114,10 @@ async fn while_redis_is_down_deliveries_get_503_and_nothing_runs_twice_after_it_
     assert_eq!(recorder.calls(), 2);
 }
 
-/// A replica in a process of its own (the `redis_replica` example).
-struct Replica {
-    child: Child,
-    stdin: ChildStdin,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Replica {
-    fn start(url: &str) -> Replica {
-        let exe = std::env::current_exe().unwrap();
-        let binary = exe.parent().unwrap().parent().unwrap().join("examples").join("redis_replica");
-        assert!(binary.exists(), "{} is built by `cargo test --features redis`", binary.display());
-        let mut child = Command::new(binary)
-            .arg(url)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("the replica starts");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (send, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if send.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Replica { child, stdin, lines, seen: Vec::new() }
-    }
-
-    fn deliver(&mut self, line: &str) {
-        writeln!(self.stdin, "{line}").unwrap();
-        self.stdin.flush().unwrap();
-    }
-
-    /// Waits for a line, keeping every line seen.
-    fn wait_for(&mut self, wanted: &str) {
-        self.wait_until(|seen| seen.iter().any(|line| line == wanted));
-    }
-
-    /// Waits until the lines seen satisfy `done`, up to 20 s.
-    fn wait_until(&mut self, done: impl Fn(&[String]) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !done(&self.seen) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => self.seen.push(line),
-                Err(_) => panic!("the replica did not get there within 20 s; saw {:?}", self.seen),
-            }
-        }
-    }
-
-    fn count(&self, prefix: &str) -> usize {
-        self.seen.iter().filter(|line| line.starts_with(prefix)).count()
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn two_processes_sharing_redis_run_each_payment_once() {
     let Some(server) = RedisServer::start(false) else { return };
-    let mut replicas = [Replica::start(&server.url()), Replica::start(&server.url())];
+    let mut replicas = [Replica::start("redis_replica", &server.url()), Replica::start("redis_replica", &server.url())];
     for invoice in 0..50 {
         for copy in 0..10 {
             replicas[copy % 2].deliver(&format!("{invoice} 5"));
@@ -213,8 +144,8 @@ fn two_processes_sharing_redis_run_each_payment_once() {
 #[test]
 fn a_replica_killed_mid_handler_lets_its_lease_lapse_and_the_payment_runs_once_more() {
     let Some(server) = RedisServer::start(false) else { return };
-    let mut doomed = Replica::start(&server.url());
-    let mut survivor = Replica::start(&server.url());
+    let mut doomed = Replica::start("redis_replica", &server.url());
+    let mut survivor = Replica::start("redis_replica", &server.url());
     doomed.deliver("777 60000");
     doomed.wait_for("started 777");
     let _ = doomed.child.kill();
@@ -343,12 +274,12 @@ fn two_processes_share_the_watch_list_and_poll_each_invoice_from_one_of_them() {
         let _: () =
             redis::cmd("SET").arg(format!("test:pocket:{invoice}")).arg("pending").query(&mut connection).unwrap();
     }
-    let mut first = Replica::start(&server.url());
+    let mut first = Replica::start("redis_replica", &server.url());
     for invoice in 200..210 {
         first.deliver(&format!("watch {invoice}"));
     }
     first.wait_until(|seen| seen.iter().filter(|line| line.starts_with("checked ")).count() >= 10);
-    let mut second = Replica::start(&server.url());
+    let mut second = Replica::start("redis_replica", &server.url());
     second.deliver("recover");
     second.wait_for("recovered 10");
     std::thread::sleep(Duration::from_millis(500));

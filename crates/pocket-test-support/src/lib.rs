@@ -1,16 +1,18 @@
 //! Helpers shared by the tests of pocket-rs's crates. Not published: every crate's tests add it
 //! as a path dev-dependency.
 //!
-//! Outside programs (redis-server, Chromium) follow one rule, [`required_program`]: a missing one
+//! Outside programs (redis-server, PostgreSQL, Chromium) follow one rule, [`required_program`]: a missing one
 //! makes the test say it was skipped, in plain words; with `CI=true` it is a failure.
 
 pub mod fuzz;
 mod logs;
+mod postgres;
 mod redis;
 mod serve;
 mod spring;
 
 pub use logs::LogCapture;
+pub use postgres::PostgresServer;
 pub use redis::RedisServer;
 pub use serve::{free_port, serve};
 pub use spring::spring_long;

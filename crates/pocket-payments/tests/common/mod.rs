@@ -13,6 +13,10 @@ use pocket_core::{
 };
 use pocket_payments::{FailedPayment, HandlerError, PaymentHandler, Unresolved, VerifiedPayment};
 
+mod replica;
+#[allow(unused_imports)]
+pub use replica::Replica;
+
 /// Pocket's check endpoint, scripted: answers from a table keyed by the number the id reads as
 /// — as Pocket's Spring services read a `Long` path variable (pocket-test-support's reference,
 /// 400 for an id that is no number) — counts calls, and can be slow or down.

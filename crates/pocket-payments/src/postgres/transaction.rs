@@ -1,0 +1,235 @@
+//! The transactional handler: the merchant's writes and the payment's record commit together.
+//!
+//! After Pocket confirms a payment, the pipeline opens a transaction, takes the payment's row
+//! (a transaction-scoped advisory lock that no concurrent delivery waits for, then the row
+//! written `done`), runs the handler on the same connection, and commits. Whatever stops the
+//! commit — the handler's error, panic or timeout, a crash, a killed connection — rolls both
+//! back, so the next delivery (or poll) runs the handler as if for the first time. A crashed
+//! process's connection drops, and PostgreSQL frees the row at once: no lease to wait out.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::PgConnection;
+use sqlx::{AssertSqlSafe, Connection, Row};
+
+use super::store::PgStore;
+use crate::claim::{Abnormal, OnAbandon, guarded};
+use crate::handler::{Job, log_unresolved};
+use crate::{FailedPayment, HandlerError, Outcome, Unresolved, VerifiedPayment};
+
+/// How long a delivery waits for PostgreSQL's answer to its COMMIT before it takes the outcome
+/// as unknown.
+const COMMIT_WAIT: Duration = Duration::from_secs(10);
+
+/// Kept above the handler's timeout for the server's own bound on an idle transaction, which
+/// ends a transaction left open by a process that froze rather than died.
+const IDLE_MARGIN: Duration = Duration::from_secs(10);
+
+/// The merchant's code for payments, run inside the PostgreSQL transaction that records the
+/// payment ([`Payments::transactional`](crate::Payments::transactional)): write the order's new
+/// state through `connection`, and it commits together with "this payment is done" — or, if
+/// anything fails before the commit, neither happened and the handler runs again later. That is
+/// exactly once for everything the handler writes to that database, across crashes, replicas,
+/// restarts and redeliveries.
+///
+/// What it does *outside* the database (an e-mail, an HTTP call) is still at least once: write
+/// an outbox row in the transaction instead, and send from it afterwards.
+///
+/// Use `connection` for every statement (`sqlx::query(…).execute(&mut *connection)`); open a
+/// savepoint with `connection.begin()` if you need one; never `COMMIT` or `ROLLBACK` it
+/// yourself. Each statement is bounded by the handler timeout (`statement_timeout`), and the
+/// whole run by the same timeout.
+///
+/// ```no_run
+/// use pocket_payments::{HandlerError, TransactionalHandler, VerifiedPayment};
+/// use sqlx::PgConnection;
+///
+/// struct MarkOrderPaid;
+///
+/// #[async_trait::async_trait]
+/// impl TransactionalHandler for MarkOrderPaid {
+///     async fn paid(&self, payment: VerifiedPayment, connection: &mut PgConnection) -> Result<(), HandlerError> {
+///         sqlx::query("UPDATE orders SET state = 'paid' WHERE invoice_id = $1 AND state = 'awaiting'")
+///             .bind(payment.invoice_id().as_str())
+///             .execute(&mut *connection)
+///             .await?;
+///         Ok(())
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait TransactionalHandler: Send + Sync + 'static {
+    /// Acts on a confirmed payment, inside the transaction that records it.
+    async fn paid(&self, payment: VerifiedPayment, connection: &mut PgConnection) -> Result<(), HandlerError>;
+
+    /// Pocket says the invoice will not be paid: release stock, inside the transaction that
+    /// records it. The default does nothing.
+    async fn failed(&self, payment: FailedPayment, connection: &mut PgConnection) -> Result<(), HandlerError> {
+        let _ = (payment, connection);
+        Ok(())
+    }
+
+    /// The reconciler gave up on an invoice at its deadline: someone should look at it. Runs
+    /// outside any transaction. The default logs it at error level.
+    async fn unresolved(&self, invoice: Unresolved) {
+        log_unresolved(&invoice);
+    }
+}
+
+/// A handler the app shares with other pipelines or its own code.
+#[async_trait]
+impl<T: TransactionalHandler + ?Sized> TransactionalHandler for std::sync::Arc<T> {
+    async fn paid(&self, payment: VerifiedPayment, connection: &mut PgConnection) -> Result<(), HandlerError> {
+        (**self).paid(payment, connection).await
+    }
+
+    async fn failed(&self, payment: FailedPayment, connection: &mut PgConnection) -> Result<(), HandlerError> {
+        (**self).failed(payment, connection).await
+    }
+
+    async fn unresolved(&self, invoice: Unresolved) {
+        (**self).unresolved(invoice).await
+    }
+}
+
+/// One run of the merchant's code in a transaction that records `key` done.
+pub(crate) struct InTransaction {
+    pub key: String,
+    pub job: Job,
+    /// The longest the code may run.
+    pub timeout: Duration,
+    /// The outcome when it commits.
+    pub done: Outcome,
+    /// Called when the run ends without knowing whether it committed (or is cancelled).
+    pub on_abandon: OnAbandon,
+}
+
+/// Calls `on_abandon` when dropped armed: a cancelled delivery, or a commit whose outcome is
+/// unknown — the reconciler then finds out by a poll.
+struct Unsettled(Option<OnAbandon>);
+
+impl Unsettled {
+    fn settle(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for Unsettled {
+    fn drop(&mut self) {
+        if let Some(on_abandon) = self.0.take() {
+            on_abandon();
+        }
+    }
+}
+
+/// How taking the payment's row went.
+enum Taken {
+    Ours,
+    Done,
+    Busy,
+}
+
+pub(crate) async fn run_in_transaction(
+    store: &PgStore,
+    handler: &dyn TransactionalHandler,
+    run: InTransaction,
+) -> Outcome {
+    let shared = store.shared();
+    let mut connection = match shared.acquire("open a payment's transaction").await {
+        Ok(connection) => connection,
+        Err(error) => {
+            tracing::error!(%error, "the payment store could not be used");
+            return Outcome::StoreUnavailable;
+        }
+    };
+    // The server's own bounds, set with the transaction in one round trip: each statement of
+    // the handler, and the transaction left idle by a process that stopped without dying.
+    let statement_ms = run.timeout.as_millis().max(1);
+    let idle_ms = (run.timeout + IDLE_MARGIN).as_millis();
+    let begin = format!(
+        "BEGIN; SET LOCAL statement_timeout = {statement_ms}; SET LOCAL idle_in_transaction_session_timeout = {idle_ms}"
+    );
+    let operation = "open a payment's transaction";
+    let mut transaction = match shared.bounded(operation, connection.begin_with(AssertSqlSafe(begin))).await {
+        Ok(transaction) => transaction,
+        Err(error) => {
+            tracing::error!(%error, "the payment store could not be used");
+            return Outcome::StoreUnavailable;
+        }
+    };
+    let take = sqlx::query(shared.sql.take_in_transaction.clone()).bind(&run.key).bind(shared.lock_class);
+    let taken = match shared.bounded("take a payment", take.fetch_one(&mut *transaction)).await {
+        Ok(row) => match (row.try_get("got"), row.try_get("taken"), row.try_get::<Option<bool>, _>("was_done")) {
+            (Ok(true), Ok(true), _) => Taken::Ours,
+            (Ok(true), Ok(false), Ok(Some(true))) => Taken::Done,
+            _ => Taken::Busy,
+        },
+        Err(error) => {
+            tracing::error!(key = %run.key, %error, "the payment store could not be used");
+            return Outcome::StoreUnavailable;
+        }
+    };
+    match taken {
+        Taken::Ours => {}
+        // Dropping the transaction rolls it back (and frees the advisory lock).
+        Taken::Done => return Outcome::AlreadyProcessed,
+        Taken::Busy => return Outcome::InProgress,
+    }
+    let unsettled = Unsettled(Some(run.on_abandon));
+    let work = async {
+        match run.job {
+            Job::Paid(payment) => handler.paid(payment, &mut transaction).await,
+            Job::Failed(payment) => handler.failed(payment, &mut transaction).await,
+        }
+    };
+    let failure = match guarded(run.timeout, work).await {
+        Ok(Ok(())) => None,
+        Ok(Err(error)) => {
+            tracing::error!(%error, "the payment handler failed; its transaction was rolled back and the payment will be tried again");
+            Some(None)
+        }
+        Err(Abnormal::Panicked) => {
+            // The panic's message is the merchant's and may hold anything: it is not logged here.
+            tracing::error!(
+                "the payment handler panicked; its transaction was rolled back and the payment will be tried again"
+            );
+            Some(Some(Abnormal::Panicked))
+        }
+        Err(Abnormal::TimedOut) => {
+            tracing::error!(timeout = ?run.timeout, "the payment handler ran out of time; its transaction was rolled back and the payment will be tried again");
+            Some(Some(Abnormal::TimedOut))
+        }
+    };
+    if let Some(abnormal) = failure {
+        unsettled.settle();
+        match abnormal {
+            // The handler's error left the connection usable: roll back and give it back.
+            None => drop(shared.bounded("roll a payment back", transaction.rollback()).await),
+            // A statement may still be running on it: close the connection, which ends the
+            // transaction on the server without waiting here.
+            Some(_) => {
+                drop(transaction);
+                connection.close_on_drop();
+            }
+        }
+        return Outcome::HandlerFailed;
+    }
+    match tokio::time::timeout(COMMIT_WAIT, transaction.commit()).await {
+        Ok(Ok(())) => {
+            unsettled.settle();
+            run.done
+        }
+        Ok(Err(error)) => {
+            let error = shared.failed("commit a payment", error);
+            tracing::error!(%error, key = %run.key, "the payment's commit has no known outcome; a later delivery or poll finds out whether it is done");
+            connection.close_on_drop();
+            Outcome::StoreUnavailable
+        }
+        Err(_) => {
+            tracing::error!(key = %run.key, wait = ?COMMIT_WAIT, "no answer to the payment's commit; a later delivery or poll finds out whether it is done");
+            connection.close_on_drop();
+            Outcome::StoreUnavailable
+        }
+    }
+}
