@@ -45,7 +45,7 @@ const FORBIDDEN_IN_CORE: &[&str] = &[
 ];
 
 /// Crates pocket-payments must never depend on (DESIGN.md: framework-free, no HTTP client; a
-/// Redis client only behind its feature).
+/// Redis client and sqlx only behind their features).
 const FORBIDDEN_IN_PAYMENTS: &[&str] = &[
     "axum",
     "hyper",
@@ -53,6 +53,7 @@ const FORBIDDEN_IN_PAYMENTS: &[&str] = &[
     "tower",
     "jsonwebtoken",
     "redis",
+    "sqlx",
     "pocket-http",
     "pocket-jwt",
     "pocket-axum",

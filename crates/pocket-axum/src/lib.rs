@@ -22,5 +22,7 @@ pub use pocket_payments::{
     Claim, ClaimToken, Expected, FailedPayment, HandlerError, HandlerFn, InMemoryStore, OrderCheck, PaymentHandler,
     PaymentStore, Payments, StoreError, VerifiedPayment, handler_fn,
 };
+#[cfg(feature = "postgres")]
+pub use pocket_payments::{PgStore, TransactionalHandler};
 pub use user::{AuthRejection, PocketAuth, RejectionBody, WalletUser};
 pub use webhook::{BODY_LIMIT, BODY_TIMEOUT, PocketWebhook, WebhookAnswer, webhook_router};

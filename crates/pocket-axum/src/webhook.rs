@@ -89,6 +89,18 @@ impl PocketWebhook {
         PocketWebhook::around(Payments::builder_shared(merchant, Arc::new(handler)))
     }
 
+    /// A webhook whose handler runs inside the PostgreSQL transaction that records the payment,
+    /// in `store`'s database: the handler's writes and "this payment is done" commit together
+    /// (see [`TransactionalHandler`](pocket_payments::TransactionalHandler)).
+    #[cfg(feature = "postgres")]
+    pub fn transactional(
+        merchant: impl MerchantApi + 'static,
+        store: pocket_payments::PgStore,
+        handler: impl pocket_payments::TransactionalHandler,
+    ) -> PocketWebhook {
+        PocketWebhook::around(Payments::transactional(merchant, store, handler))
+    }
+
     /// A webhook over a pipeline the app configured itself.
     pub fn around(pipeline: PaymentsBuilder) -> PocketWebhook {
         PocketWebhook {

@@ -34,6 +34,7 @@ async fn pocket_js_is_served_by_the_app() {
 }
 
 #[test]
+#[cfg(feature = "openapi")]
 fn the_openapi_document_describes_the_webhook_and_the_rejections() {
     let document = serde_json::to_value(pocket_axum::openapi()).unwrap();
     let post = &document["paths"]["/pocket/webhook"]["post"];

@@ -15,7 +15,8 @@ use pocket_core::{ErrorKind, InvoiceNote, NewGatewayInvoice, OrderNumber};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::shop::{Order, ShopState, orders, price, problem};
+use crate::orders::{Find, Order};
+use crate::shop::{ShopState, price, problem};
 
 const PAGE: &str = include_str!("../assets/desktop.html");
 
@@ -60,10 +61,11 @@ async fn checkout(State(state): State<ShopState>, Json(cart): Json<Cart>) -> Res
     match state.client.generate_invoice(&invoice).await {
         Ok(generated) => {
             tracing::info!(invoice_id = %generated.id, order = %order_number, total = %total, "gateway invoice generated");
-            orders(&state).insert(
-                generated.id.to_string(),
-                Order::new(generated.id.to_string(), total, format!("desktop:{order_number}")),
-            );
+            let order = Order::new(generated.id.to_string(), total, format!("desktop:{order_number}"));
+            if let Err(error) = state.orders.insert(order).await {
+                tracing::error!(%error, invoice_id = %generated.id, "the order could not be kept");
+                return problem(StatusCode::SERVICE_UNAVAILABLE, "the order could not be kept; please try again");
+            }
             state.payments.reconciler().watch_gateway(terminal, generated.id.clone(), Some(Expected::amount(total)));
             let svg = generated.qr_svg(5).ok();
             Json(json!({
@@ -95,8 +97,9 @@ async fn checkout(State(state): State<ShopState>, Json(cart): Json<Cart>) -> Res
 
 async fn order(State(state): State<ShopState>, Path(order): Path<String>) -> Response {
     let customer = format!("desktop:{order}");
-    match orders(&state).values().find(|o| o.customer() == customer) {
-        Some(order) => Json(order.clone()).into_response(),
-        None => problem(StatusCode::NOT_FOUND, "no such order"),
+    match state.orders.find(Find::Customer(&customer)).await {
+        Ok(Some(order)) => Json(order).into_response(),
+        Ok(None) => problem(StatusCode::NOT_FOUND, "no such order"),
+        Err(error) => problem(StatusCode::SERVICE_UNAVAILABLE, error),
     }
 }

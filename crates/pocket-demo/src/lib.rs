@@ -2,8 +2,11 @@
 //! verified webhook — on one machine. `cargo run -p pocket-demo` runs it against an in-process
 //! sandbox; with `POCKET_ENV`, `POCKET_CLIENT_ID`, `POCKET_CLIENT_SECRET` and
 //! `POCKET_WEBHOOK_URL` (from the environment or a `.env` file) it talks to Pocket instead.
+//! With `POCKET_DATABASE_URL` (and the `postgres` feature) it keeps its orders in PostgreSQL and
+//! marks them paid in the payment's own transaction.
 
 mod desktop;
+mod orders;
 mod settings;
 mod shop;
 
@@ -89,7 +92,18 @@ impl Demo {
             terminal: first_terminal(&client).await,
             scanner_url: sandbox.as_ref().map(|s| format!("{}/scan", s.wallet_url())),
         };
-        let app = shop::router(PocketAuth::new(verifier), client.clone(), gateway);
+        let orders = match settings.database_url.as_deref() {
+            None => orders::OrderBook::in_memory(),
+            #[cfg(feature = "postgres")]
+            Some(url) => orders::OrderBook::in_postgres(url)
+                .await
+                .map_err(|e| format!("the orders' database could not be used: {e}"))?,
+            #[cfg(not(feature = "postgres"))]
+            Some(_) => {
+                return Err("POCKET_DATABASE_URL needs the demo built with PostgreSQL: cargo run -p pocket-demo --features postgres".to_owned());
+            }
+        };
+        let app = shop::router(PocketAuth::new(verifier), client.clone(), gateway, orders);
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             let serving = axum::serve(listener, app).with_graceful_shutdown(async {

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use pocket_core::Environment;
 
-/// Which Pocket the demo talks to.
-#[derive(Debug, Clone)]
+/// Which Pocket the demo talks to. Its Debug output never shows the client secret.
+#[derive(Clone)]
 pub enum Pocket {
     /// The sandbox, started in-process on these ports (0 for any).
     Sandbox {
@@ -28,25 +28,29 @@ pub enum Pocket {
     },
 }
 
-/// The demo's settings.
-#[derive(Debug, Clone)]
+/// The demo's settings. Their Debug output never shows the client secret or the database URL's
+/// password.
+#[derive(Clone)]
 pub struct DemoSettings {
     /// The shop's port (0 for any).
     pub shop_port: u16,
     /// Which Pocket.
     pub pocket: Pocket,
+    /// Where the orders are kept: a PostgreSQL URL (`POCKET_DATABASE_URL`), or `None` for memory.
+    pub database_url: Option<String>,
 }
 
 impl DemoSettings {
     /// All on free ports, against the sandbox — for tests.
     pub fn ephemeral() -> DemoSettings {
-        DemoSettings { shop_port: 0, pocket: Pocket::Sandbox { port: 0, webview_port: 0 } }
+        DemoSettings { shop_port: 0, pocket: Pocket::Sandbox { port: 0, webview_port: 0 }, database_url: None }
     }
 
     /// From the environment and a `.env` file in the current directory (the environment wins):
     /// `POCKET_ENV` (`staging` or `production`) with `POCKET_CLIENT_ID`, `POCKET_CLIENT_SECRET` and
     /// `POCKET_WEBHOOK_URL` selects the real Pocket; without `POCKET_ENV` the sandbox is used.
-    /// `DEMO_PORT` (default 3000), `SANDBOX_PORT` (8780) and `WEBVIEW_PORT` (8781) set the ports.
+    /// `DEMO_PORT` (default 3000), `SANDBOX_PORT` (8780) and `WEBVIEW_PORT` (8781) set the ports;
+    /// `POCKET_DATABASE_URL` keeps the orders in PostgreSQL.
     pub fn from_env() -> Result<DemoSettings, String> {
         let file = std::fs::read_to_string(".env").map(|text| parse_dotenv(&text)).unwrap_or_default();
         let get = |name: &str| std::env::var(name).ok().or_else(|| file.get(name).cloned()).filter(|v| !v.is_empty());
@@ -67,7 +71,34 @@ impl DemoSettings {
                 }
             }
         };
-        Ok(DemoSettings { shop_port, pocket })
+        Ok(DemoSettings { shop_port, pocket, database_url: get("POCKET_DATABASE_URL") })
+    }
+}
+
+impl std::fmt::Debug for Pocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Pocket::Sandbox { port, webview_port } => {
+                f.debug_struct("Sandbox").field("port", port).field("webview_port", webview_port).finish()
+            }
+            Pocket::Real { environment, client_id, webhook_url, .. } => f
+                .debug_struct("Real")
+                .field("environment", &environment.name())
+                .field("client_id", client_id)
+                .field("client_secret", &"[REDACTED]")
+                .field("webhook_url", webhook_url)
+                .finish(),
+        }
+    }
+}
+
+impl std::fmt::Debug for DemoSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoSettings")
+            .field("shop_port", &self.shop_port)
+            .field("pocket", &self.pocket)
+            .field("database_url", &self.database_url.as_ref().map(|_| "[REDACTED]"))
+            .finish()
     }
 }
 
@@ -90,5 +121,22 @@ mod tests {
         assert_eq!(vars["POCKET_CLIENT_ID"], "shop");
         assert_eq!(vars["POCKET_CLIENT_SECRET"], "s=3");
         assert_eq!(vars.len(), 3);
+    }
+
+    #[test]
+    fn debug_output_hides_the_secret_and_the_database_password() {
+        let settings = super::DemoSettings {
+            shop_port: 1,
+            pocket: super::Pocket::Real {
+                environment: pocket_core::Environment::Staging,
+                client_id: "shop".to_owned(),
+                client_secret: "s3cr3t-client".to_owned(),
+                webhook_url: "https://shop.example/pocket/webhook".to_owned(),
+            },
+            database_url: Some("postgres://shop:db-p4ss@db/shop".to_owned()),
+        };
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("s3cr3t-client") && !shown.contains("db-p4ss"), "{shown}");
+        assert!(shown.contains("shop.example"), "{shown}");
     }
 }

@@ -1,18 +1,17 @@
 //! The shop's backend: products, the greeting, checkout, order status, and the verified webhook
 //! that marks orders paid.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
 use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use pocket_axum::{Expected, Payments, PocketAuth, PocketWebhook, WalletUser, handler_fn, pocket_js_router};
+use pocket_axum::{Expected, Payments, PocketAuth, WalletUser, pocket_js_router};
 use pocket_core::{Amount, ErrorKind, InvoiceId, InvoiceNote, NewInvoice, TerminalId};
 use pocket_http::PocketClient;
 use serde::{Deserialize, Serialize};
+
+use crate::orders::{Find, Order, OrderBook};
 use serde_json::json;
 
 const INDEX: &str = include_str!("../assets/index.html");
@@ -37,33 +36,13 @@ pub const PRODUCTS: [Product; 4] = [
     Product { id: "airag", name: "Айраг", price: 2_500 },
 ];
 
-/// An order, keyed by its invoice.
-#[derive(Debug, Clone, Serialize)]
-pub struct Order {
-    invoice_id: String,
-    total: Amount,
-    paid: bool,
-    customer: String,
-}
-
-impl Order {
-    pub(crate) fn new(invoice_id: String, total: Amount, customer: String) -> Order {
-        Order { invoice_id, total, paid: false, customer }
-    }
-
-    /// Who placed it: the wallet user's subject, or `desktop:<order number>`.
-    pub(crate) fn customer(&self) -> &str {
-        &self.customer
-    }
-}
-
 #[derive(Clone)]
 pub(crate) struct ShopState {
     auth: PocketAuth,
     pub(crate) client: PocketClient,
     /// Watches every invoice the shop creates, so an order turns paid even if the webhook never comes.
     pub(crate) payments: Payments,
-    orders: Arc<Mutex<HashMap<String, Order>>>,
+    pub(crate) orders: OrderBook,
     /// The gateway terminal desktop checkouts generate invoices on, if the merchant has one.
     pub(crate) terminal: Option<TerminalId>,
     /// The sandbox wallet's QR scanner, in sandbox mode.
@@ -84,38 +63,14 @@ impl FromRef<ShopState> for PocketAuth {
     }
 }
 
-pub(crate) fn orders(state: &ShopState) -> std::sync::MutexGuard<'_, HashMap<String, Order>> {
-    state.orders.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-pub(crate) fn router(auth: PocketAuth, client: PocketClient, gateway: Gateway) -> Router {
-    let orders: Arc<Mutex<HashMap<String, Order>>> = Arc::default();
-    let paid_orders = orders.clone();
-    let (webhook, payments) = PocketWebhook::new(
-        client.clone(),
-        handler_fn(move |payment| {
-            let orders = paid_orders.clone();
-            async move {
-                let mut orders = orders.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-                match orders.get_mut(payment.invoice_id().as_str()) {
-                    // The order moves to paid once; a second run (after the store's retention)
-                    // finds it paid and changes nothing.
-                    Some(order) if order.paid => Ok(()),
-                    Some(order) => {
-                        order.paid = true;
-                        tracing::info!(invoice_id = %payment.invoice_id(), total = %order.total, "order paid");
-                        Ok(())
-                    }
-                    None => Err(format!("no order for invoice {}", payment.invoice_id()).into()),
-                }
-            }
-        }),
-    )
-    .configure(|pipeline| match gateway.terminal {
-        Some(terminal) => pipeline.gateway(client.clone(), [terminal]),
-        None => pipeline,
-    })
-    .into_router_with_payments();
+pub(crate) fn router(auth: PocketAuth, client: PocketClient, gateway: Gateway, orders: OrderBook) -> Router {
+    let (webhook, payments) = orders
+        .webhook(client.clone())
+        .configure(|pipeline| match gateway.terminal {
+            Some(terminal) => pipeline.gateway(client.clone(), [terminal]),
+            None => pipeline,
+        })
+        .into_router_with_payments();
     let state =
         ShopState { auth, client, payments, orders, terminal: gateway.terminal, scanner_url: gateway.scanner_url };
     Router::new()
@@ -194,8 +149,11 @@ async fn checkout(State(state): State<ShopState>, user: WalletUser, Json(cart): 
     match state.client.create_invoice(&invoice).await {
         Ok(created) => {
             tracing::info!(invoice_id = %created.id, total = %total, "invoice created");
-            orders(&state)
-                .insert(created.id.to_string(), Order::new(created.id.to_string(), total, user.subject.clone()));
+            let order = Order::new(created.id.to_string(), total, user.subject.clone());
+            if let Err(error) = state.orders.insert(order).await {
+                tracing::error!(%error, invoice_id = %created.id, "the order could not be kept");
+                return problem(StatusCode::SERVICE_UNAVAILABLE, "the order could not be kept; please try again");
+            }
             state.payments.reconciler().watch(created.id.clone(), Some(Expected::amount(total)));
             Json(json!({
                 "id": created.id,
@@ -221,8 +179,9 @@ async fn order(State(state): State<ShopState>, user: WalletUser, Path(invoice): 
         Ok(id) => id,
         Err(error) => return problem(StatusCode::BAD_REQUEST, error.to_string()),
     };
-    match orders(&state).get(id.as_str()) {
-        Some(order) if order.customer == user.subject => Json(order.clone()).into_response(),
-        _ => problem(StatusCode::NOT_FOUND, "no such order"),
+    match state.orders.find(Find::Invoice(id.as_str())).await {
+        Ok(Some(order)) if order.customer() == user.subject => Json(order).into_response(),
+        Ok(_) => problem(StatusCode::NOT_FOUND, "no such order"),
+        Err(error) => problem(StatusCode::SERVICE_UNAVAILABLE, error),
     }
 }

@@ -31,5 +31,9 @@ pub use reconciler::Reconciler;
 #[cfg(feature = "redis")]
 pub use redis_store::{RedisStore, RedisStoreBuilder, RedisStoreError};
 pub use settings::{MissingAmount, ProcessedState};
+/// The sqlx this crate is built with (feature `postgres`), for the handler's own queries on
+/// the transaction's connection without a second version of it.
+#[cfg(feature = "postgres")]
+pub use sqlx;
 pub use store::{Claim, ClaimToken, InMemoryStore, PaymentStore, StoreError};
 pub use watch_list::{Watch, WatchError, WatchJournal, Watched};
