@@ -10,6 +10,11 @@
 //! A test binary of its own (`harness = false`): it runs itself again as each replica
 //! (`POCKET_SOAK_ROLE=replica`), so that a kill is a real SIGKILL of a real process.
 //!
+//! With the `postgres` feature it runs a second time on PostgreSQL: `PgStore` as store and
+//! journal, a transactional handler whose effect is a row written in the payment's transaction,
+//! and PostgreSQL restarted once. There a payment run twice is a failure, kills included.
+//! `POCKET_SOAK_STORE=redis` or `=postgres` runs one of the two.
+//!
 //! `POCKET_SOAK_SECONDS=600 POCKET_SOAK_SEED=2026 cargo test -p pocket-axum --all-features --test
 //! soak` is the long run recorded in docs/benchmarks.md.
 
@@ -42,19 +47,107 @@ fn main() {
         println!("soak: 0 passed, 0 failed, 1 skipped");
         return;
     }
-    let Some(redis) = pocket_test_support::RedisServer::start(true) else {
-        println!("soak: 0 passed, 0 failed, 1 skipped");
-        return;
-    };
+    let only = std::env::var("POCKET_SOAK_STORE").ok();
+    let wanted = |store: &str| only.as_deref().is_none_or(|only| only == store);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let report = runtime.block_on(soak(redis));
-    println!("{report}");
-    let failures = report.failures();
-    if failures.is_empty() {
-        println!("soak: 1 passed, 0 failed");
-    } else {
-        println!("soak: 0 passed, 1 failed\n{}", failures.join("\n"));
+    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    let mut stores = Vec::new();
+    if wanted("redis") {
+        match pocket_test_support::RedisServer::start(true) {
+            Some(redis) => stores.push(Store::Redis(redis)),
+            None => skipped += 1,
+        }
+    }
+    #[cfg(feature = "postgres")]
+    if wanted("postgres") {
+        match pocket_test_support::PostgresServer::start() {
+            Some(postgres) => {
+                let url = postgres.create_database("soak");
+                stores.push(Store::Postgres(postgres, url));
+            }
+            None => skipped += 1,
+        }
+    }
+    for store in stores {
+        let name = store.name();
+        let report = runtime.block_on(soak(store));
+        println!("{name}:\n{report}");
+        let failures = report.failures();
+        if failures.is_empty() {
+            passed += 1;
+        } else {
+            println!("soak on {name} failed:\n{}", failures.join("\n"));
+            failed += 1;
+        }
+    }
+    println!(
+        "soak: {passed} passed, {failed} failed{}",
+        if skipped > 0 { format!(", {skipped} skipped") } else { String::new() }
+    );
+    if failed > 0 {
         std::process::exit(101);
+    }
+}
+
+/// Where the replicas keep their payments, and where their effects are written.
+enum Store {
+    /// Redis (AOF); effects appended to a file before the handler returns.
+    Redis(pocket_test_support::RedisServer),
+    /// PostgreSQL and its database's URL; effects are rows written in the payment's transaction.
+    #[cfg(feature = "postgres")]
+    Postgres(pocket_test_support::PostgresServer, String),
+}
+
+impl Store {
+    fn name(&self) -> &'static str {
+        match self {
+            Store::Redis(_) => "Redis",
+            #[cfg(feature = "postgres")]
+            Store::Postgres(..) => "PostgreSQL",
+        }
+    }
+
+    /// What a replica is told about it.
+    fn env(&self) -> (String, String) {
+        match self {
+            Store::Redis(redis) => ("POCKET_SOAK_REDIS".into(), redis.url()),
+            #[cfg(feature = "postgres")]
+            Store::Postgres(_, url) => ("POCKET_SOAK_POSTGRES".into(), url.clone()),
+        }
+    }
+
+    /// Stops it, and starts it again a second later.
+    async fn restart(&mut self) {
+        match self {
+            Store::Redis(redis) => {
+                redis.stop();
+                tokio::time::sleep(Duration::from_millis(1_000)).await;
+                redis.run();
+            }
+            #[cfg(feature = "postgres")]
+            Store::Postgres(postgres, _) => {
+                postgres.stop_fast();
+                tokio::time::sleep(Duration::from_millis(1_000)).await;
+                postgres.run();
+            }
+        }
+    }
+
+    /// The effects the replicas' handlers made durable.
+    fn effects(&self, log: &Path) -> Vec<Effect> {
+        let text = match self {
+            Store::Redis(_) => std::fs::read_to_string(log).unwrap_or_default(),
+            #[cfg(feature = "postgres")]
+            Store::Postgres(postgres, _) => postgres
+                .psql("soak", "SELECT 'paid ' || invoice || ' ' || pid || ' ' || at_ms FROM effects ORDER BY at_ms"),
+        };
+        read_effects(&text)
+    }
+
+    /// Whether a second run of a payment is a failure even after a kill: with the
+    /// transactional handler, a killed run leaves no effect.
+    fn exactly_once(&self) -> bool {
+        !matches!(self, Store::Redis(_))
     }
 }
 
@@ -120,6 +213,10 @@ mod replica {
             let credentials = Credentials::new(var("POCKET_SOAK_CLIENT_ID"), var("POCKET_SOAK_CLIENT_SECRET"));
             let pocket =
                 PocketClient::builder(environment, credentials).timeout(Duration::from_secs(2)).build().unwrap();
+            #[cfg(feature = "postgres")]
+            if let Ok(url) = std::env::var("POCKET_SOAK_POSTGRES") {
+                return serve(pocket.clone(), in_postgres(pocket, &url).await).await;
+            }
             let store = RedisStore::builder(var("POCKET_SOAK_REDIS"))
                 .prefix("soak:")
                 .timeouts(Duration::from_millis(500), Duration::from_millis(500))
@@ -140,28 +237,78 @@ mod replica {
             let journal = store.clone();
             let (webhook, payments) = PocketWebhook::new(pocket.clone(), handler)
                 .store(store)
-                .configure(move |pipeline| {
-                    pipeline
-                        .watch_journal(journal)
-                        .poll_schedule(Duration::from_millis(300), Duration::from_secs(2))
-                        .handler_timeout(Duration::from_secs(5))
-                        .lease(Duration::from_secs(8))
-                        .retry_after(Duration::from_secs(1))
-                })
+                .configure(move |pipeline| tuned(pipeline.watch_journal(journal)))
                 .into_router_with_payments();
-            while payments.reconciler().recover().await.is_err() {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            let shop = Shop { pocket, payments };
-            let app = axum::Router::new().route("/shop/invoice", post(create)).with_state(shop).merge(webhook);
-            let listener =
-                tokio::net::TcpListener::bind(("127.0.0.1", var("POCKET_SOAK_PORT").parse::<u16>().unwrap()))
-                    .await
-                    .unwrap();
-            println!("ready");
-            let _ = std::io::stdout().flush();
-            axum::serve(listener, app).await.unwrap();
+            serve(pocket, (webhook, payments)).await
         });
+    }
+
+    /// The pipeline's settings, the same for both stores.
+    fn tuned(pipeline: pocket_axum::pocket_payments::PaymentsBuilder) -> pocket_axum::pocket_payments::PaymentsBuilder {
+        pipeline
+            .poll_schedule(Duration::from_millis(300), Duration::from_secs(2))
+            .handler_timeout(Duration::from_secs(5))
+            .lease(Duration::from_secs(8))
+            .retry_after(Duration::from_secs(1))
+    }
+
+    async fn serve(pocket: PocketClient, (webhook, payments): (axum::Router, Payments)) {
+        while payments.reconciler().recover().await.is_err() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let shop = Shop { pocket, payments };
+        let app = axum::Router::new().route("/shop/invoice", post(create)).with_state(shop).merge(webhook);
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", var("POCKET_SOAK_PORT").parse::<u16>().unwrap()))
+            .await
+            .unwrap();
+        println!("ready");
+        let _ = std::io::stdout().flush();
+        axum::serve(listener, app).await.unwrap();
+    }
+
+    /// The shop on PostgreSQL: its effect is a row written in the payment's transaction.
+    #[cfg(feature = "postgres")]
+    async fn in_postgres(pocket: PocketClient, url: &str) -> (axum::Router, Payments) {
+        use pocket_axum::pocket_payments::sqlx::{self, PgConnection};
+        use pocket_axum::{HandlerError, PgStore, TransactionalHandler, VerifiedPayment};
+
+        struct WriteEffect;
+
+        #[async_trait::async_trait]
+        impl TransactionalHandler for WriteEffect {
+            async fn paid(&self, payment: VerifiedPayment, connection: &mut PgConnection) -> Result<(), HandlerError> {
+                let at = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() as i64;
+                sqlx::query("INSERT INTO effects (invoice, pid, at_ms) VALUES ($1, $2, $3)")
+                    .bind(payment.invoice_id().as_str())
+                    .bind(i64::from(std::process::id()))
+                    .bind(at)
+                    .execute(&mut *connection)
+                    .await?;
+                // The shop's own work after its effect: a kill now rolls both back.
+                tokio::time::sleep(Duration::from_millis(fastrand::u64(0..150))).await;
+                Ok(())
+            }
+        }
+
+        let store = loop {
+            let store = PgStore::builder(url)
+                .timeouts(Duration::from_millis(500), Duration::from_secs(2))
+                .connect()
+                .await
+                .unwrap();
+            let ready = async {
+                store.migrate().await.map_err(|e| e.to_string())?;
+                sqlx::query("CREATE TABLE IF NOT EXISTS effects (invoice text NOT NULL, pid bigint, at_ms bigint)")
+                    .execute(store.pool())
+                    .await
+                    .map_err(|e| e.to_string())
+            };
+            if ready.await.is_ok() {
+                break store;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        PocketWebhook::transactional(pocket, store, WriteEffect).configure(tuned).into_router_with_payments()
     }
 }
 
@@ -298,8 +445,7 @@ struct Effect {
     at_ms: u64,
 }
 
-fn read_effects(path: &Path) -> Vec<Effect> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
+fn read_effects(text: &str) -> Vec<Effect> {
     text.lines()
         .filter_map(|line| {
             let words: Vec<&str> = line.split(' ').collect();
@@ -369,7 +515,7 @@ async fn forge(http: &reqwest::Client, url: &str, sandbox: &Sandbox, known: &[St
     sent
 }
 
-async fn soak(mut redis: pocket_test_support::RedisServer) -> Report {
+async fn soak(mut store: Store) -> Report {
     let seconds: u64 = std::env::var("POCKET_SOAK_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
     let seed: u64 = std::env::var("POCKET_SOAK_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(21);
     fastrand::seed(seed);
@@ -385,7 +531,7 @@ async fn soak(mut redis: pocket_test_support::RedisServer) -> Report {
         ports: ports.clone(),
         env: vec![
             ("POCKET_SOAK_SANDBOX".into(), sandbox.base_url().to_owned()),
-            ("POCKET_SOAK_REDIS".into(), redis.url()),
+            store.env(),
             ("POCKET_SOAK_EFFECTS".into(), effects.display().to_string()),
             ("POCKET_SOAK_CLIENT_ID".into(), credentials.client_id.clone()),
             ("POCKET_SOAK_CLIENT_SECRET".into(), credentials.client_secret.clone()),
@@ -407,7 +553,7 @@ async fn soak(mut redis: pocket_test_support::RedisServer) -> Report {
     let mut next_chaos = started + Duration::from_secs(3);
     let mut next_kill = started + Duration::from_millis(2_000 + fastrand::u64(0..3_000));
     let mut revive: Vec<(Instant, usize)> = Vec::new();
-    let mut redis_restarted = false;
+    let mut store_restarted = false;
     let mut round = 0;
     let mut n: usize = 0;
     while Instant::now() < end {
@@ -434,11 +580,9 @@ async fn soak(mut redis: pocket_test_support::RedisServer) -> Report {
                 true
             }
         });
-        if !redis_restarted && now >= started + Duration::from_secs(seconds * 2 / 5) {
-            redis.stop();
-            tokio::time::sleep(Duration::from_millis(1_000)).await;
-            redis.run();
-            redis_restarted = true;
+        if !store_restarted && now >= started + Duration::from_secs(seconds * 2 / 5) {
+            store.restart().await;
+            store_restarted = true;
         }
         // A customer orders.
         let token = sandbox.mint_consumer_token(&TestUser::default()).unwrap().access_token;
@@ -483,7 +627,7 @@ async fn soak(mut redis: pocket_test_support::RedisServer) -> Report {
     }
     let settle_by = Instant::now() + Duration::from_secs(60);
     loop {
-        let confirmed: HashSet<String> = read_effects(&effects).into_iter().map(|effect| effect.invoice).collect();
+        let confirmed: HashSet<String> = store.effects(&effects).into_iter().map(|effect| effect.invoice).collect();
         if paid_ids(&sandbox).keys().all(|id| confirmed.contains(id)) || Instant::now() > settle_by {
             break;
         }
@@ -492,7 +636,9 @@ async fn soak(mut redis: pocket_test_support::RedisServer) -> Report {
     tokio::time::sleep(Duration::from_secs(2)).await; // stragglers that would run twice
 
     let counts = Counts { seconds, created: created.len(), create_failures, forged, kills: replicas.kills };
-    let report = analyse(&sandbox, &effects, &replicas.killed, counts);
+    let runs = store.effects(&effects);
+    let killed = if store.exactly_once() { HashSet::new() } else { replicas.killed.clone() };
+    let report = analyse(&sandbox, runs, &killed, counts);
     let _ = std::fs::remove_dir_all(&dir);
     report
 }
@@ -517,10 +663,11 @@ fn paid_ids(sandbox: &Sandbox) -> HashMap<String, SystemTime> {
 }
 
 /// Compares the sandbox's record with the effects log.
-fn analyse(sandbox: &Sandbox, effects: &Path, killed: &HashSet<u32>, counts: Counts) -> Report {
+/// A second run is explained (not a failure) only by a kill of every earlier runner among
+/// `killed`: empty where a killed run leaves no effect.
+fn analyse(sandbox: &Sandbox, runs: Vec<Effect>, killed: &HashSet<u32>, counts: Counts) -> Report {
     let paid = paid_ids(sandbox);
     let rejected = sandbox.invoices().iter().filter(|invoice| invoice.state == InvoiceState::Rejected).count();
-    let runs = read_effects(effects);
     let mut by_invoice: BTreeMap<String, Vec<&Effect>> = BTreeMap::new();
     for effect in &runs {
         by_invoice.entry(effect.invoice.clone()).or_default().push(effect);

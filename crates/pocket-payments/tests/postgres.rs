@@ -404,7 +404,9 @@ async fn postgres_restarted_mid_run_answers_503_meanwhile_and_nothing_runs_twice
     let Some(mut server) = PostgresServer::start() else { return };
     let url = database(&server, "restarts").await;
     let (pocket, handler) = (FakePocket::default(), WriteOrder::default());
-    let payments = transactional(&pocket, &store(&url).await, &handler);
+    // While the server is away, each delivery waits at most the acquire bound for a connection.
+    let quick = PgStore::builder(url.as_str()).timeouts(Duration::from_millis(300), Duration::from_secs(2));
+    let payments = transactional(&pocket, &quick.connect().await.unwrap(), &handler);
     for invoice in 0..30 {
         pocket.paid(invoice, 560);
     }

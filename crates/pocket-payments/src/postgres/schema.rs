@@ -128,12 +128,15 @@ impl Statements {
                  WHERE key = $1 AND state = 'held' AND token = $2 AND lease_until > clock_timestamp()"
             )),
             is_done: sql(format!("SELECT EXISTS (SELECT 1 FROM {payments} WHERE key = $1 AND state = 'done')")),
-            // Inside the handler's transaction, in one round trip: a transaction-scoped advisory
+            // Inside the handler's transaction, in one round trip: the server's own bounds on the
+            // transaction (each statement, and the transaction left idle); a transaction-scoped advisory
             // lock on the key that nobody waits for (a concurrent delivery gets `false` at once),
             // then the payment's row written `done` — visible to others only if the transaction
             // commits — and the row as it was before this statement, to say why it was not taken.
             take_in_transaction: sql(format!(
-                "WITH lock AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($2, hashtext($1)) AS got), \
+                "WITH bounds AS MATERIALIZED (SELECT set_config('statement_timeout', $3, true), \
+                   set_config('idle_in_transaction_session_timeout', $4, true)), \
+                 lock AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($2, hashtext($1)) AS got FROM bounds), \
                  taken AS ( \
                    INSERT INTO {payments} AS p (key, state, done_at) \
                    SELECT $1, 'done', clock_timestamp() FROM lock WHERE lock.got \

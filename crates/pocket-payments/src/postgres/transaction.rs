@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::postgres::PgConnection;
-use sqlx::{AssertSqlSafe, Connection, Row};
+use sqlx::{Connection, Row};
 
 use super::store::PgStore;
 use crate::claim::{Abnormal, OnAbandon, guarded};
@@ -143,22 +143,23 @@ pub(crate) async fn run_in_transaction(
             return Outcome::StoreUnavailable;
         }
     };
-    // The server's own bounds, set with the transaction in one round trip: each statement of
-    // the handler, and the transaction left idle by a process that stopped without dying.
-    let statement_ms = run.timeout.as_millis().max(1);
-    let idle_ms = (run.timeout + IDLE_MARGIN).as_millis();
-    let begin = format!(
-        "BEGIN; SET LOCAL statement_timeout = {statement_ms}; SET LOCAL idle_in_transaction_session_timeout = {idle_ms}"
-    );
     let operation = "open a payment's transaction";
-    let mut transaction = match shared.bounded(operation, connection.begin_with(AssertSqlSafe(begin))).await {
+    let mut transaction = match shared.bounded(operation, connection.begin()).await {
         Ok(transaction) => transaction,
         Err(error) => {
             tracing::error!(%error, "the payment store could not be used");
             return Outcome::StoreUnavailable;
         }
     };
-    let take = sqlx::query(shared.sql.take_in_transaction.clone()).bind(&run.key).bind(shared.lock_class);
+    // The server's own bounds, set in the statement that takes the payment: each statement of
+    // the handler, and the transaction left idle by a process that stopped without dying.
+    let statement_ms = run.timeout.as_millis().max(1).to_string();
+    let idle_ms = (run.timeout + IDLE_MARGIN).as_millis().to_string();
+    let take = sqlx::query(shared.sql.take_in_transaction.clone())
+        .bind(&run.key)
+        .bind(shared.lock_class)
+        .bind(statement_ms)
+        .bind(idle_ms);
     let taken = match shared.bounded("take a payment", take.fetch_one(&mut *transaction)).await {
         Ok(row) => match (row.try_get("got"), row.try_get("taken"), row.try_get::<Option<bool>, _>("was_done")) {
             (Ok(true), Ok(true), _) => Taken::Ours,
