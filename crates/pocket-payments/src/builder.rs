@@ -69,9 +69,11 @@ impl PaymentsBuilder {
         self
     }
 
-    /// Write the reconciler's list down in `journal` (a `RedisStore`, say), so that replicas
-    /// share it and a crashed process's watches are taken over ([`Reconciler::recover`](crate::Reconciler::recover)).
-    /// Default: none; the list lives in this process.
+    /// Write the reconciler's list down in `journal` (a `RedisStore` or `PgStore`, say), so that
+    /// replicas share it and a crashed process's watches are taken over
+    /// ([`Reconciler::recover`](crate::Reconciler::recover)). Default: none, the list lives in
+    /// this process — except for a [transactional](Payments::transactional) pipeline, whose
+    /// `PgStore` is its journal unless set otherwise.
     pub fn watch_journal(mut self, journal: impl WatchJournal) -> Self {
         self.journal = Some(Arc::new(journal));
         self
@@ -148,7 +150,7 @@ impl PaymentsBuilder {
     }
 
     /// How long the reconciler watches an invoice by default before giving up on it and calling
-    /// [`PaymentHandler::unresolved`] (default 30 min).
+    /// [`PaymentHandler::unresolved`](crate::PaymentHandler::unresolved) (default 30 min).
     pub fn watch_deadline(mut self, deadline: Duration) -> Self {
         self.settings.poll.deadline = deadline;
         self
