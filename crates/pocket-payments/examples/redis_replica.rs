@@ -11,21 +11,17 @@
 //!
 //! cargo run -p pocket-payments --features redis --example redis_replica -- redis://127.0.0.1:6379
 
-use std::io::{BufRead, Write};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use pocket_core::{
     Amount, Error, ErrorKind, Invoice, InvoiceId, InvoiceState, InvoiceStatus, MerchantApi, NewInvoice, PaymentConfig,
-    WebhookNotice,
 };
 use pocket_payments::{HandlerError, PaymentHandler, Payments, RedisStore, VerifiedPayment};
 
-fn say(line: String) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
-}
+#[path = "support/commands.rs"]
+mod commands;
+use commands::{obey, say, slowness};
 
 /// Pocket, with its invoices' states in Redis.
 struct SharedPocket(redis::aio::MultiplexedConnection);
@@ -68,8 +64,7 @@ impl PaymentHandler for Printing {
     async fn paid(&self, payment: VerifiedPayment) -> Result<(), HandlerError> {
         let id = payment.invoice_id().to_string();
         say(format!("started {id}"));
-        let slow = payment.unverified_notice().and_then(|n| n.extra.get("slowMs")).and_then(|v| v.as_u64());
-        tokio::time::sleep(Duration::from_millis(slow.unwrap_or(0))).await;
+        tokio::time::sleep(slowness(&payment)).await;
         say(format!("ran {id}"));
         Ok(())
     }
@@ -88,38 +83,5 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .lease(Duration::from_millis(1_500))
         .poll_schedule(Duration::from_millis(20), Duration::from_millis(50))
         .build();
-    let (lines, mut incoming) = tokio::sync::mpsc::unbounded_channel::<String>();
-    std::thread::spawn(move || {
-        for line in std::io::stdin().lock().lines().map_while(Result::ok) {
-            if lines.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut deliveries = tokio::task::JoinSet::new();
-    while let Some(line) = incoming.recv().await {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        match words.as_slice() {
-            ["recover"] => say(format!("recovered {}", payments.reconciler().recover().await?)),
-            ["watch", id] => {
-                let _ = payments.reconciler().watch(InvoiceId::new(*id)?, None);
-            }
-            [id, rest @ ..] => {
-                let mut notice = WebhookNotice::new(InvoiceId::new(*id)?);
-                if let Some(slow) = rest.first().and_then(|ms| ms.parse::<u64>().ok()) {
-                    notice.extra.insert("slowMs".into(), slow.into());
-                }
-                let (payments, id) = (payments.clone(), (*id).to_owned());
-                deliveries.spawn(async move {
-                    let outcome = payments.receive(notice).await;
-                    say(format!("outcome {id} {}", outcome.word()));
-                });
-            }
-            [] => {}
-        }
-    }
-    while deliveries.join_next().await.is_some() {}
-    // Keep polling what is watched until the test ends the process.
-    tokio::time::sleep(Duration::from_secs(3600)).await;
-    Ok(())
+    obey(payments).await
 }

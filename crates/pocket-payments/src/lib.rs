@@ -14,6 +14,8 @@ mod polling;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod reconciler;
+#[cfg(any(feature = "redis", feature = "postgres"))]
+mod redact;
 #[cfg(feature = "redis")]
 mod redis_store;
 mod settings;

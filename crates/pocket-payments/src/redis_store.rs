@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncTypedCommands, Script};
 
+use crate::redact::redact_url;
 use crate::store::{Claim, ClaimToken, PaymentStore, StoreError};
 use crate::{WatchJournal, Watched};
 
@@ -119,26 +120,10 @@ impl fmt::Debug for RedisStore {
 impl fmt::Debug for RedisStoreBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisStoreBuilder")
-            .field("url", &redact(&self.url))
+            .field("url", &redact_url(&self.url, "Redis"))
             .field("prefix", &self.prefix)
             .field("retention", &self.retention)
             .finish_non_exhaustive()
-    }
-}
-
-/// The URL with its password (and user name) replaced, for Debug output and logs.
-fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) => {
-            if parsed.password().is_some() {
-                let _ = parsed.set_password(Some("REDACTED"));
-            }
-            if !parsed.username().is_empty() {
-                let _ = parsed.set_username("REDACTED");
-            }
-            parsed.to_string()
-        }
-        Err(_) => "[an unparsable Redis URL]".to_owned(),
     }
 }
 
@@ -253,7 +238,7 @@ impl RedisStoreBuilder {
     /// The store. Connects lazily: an unreachable Redis is not an error here, but every
     /// operation fails until it is back; a malformed URL is an error.
     pub async fn connect(self) -> Result<RedisStore, StoreError> {
-        let shown_url = redact(&self.url);
+        let shown_url = redact_url(&self.url, "Redis");
         if self.url.starts_with("rediss://") {
             // rustls needs a process-wide crypto provider; another crate may have installed one
             // already, which is as good.
@@ -396,15 +381,6 @@ impl WatchJournal for RedisStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_are_shown_without_their_secrets() {
-        let shown = redact("redis://app:s3cr3t-pass@redis.internal:6380/2");
-        assert!(!shown.contains("s3cr3t-pass") && !shown.contains("app:"), "{shown}");
-        assert!(shown.contains("redis.internal:6380/2"), "{shown}");
-        assert_eq!(redact("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
-        assert!(!redact("redis://:p@ss word@host").contains("ss word"));
-    }
 
     #[test]
     fn tokens_are_unique_and_never_done() {

@@ -12,6 +12,7 @@ use sqlx::{Postgres, Row};
 
 use super::error::{PgFailure, PgStoreError};
 use super::schema::{Names, SCHEMA_VERSION, Statements};
+use crate::redact::redact_url;
 use crate::store::{Claim, ClaimToken, PaymentStore, StoreError};
 use crate::{WatchJournal, Watched};
 
@@ -89,7 +90,7 @@ impl From<PgPool> for PgSource {
 impl fmt::Debug for PgSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PgSource::Url(url) => f.debug_tuple("Url").field(&redact(url)).finish(),
+            PgSource::Url(url) => f.debug_tuple("Url").field(&redact_url(url, "PostgreSQL")).finish(),
             PgSource::Pool(_) => f.write_str("Pool(..)"),
         }
     }
@@ -127,30 +128,6 @@ impl fmt::Debug for PgStore {
             .field("prefix", &self.inner.names.prefix)
             .field("retention", &self.inner.retention)
             .finish_non_exhaustive()
-    }
-}
-
-/// The URL with its password (and user name) replaced, for Debug output and logs.
-fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) => {
-            if parsed.password().is_some() {
-                let _ = parsed.set_password(Some("REDACTED"));
-            }
-            // A password may also be a query parameter.
-            let pairs: Vec<(String, String)> = parsed
-                .query_pairs()
-                .map(|(name, value)| {
-                    let value = if name == "password" { "REDACTED".to_owned() } else { value.into_owned() };
-                    (name.into_owned(), value)
-                })
-                .collect();
-            if !pairs.is_empty() {
-                parsed.query_pairs_mut().clear().extend_pairs(pairs);
-            }
-            parsed.to_string()
-        }
-        Err(_) => "[an unparsable PostgreSQL URL]".to_owned(),
     }
 }
 
@@ -337,7 +314,7 @@ impl PgStoreBuilder {
     pub async fn connect(self) -> Result<PgStore, PgStoreError> {
         let (pool, shown, password) = match self.source {
             PgSource::Url(url) => {
-                let shown = redact(&url);
+                let shown = redact_url(&url, "PostgreSQL");
                 let options = PgConnectOptions::from_str(&url)
                     .map_err(|error| PgStoreError::from_sqlx("use its URL", &shown, None, error))?;
                 let password = url::Url::parse(&url).ok().and_then(|url| url.password().map(str::to_owned));
@@ -507,16 +484,6 @@ impl WatchJournal for PgStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_are_shown_without_their_secrets() {
-        let shown = redact("postgres://shop:s3cr3t-pass@db.internal:5433/shop?sslmode=require");
-        assert!(!shown.contains("s3cr3t-pass"), "{shown}");
-        assert!(shown.contains("shop:REDACTED@db.internal:5433/shop"), "{shown}");
-        let query = redact("postgres://db.internal/shop?user=shop&password=hunter2");
-        assert!(!query.contains("hunter2") && query.contains("password=REDACTED"), "{query}");
-        assert_eq!(redact("not a url"), "[an unparsable PostgreSQL URL]");
-    }
 
     #[test]
     fn tokens_are_unique() {
