@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use common::*;
 use pocket_payments::{
-    Claim, ClaimToken, HandlerError, Outcome, PaymentStore, Payments, PgFailure, PgStore, PgStoreError,
+    Claim, ClaimToken, FailedPayment, HandlerError, Outcome, PaymentStore, Payments, PgFailure, PgStore, PgStoreError,
     TransactionalHandler, VerifiedPayment, WatchJournal,
 };
 use pocket_test_support::PostgresServer;
@@ -96,6 +96,14 @@ impl TransactionalHandler for WriteOrder {
                 Ok(())
             }
         }
+    }
+
+    async fn failed(&self, payment: FailedPayment, connection: &mut PgConnection) -> Result<(), HandlerError> {
+        sqlx::query("INSERT INTO orders (invoice_id) VALUES ($1)")
+            .bind(format!("released:{}", payment.invoice_id()))
+            .execute(&mut *connection)
+            .await?;
+        Ok(())
     }
 }
 
@@ -193,6 +201,22 @@ async fn concurrent_deliveries_in_transactions_write_one_order_each() {
     assert_eq!(count(server, "tx_concurrent", "SELECT count(DISTINCT invoice_id) FROM orders"), 100);
     assert_eq!(count(server, "tx_concurrent", "SELECT count(*) FROM pocket_payments WHERE state = 'done'"), 100);
     assert_eq!(handler.calls.load(Ordering::SeqCst), 100, "no handler ran only to be rolled back");
+}
+
+#[tokio::test]
+async fn a_rejected_invoice_runs_failed_once_in_its_transaction() {
+    let Some(server) = shared_server() else { return };
+    let url = database(server, "tx_failed").await;
+    let (pocket, handler) = (FakePocket::default(), WriteOrder::default());
+    pocket.state(9, serde_json::json!("REJECTED"), 560);
+    let payments = transactional(&pocket, &store(&url).await, &handler);
+    for _ in 0..3 {
+        let outcome = payments.receive(notice("9")).await;
+        assert!(matches!(outcome, Outcome::NotPaid(_)), "{outcome:?}");
+    }
+    assert_eq!(server.psql("tx_failed", "SELECT string_agg(invoice_id, ',') FROM orders"), "released:9");
+    assert_eq!(count(server, "tx_failed", "SELECT count(*) FROM pocket_payments WHERE key = 'failed:9'"), 1);
+    assert_eq!(handler.calls.load(Ordering::SeqCst), 0, "`paid` never ran");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
