@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use sqlx::postgres::PgConnection;
 use sqlx::{Connection, Row};
 
+use super::error::PgStoreError;
 use super::store::PgStore;
 use crate::claim::{Abnormal, OnAbandon, guarded};
 use crate::handler::{Job, log_unresolved};
@@ -123,33 +124,24 @@ impl Drop for Unsettled {
     }
 }
 
-/// How taking the payment's row went.
-enum Taken {
-    Ours,
-    Done,
-    Busy,
-}
-
 pub(crate) async fn run_in_transaction(
     store: &PgStore,
     handler: &dyn TransactionalHandler,
     run: InTransaction,
 ) -> Outcome {
     let shared = store.shared();
-    let mut connection = match shared.acquire("open a payment's transaction").await {
-        Ok(connection) => connection,
-        Err(error) => {
-            tracing::error!(%error, "the payment store could not be used");
-            return Outcome::StoreUnavailable;
-        }
+    let unavailable = |error: PgStoreError| {
+        tracing::error!(key = %run.key, %error, "the payment store could not be used");
+        Outcome::StoreUnavailable
     };
     let operation = "open a payment's transaction";
+    let mut connection = match shared.acquire(operation).await {
+        Ok(connection) => connection,
+        Err(error) => return unavailable(error),
+    };
     let mut transaction = match shared.bounded(operation, connection.begin()).await {
         Ok(transaction) => transaction,
-        Err(error) => {
-            tracing::error!(%error, "the payment store could not be used");
-            return Outcome::StoreUnavailable;
-        }
+        Err(error) => return unavailable(error),
     };
     // The server's own bounds, set in the statement that takes the payment: each statement of
     // the handler, and the transaction left idle by a process that stopped without dying.
@@ -160,22 +152,15 @@ pub(crate) async fn run_in_transaction(
         .bind(shared.lock_class)
         .bind(statement_ms)
         .bind(idle_ms);
-    let taken = match shared.bounded("take a payment", take.fetch_one(&mut *transaction)).await {
-        Ok(row) => match (row.try_get("got"), row.try_get("taken"), row.try_get::<Option<bool>, _>("was_done")) {
-            (Ok(true), Ok(true), _) => Taken::Ours,
-            (Ok(true), Ok(false), Ok(Some(true))) => Taken::Done,
-            _ => Taken::Busy,
-        },
-        Err(error) => {
-            tracing::error!(key = %run.key, %error, "the payment store could not be used");
-            return Outcome::StoreUnavailable;
-        }
+    let row = match shared.bounded("take a payment", take.fetch_one(&mut *transaction)).await {
+        Ok(row) => row,
+        Err(error) => return unavailable(error),
     };
-    match taken {
-        Taken::Ours => {}
-        // Dropping the transaction rolls it back (and frees the advisory lock).
-        Taken::Done => return Outcome::AlreadyProcessed,
-        Taken::Busy => return Outcome::InProgress,
+    // Returning drops the transaction, which rolls it back (and frees the advisory lock).
+    match (row.try_get("got"), row.try_get("taken"), row.try_get::<Option<bool>, _>("was_done")) {
+        (Ok(true), Ok(true), _) => {}
+        (Ok(true), Ok(false), Ok(Some(true))) => return Outcome::AlreadyProcessed,
+        _ => return Outcome::InProgress,
     }
     let unsettled = Unsettled(Some(run.on_abandon));
     let work = async {
@@ -184,53 +169,43 @@ pub(crate) async fn run_in_transaction(
             Job::Failed(payment) => handler.failed(payment, &mut transaction).await,
         }
     };
-    let failure = match guarded(run.timeout, work).await {
-        Ok(Ok(())) => None,
+    match guarded(run.timeout, work).await {
+        Ok(Ok(())) => {}
         Ok(Err(error)) => {
             tracing::error!(%error, "the payment handler failed; its transaction was rolled back and the payment will be tried again");
-            Some(None)
-        }
-        Err(Abnormal::Panicked) => {
-            // The panic's message is the merchant's and may hold anything: it is not logged here.
-            tracing::error!(
-                "the payment handler panicked; its transaction was rolled back and the payment will be tried again"
-            );
-            Some(Some(Abnormal::Panicked))
-        }
-        Err(Abnormal::TimedOut) => {
-            tracing::error!(timeout = ?run.timeout, "the payment handler ran out of time; its transaction was rolled back and the payment will be tried again");
-            Some(Some(Abnormal::TimedOut))
-        }
-    };
-    if let Some(abnormal) = failure {
-        unsettled.settle();
-        match abnormal {
             // The handler's error left the connection usable: roll back and give it back.
-            None => drop(shared.bounded("roll a payment back", transaction.rollback()).await),
+            unsettled.settle();
+            drop(shared.bounded("roll a payment back", transaction.rollback()).await);
+            return Outcome::HandlerFailed;
+        }
+        Err(abnormal) => {
+            match abnormal {
+                // The panic's message is the merchant's and may hold anything: not logged here.
+                Abnormal::Panicked => tracing::error!(
+                    "the payment handler panicked; its transaction was rolled back and the payment will be tried again"
+                ),
+                Abnormal::TimedOut => {
+                    tracing::error!(timeout = ?run.timeout, "the payment handler ran out of time; its transaction was rolled back and the payment will be tried again")
+                }
+            }
             // A statement may still be running on it: close the connection, which ends the
             // transaction on the server without waiting here.
-            Some(_) => {
-                drop(transaction);
-                connection.close_on_drop();
-            }
+            unsettled.settle();
+            drop(transaction);
+            connection.close_on_drop();
+            return Outcome::HandlerFailed;
         }
-        return Outcome::HandlerFailed;
     }
-    match tokio::time::timeout(COMMIT_WAIT, transaction.commit()).await {
+    let reason = match tokio::time::timeout(COMMIT_WAIT, transaction.commit()).await {
         Ok(Ok(())) => {
             unsettled.settle();
-            run.done
+            return run.done;
         }
-        Ok(Err(error)) => {
-            let error = shared.failed("commit a payment", error);
-            tracing::error!(%error, key = %run.key, "the payment's commit has no known outcome; a later delivery or poll finds out whether it is done");
-            connection.close_on_drop();
-            Outcome::StoreUnavailable
-        }
-        Err(_) => {
-            tracing::error!(key = %run.key, wait = ?COMMIT_WAIT, "no answer to the payment's commit; a later delivery or poll finds out whether it is done");
-            connection.close_on_drop();
-            Outcome::StoreUnavailable
-        }
-    }
+        Ok(Err(error)) => shared.failed("commit a payment", error).to_string(),
+        Err(_) => format!("no answer to the commit within {COMMIT_WAIT:?}"),
+    };
+    // `unsettled` hands the invoice to the reconciler as it drops.
+    tracing::error!(%reason, key = %run.key, "the payment's commit has no known outcome; a later delivery or poll finds out whether it is done");
+    connection.close_on_drop();
+    Outcome::StoreUnavailable
 }
