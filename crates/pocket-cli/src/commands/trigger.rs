@@ -104,25 +104,45 @@ fn report(args: &TriggerArgs, deliveries: &[Value], out: Output) -> Result<(), F
             Ok(())
         }
         TriggerKind::Paid | TriggerKind::Duplicate => {
-            let refused: Vec<String> = deliveries
-                .iter()
-                .filter(|d| !answered(d).is_some_and(|s| (200..300).contains(&s)))
-                .map(|d| {
-                    answered(d).map_or_else(|| d["error"].as_str().unwrap_or("no answer").to_owned(), |s| s.to_string())
-                })
-                .collect();
-            if refused.is_empty() {
-                if args.kind == TriggerKind::Duplicate {
-                    out.say(&out.paint("Every copy was accepted; check that the order shipped once.", Tone::Good));
-                }
-                Ok(())
-            } else {
-                Err(Failure::pocket(format!(
-                    "your webhook did not accept a paid notice (answer: {}); Pocket would deliver it again",
-                    refused.join(", ")
-                )))
+            let raced = payment_accepted(deliveries).map_err(|answers| {
+                Failure::pocket(format!(
+                    "your webhook did not accept a paid notice (answer: {answers}); Pocket would deliver it again"
+                ))
+            })?;
+            if raced {
+                out.say(&out.paint(
+                    "A copy answered 503 while another was being processed; Pocket delivers such a copy again.",
+                    Tone::Quiet,
+                ));
             }
+            if args.kind == TriggerKind::Duplicate {
+                out.say(&out.paint("Every copy was answered; check that the order shipped once.", Tone::Good));
+            }
+            Ok(())
         }
+    }
+}
+
+/// Whether the webhook accepted the notices of one payment: `Ok(raced)` when a copy was
+/// accepted and every other copy was accepted too or answered 503 (`raced` says whether any
+/// did), else `Err` with the answers that refused it.
+///
+/// Copies of one payment arrive together, and a webhook rightly answers 503 ("being processed,
+/// deliver again") to those that lose the race for it: an answer Pocket redelivers on, not a
+/// refusal. Any other non-2xx answer — or 503 with no copy accepted — is one.
+fn payment_accepted(deliveries: &[Value]) -> Result<bool, String> {
+    let status = |d: &Value| d["status"].as_u64();
+    let accepted = deliveries.iter().any(|d| status(d).is_some_and(|s| (200..300).contains(&s)));
+    let raced = |d: &Value| accepted && status(d) == Some(503);
+    let refused: Vec<String> = deliveries
+        .iter()
+        .filter(|d| !status(d).is_some_and(|s| (200..300).contains(&s)) && !raced(d))
+        .map(|d| status(d).map_or_else(|| d["error"].as_str().unwrap_or("no answer").to_owned(), |s| s.to_string()))
+        .collect();
+    match (accepted, refused.is_empty()) {
+        (true, true) => Ok(deliveries.iter().any(raced)),
+        (false, true) => Err("none".to_owned()),
+        (_, false) => Err(refused.join(", ")),
     }
 }
 
@@ -198,5 +218,31 @@ impl Control {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answered(statuses: &[u16]) -> Vec<Value> {
+        statuses.iter().map(|s| json!({ "status": s, "error": null })).collect()
+    }
+
+    #[test]
+    fn a_copy_that_lost_the_race_is_not_a_refusal() {
+        assert_eq!(payment_accepted(&answered(&[200, 200])), Ok(false));
+        assert_eq!(payment_accepted(&answered(&[200, 503, 200])), Ok(true));
+        assert_eq!(payment_accepted(&answered(&[503, 200])), Ok(true), "the duplicate won the race");
+    }
+
+    #[test]
+    fn a_payment_no_copy_accepted_or_a_copy_refused_otherwise_fails() {
+        assert_eq!(payment_accepted(&answered(&[503])), Err("503".to_owned()));
+        assert_eq!(payment_accepted(&answered(&[503, 503])), Err("503, 503".to_owned()));
+        assert_eq!(payment_accepted(&answered(&[200, 422])), Err("422".to_owned()));
+        assert_eq!(payment_accepted(&answered(&[200, 500])), Err("500".to_owned()));
+        let unreachable = vec![json!({ "status": null, "error": "could not connect" })];
+        assert_eq!(payment_accepted(&unreachable), Err("could not connect".to_owned()));
     }
 }
