@@ -254,8 +254,10 @@ pub struct TriggerArgs {
     /// The amount of the invoice created for the notice.
     #[arg(long, default_value = "1000")]
     pub amount: String,
-    /// How the notice writes its fields: numbers, strings, or numbers with integer state codes.
-    #[arg(long, value_enum, default_value_t = NoticeStyle::Numbers)]
+    /// How the notice writes its fields: varied (a different form for each copy and retry, so
+    /// a webhook that reads only one form fails here, not in production), numbers, strings, or
+    /// numbers with integer state codes.
+    #[arg(long, value_enum, default_value_t = NoticeStyle::Varied)]
     pub style: NoticeStyle,
     /// For `duplicate`: how many extra copies.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=20))]
@@ -280,7 +282,9 @@ pub enum TriggerKind {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum NoticeStyle {
-    /// `{"invoiceId": 10001, "amount": 1000, "invoiceState": "PAID"}`
+    /// Numbers, strings or codes, chosen anew for every delivery (seeded, reproducible).
+    Varied,
+    /// `{"invoiceId": 10001, "amount": 1000, "invoiceState": "paid"}`
     Numbers,
     /// `{"invoiceId": "10001", "amount": "1000.00", …}`
     Strings,
@@ -302,6 +306,7 @@ impl NoticeStyle {
     /// The sandbox's name for the style.
     pub fn sandbox_name(self) -> &'static str {
         match self {
+            NoticeStyle::Varied => "varied",
             NoticeStyle::Numbers => "numbers",
             NoticeStyle::Strings => "strings",
             NoticeStyle::Codes => "codes",

@@ -70,12 +70,18 @@ fn json_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T,
 }
 
 async fn invoices(State(shared): State<Arc<Shared>>) -> Json<Vec<Value>> {
-    Json(lock(&shared.invoices).values().map(|invoice| invoice.check_view(None)).collect())
+    Json(
+        lock(&shared.invoices)
+            .values()
+            .map(|invoice| invoice.check_view(None, shared.webhooks.behaviour().state_case))
+            .collect(),
+    )
 }
 
 fn settle_route(shared: &Arc<Shared>, id: &str, pay: bool) -> Result<Json<Value>, ApiFailure> {
     let id = InvoiceId::new(id).map_err(|_| api_error(StatusCode::NOT_FOUND, "SANDBOX", "no such invoice"))?;
-    settle(shared, &id, pay).map(|invoice| Json(invoice.check_view(None))).map_err(sandbox_failure)
+    let case = shared.webhooks.behaviour().state_case;
+    settle(shared, &id, pay).map(|invoice| Json(invoice.check_view(None, case))).map_err(sandbox_failure)
 }
 
 async fn pay(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Result<Json<Value>, ApiFailure> {

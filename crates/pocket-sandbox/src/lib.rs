@@ -21,6 +21,7 @@ mod tokens;
 mod wallet;
 mod webhook;
 mod webview;
+mod wire;
 
 pub use config::{DuplicateOrders, SandboxConfig, TestBranch, TestClient, TestUser};
 pub use faults::{Endpoint, Fault};
@@ -29,6 +30,7 @@ pub use server::{ConsumerTokens, Sandbox};
 pub use signing::TestSignature;
 pub use state::SandboxInvoice;
 pub use webhook::{Delivery, DeliveryKind, DeliveryOutcome, FieldStyle, Forgery, Redelivery, WebhookBehaviour};
+pub use wire::StateCase;
 
 /// Why the sandbox could not do what was asked.
 #[derive(Debug, thiserror::Error)]

@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 use crate::reply::{ApiError, ApiFailure, api_error, bearer, has_content_type};
 use crate::state::{SandboxInvoice, Shared, lock, numeric_id, rfc3339};
 use crate::tokens::TokenKind;
+use crate::wire::state_text;
 
 /// `POST /merchant/consumer/invoice`'s body.
 #[derive(ToSchema)]
@@ -49,7 +50,7 @@ pub(crate) struct InvoiceCreated {
     #[schema(example = 7001)]
     terminal_id: u64,
     created_at: String,
-    #[schema(example = "PENDING")]
+    #[schema(example = "pending")]
     state: String,
 }
 
@@ -179,7 +180,7 @@ pub(crate) async fn create_invoice(
         amount,
         terminal_id: invoice.terminal_id,
         created_at: rfc3339(invoice.created_at),
-        state: "PENDING".to_owned(),
+        state: state_text(&InvoiceState::Pending, shared.webhooks.behaviour().state_case),
     };
     tracing::info!(invoice_id = id, amount = %amount, client_id = %invoice.client_id, "invoice created");
     lock(&shared.invoices).insert(id, invoice);
@@ -194,7 +195,7 @@ pub(crate) async fn create_invoice(
     security(("merchant_token" = [])),
     params(("id" = i64, Path, description = "The invoice id: a whole number (read as a Java `Long`, so `04242`, `+4242` and `0x1092` are invoice 4242 too)")),
     responses(
-        (status = 200, description = "`{id, state, amount, info, description, createdAt, terminalId, orderNumber, paidAt?}`; state is PENDING, PROCESSING (a lagging check), PAID or REJECTED", body = Object),
+        (status = 200, description = "`{id, state, amount, info, description, createdAt, terminalId, orderNumber, paidAt?}`; state is pending, processing (a lagging check), paid, rejected or unsuccess (upper case when the sandbox is set so)", body = Object),
         (status = 400, description = "The id is not a number (it is read as a Java Long: `04242`, `+4242` and `0x1092` are invoice 4242)", body = ApiError),
         (status = 401, description = "Missing, expired or revoked merchant token", body = ApiError),
         (status = 404, description = "No such invoice for this merchant (gateway invoices are looked up through the gateway)", body = ApiError),
@@ -214,10 +215,11 @@ pub(crate) async fn check_invoice(
         ));
     };
     let invoice = u64::try_from(number).ok().and_then(|n| lock(&shared.invoices).get(&n).cloned());
-    let lag = shared.webhooks.behaviour().check_lag_ms.map(Duration::from_millis);
+    let behaviour = shared.webhooks.behaviour();
+    let lag = behaviour.check_lag_ms.map(Duration::from_millis);
     // The sandbox keeps the two APIs apart: a gateway invoice is looked up through the gateway.
     match invoice.filter(|invoice| invoice.client_id == client_id && !invoice.is_gateway()) {
-        Some(invoice) => Ok(Json(invoice.check_view(lag))),
+        Some(invoice) => Ok(Json(invoice.check_view(lag, behaviour.state_case))),
         None => Err(api_error(StatusCode::NOT_FOUND, "NOT_FOUND", format!("invoice {id:?} not found"))),
     }
 }

@@ -13,6 +13,7 @@ use crate::faults::Faults;
 use crate::keys::KeyRing;
 use crate::tokens::TokenRegistry;
 use crate::webhook::Webhooks;
+use crate::wire::{StateCase, state_text};
 use crate::{SandboxConfig, SandboxError, TestClient};
 
 pub(crate) struct Shared {
@@ -131,11 +132,11 @@ impl SandboxInvoice {
 
     /// The gateway's detail answer: `{id, state, description, senderName, receiverName, amount,
     /// info, holdId, createdAt, aliasName, terminalId, branchName, branchId, orderNumber,
-    /// invoiceType}`, states upper-case.
-    pub(crate) fn detail_view(&self, branch: Option<(u64, &str)>) -> Value {
+    /// invoiceType}`, states in `case`.
+    pub(crate) fn detail_view(&self, branch: Option<(u64, &str)>, case: StateCase) -> Value {
         serde_json::json!({
             "id": numeric_id(&self.id),
-            "state": self.state.as_str().to_ascii_uppercase(),
+            "state": state_text(&self.state, case),
             "description": self.info,
             "senderName": self.payer_name,
             "receiverName": self.client_id,
@@ -152,14 +153,14 @@ impl SandboxInvoice {
         })
     }
 
-    /// The check endpoint's answer. States are upper-case, as several Pocket services write them.
-    /// Within `lag` of its payment a paid invoice still reads `PROCESSING` (a lagging check).
-    pub(crate) fn check_view(&self, lag: Option<Duration>) -> Value {
+    /// The check endpoint's answer, states in `case`. Within `lag` of its payment a paid invoice
+    /// still reads `processing` (a lagging check).
+    pub(crate) fn check_view(&self, lag: Option<Duration>, case: StateCase) -> Value {
         let lagging = match (lag, self.paid_at) {
             (Some(lag), Some(paid_at)) => paid_at.elapsed().unwrap_or_default() < lag,
             _ => false,
         };
-        let state = if lagging { "PROCESSING".to_owned() } else { self.state.as_str().to_ascii_uppercase() };
+        let state = state_text(if lagging { &InvoiceState::Processing } else { &self.state }, case);
         let mut view = serde_json::json!({
             "id": numeric_id(&self.id),
             "state": state,

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 
 use crate::state::{SandboxInvoice, Shared, lock};
+use crate::wire::{StateCase, state_text};
 
 /// Why a webhook was sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,12 +65,19 @@ pub struct Delivery {
     pub at: SystemTime,
 }
 
-/// How webhook fields are written: Pocket documents them all as text, public code reads numbers.
+/// How webhook fields are written: Pocket documents them all as text, public code reads
+/// `invoiceId` as text and `id`/`amount` as numbers, and one integration reports integer state
+/// codes. Which one Pocket sends is unknown, so a webhook must read every form.
+///
+/// [`Numbers`](Self::Numbers) is the default because it is the form Pocket's own example and
+/// most public code were written against, and tests want one fixed form;
+/// [`Varied`](Self::Varied) is the one to develop against (`pocket trigger` uses it), because
+/// code that reads only one form then fails on a laptop, not in production.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum FieldStyle {
-    /// `{"id": 880001, "amount": 560, "invoiceId": 10001, …}`
+    /// `{"id": 880001, "amount": 560, "invoiceId": 10001, "invoiceState": "paid", …}`
     #[default]
     Numbers,
     /// `{"id": "880001", "amount": "560.00", "invoiceId": "10001", …}`
@@ -78,6 +86,36 @@ pub enum FieldStyle {
     Alternate,
     /// Numbers, with the state as Pocket's integer code: `{"invoiceState": 20, …}`.
     Codes,
+    /// Numbers, strings or integer codes, chosen anew for every delivery — each copy and each
+    /// retry of a notice too — from the sandbox's seed: the same seed and the same payments give
+    /// the same forms, run after run.
+    Varied,
+}
+
+impl FieldStyle {
+    /// The fixed form (numbers, strings or codes) of attempt `attempt` of copy `copy` of notice
+    /// `notice`.
+    fn resolve(self, seed: u64, notice: u64, copy: u32, attempt: u32) -> FieldStyle {
+        match self {
+            FieldStyle::Alternate if notice.is_multiple_of(2) => FieldStyle::Strings,
+            FieldStyle::Alternate => FieldStyle::Numbers,
+            FieldStyle::Varied => {
+                // A pure function of the delivery, not a shared generator, so that notices
+                // delivered concurrently still get the same forms on every run.
+                let draw = mix(seed ^ notice.rotate_left(32) ^ u64::from(copy).rotate_left(16) ^ u64::from(attempt));
+                [FieldStyle::Numbers, FieldStyle::Strings, FieldStyle::Codes][(draw % 3) as usize]
+            }
+            fixed => fixed,
+        }
+    }
+}
+
+/// SplitMix64's finaliser: every input bit moves every output bit.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// When the sandbox delivers a notice again after an attempt that was not accepted. Real
@@ -122,9 +160,11 @@ pub struct WebhookBehaviour {
     pub field_style: FieldStyle,
     /// When a notice is delivered again.
     pub redelivery: Redelivery,
-    /// When set, the check endpoint answers `PROCESSING` for a paid invoice until this many
+    /// When set, the check endpoint answers `processing` for a paid invoice until this many
     /// milliseconds after it was paid (and its notice sent): a check that lags the webhook.
     pub check_lag_ms: Option<u64>,
+    /// How states are written in check and detail answers and in notices (default lower case).
+    pub state_case: StateCase,
     /// Payment notices are not sent at all (logged as [`DeliveryOutcome::Dropped`]): a webhook
     /// that never comes.
     pub drop_notices: bool,
@@ -162,6 +202,12 @@ impl WebhookBehaviour {
         self
     }
 
+    /// The same behaviour, writing states in `case`.
+    pub fn with_state_case(mut self, case: StateCase) -> WebhookBehaviour {
+        self.state_case = case;
+        self
+    }
+
     /// The same behaviour, delivering again only as `policy` says.
     pub fn with_redelivery(mut self, policy: Redelivery) -> WebhookBehaviour {
         self.redelivery = policy;
@@ -185,6 +231,7 @@ pub(crate) struct Webhooks {
     log: Mutex<Vec<Delivery>>,
     behaviour: Mutex<WebhookBehaviour>,
     rng: Mutex<fastrand::Rng>,
+    seed: u64,
     notices_sent: Mutex<u64>,
     logged: Notify,
 }
@@ -195,6 +242,7 @@ impl Webhooks {
             log: Mutex::default(),
             behaviour: Mutex::default(),
             rng: Mutex::new(fastrand::Rng::with_seed(seed)),
+            seed,
             notices_sent: Mutex::new(0),
             logged: Notify::new(),
         }
@@ -234,20 +282,23 @@ impl Webhooks {
         }
     }
 
-    fn next_style(&self, style: FieldStyle) -> FieldStyle {
+    /// The number of the next payment notice (1, 2, …).
+    fn next_notice(&self) -> u64 {
         let mut sent = lock(&self.notices_sent);
         *sent += 1;
-        match style {
-            FieldStyle::Alternate if sent.is_multiple_of(2) => FieldStyle::Strings,
-            FieldStyle::Alternate => FieldStyle::Numbers,
-            fixed => fixed,
-        }
+        *sent
     }
 }
 
-/// The webhook body for `invoice`, claiming `state` and `amount`.
-fn notice_body(invoice: &SandboxInvoice, state: &InvoiceState, amount: Amount, style: FieldStyle) -> Value {
-    let mut body = v1_notice_body(invoice, state, amount, style);
+/// The webhook body for `invoice`, claiming `state` and `amount`, in `style` (a fixed one).
+fn notice_body(
+    invoice: &SandboxInvoice,
+    state: &InvoiceState,
+    amount: Amount,
+    style: FieldStyle,
+    case: StateCase,
+) -> Value {
+    let mut body = v1_notice_body(invoice, state, amount, style, case);
     // A gateway invoice's notice also names its order and the payment's hold.
     if let Some(order) = &invoice.order_number {
         body["orderNumber"] = json!(order);
@@ -259,7 +310,13 @@ fn notice_body(invoice: &SandboxInvoice, state: &InvoiceState, amount: Amount, s
     body
 }
 
-fn v1_notice_body(invoice: &SandboxInvoice, state: &InvoiceState, amount: Amount, style: FieldStyle) -> Value {
+fn v1_notice_body(
+    invoice: &SandboxInvoice,
+    state: &InvoiceState,
+    amount: Amount,
+    style: FieldStyle,
+    case: StateCase,
+) -> Value {
     let transaction = invoice.transaction_id.unwrap_or(0);
     match style {
         FieldStyle::Strings => json!({
@@ -267,7 +324,7 @@ fn v1_notice_body(invoice: &SandboxInvoice, state: &InvoiceState, amount: Amount
             "amount": amount.to_decimal_string(),
             "info": invoice.info,
             "invoiceId": invoice.id.to_string(),
-            "invoiceState": state.as_str(),
+            "invoiceState": state_text(state, case),
             "phoneNumber": invoice.payer_phone,
             "orderNumber": format!("ORD-{}", invoice.id),
         }),
@@ -284,7 +341,7 @@ fn v1_notice_body(invoice: &SandboxInvoice, state: &InvoiceState, amount: Amount
             "amount": amount,
             "info": invoice.info,
             "invoiceId": crate::state::numeric_id(&invoice.id),
-            "invoiceState": state.as_str().to_ascii_uppercase(),
+            "invoiceState": state_text(state, case),
             "phoneNumber": invoice.payer_phone,
         }),
     }
@@ -300,31 +357,36 @@ fn state_code(state: &InvoiceState) -> Value {
         InvoiceState::Failed => json!(50),
         InvoiceState::Processing => json!(60),
         InvoiceState::Processed => json!(70),
-        other => json!(other.as_str()),
+        other => json!(state_text(other, StateCase::Lower)),
     }
 }
 
 /// Starts delivering the notice of a payment (and its duplicates) in the background.
 pub(crate) fn deliver_payment(shared: &Arc<Shared>, invoice: SandboxInvoice) {
     let behaviour = lock(&shared.webhooks.behaviour).clone();
-    let style = shared.webhooks.next_style(behaviour.field_style);
-    let body = notice_body(&invoice, &invoice.state, invoice.amount, style);
+    let notice = shared.webhooks.next_notice();
     let url = lock(&shared.webhook_urls).get(&invoice.client_id).cloned();
     let copies =
         std::iter::once(DeliveryKind::Genuine).chain((0..behaviour.duplicates).map(|_| DeliveryKind::Duplicate));
-    for kind in copies {
+    for (copy, kind) in (0u32..).zip(copies) {
         let delay = behaviour
             .shuffle_ms
             .map(|max| Duration::from_millis(lock(&shared.webhooks.rng).u64(0..=max)))
             .unwrap_or_default();
-        let (shared, body, url, id) = (shared.clone(), body.clone(), url.clone(), invoice.id.to_string());
+        let (shared, url, invoice) = (shared.clone(), url.clone(), invoice.clone());
         let behaviour = behaviour.clone();
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
             let retries =
                 if kind == DeliveryKind::Genuine { shared.config.webhook_retry_schedule.clone() } else { vec![] };
             let policy = Policy { redelivery: behaviour.redelivery, dropped: behaviour.drop_notices };
-            deliver_with_retries(&shared, &id, url.as_deref(), &body, kind, &retries, policy).await;
+            let seed = shared.webhooks.seed;
+            let body = |attempt| {
+                let style = behaviour.field_style.resolve(seed, notice, copy, attempt);
+                notice_body(&invoice, &invoice.state, invoice.amount, style, behaviour.state_case)
+            };
+            let id = invoice.id.to_string();
+            deliver_with_retries(&shared, &id, url.as_deref(), body, kind, &retries, policy).await;
         });
     }
 }
@@ -340,16 +402,17 @@ async fn deliver_with_retries(
     shared: &Shared,
     invoice_id: &str,
     url: Option<&str>,
-    body: &Value,
+    body: impl Fn(u32) -> Value,
     kind: DeliveryKind,
     retries: &[Duration],
     policy: Policy,
 ) {
     let mut waits = retries.iter();
     for attempt in 1.. {
+        let body = body(attempt);
         let outcome = match url {
             _ if policy.dropped => DeliveryOutcome::Dropped,
-            Some(url) => post(shared, url, body).await,
+            Some(url) => post(shared, url, &body).await,
             None => DeliveryOutcome::NoAddress,
         };
         let done = !policy.redelivery.again(&outcome);
@@ -357,7 +420,7 @@ async fn deliver_with_retries(
         shared.webhooks.record(Delivery {
             invoice_id: invoice_id.to_owned(),
             url: url.map(str::to_owned),
-            body: body.clone(),
+            body,
             attempt,
             kind: kind.clone(),
             outcome,
@@ -390,6 +453,7 @@ async fn post(shared: &Shared, url: &str, body: &Value) -> DeliveryOutcome {
 
 /// Sends one forged notice now and returns how it went. Forged notices are not retried.
 pub(crate) async fn send_forged(shared: &Shared, forgery: Forgery, client_id: &str) -> Result<Delivery, String> {
+    let case = shared.webhooks.behaviour().state_case;
     let invoice_of = |id: &InvoiceId| {
         let number: u64 = id.as_str().parse().map_err(|_| format!("no invoice {id}"))?;
         lock(&shared.invoices).get(&number).cloned().ok_or_else(|| format!("no invoice {id}"))
@@ -402,7 +466,7 @@ pub(crate) async fn send_forged(shared: &Shared, forgery: Forgery, client_id: &s
                 return Err(format!("invoice {id} is paid; a forgery needs an unpaid one"));
             }
             invoice.transaction_id = Some(shared.next_transaction_id());
-            notice_body(&invoice, &paid, invoice.amount, FieldStyle::Numbers)
+            notice_body(&invoice, &paid, invoice.amount, FieldStyle::Numbers, case)
         }
         Forgery::UnknownInvoice => {
             let invoice = SandboxInvoice {
@@ -423,12 +487,12 @@ pub(crate) async fn send_forged(shared: &Shared, forgery: Forgery, client_id: &s
                 hold_id: None,
                 payer_name: None,
             };
-            notice_body(&invoice, &paid, invoice.amount, FieldStyle::Numbers)
+            notice_body(&invoice, &paid, invoice.amount, FieldStyle::Numbers, case)
         }
         Forgery::WrongAmount(id) => {
             let invoice = invoice_of(id)?;
             let inflated = invoice.amount.checked_mul(10).unwrap_or(Amount::MAX);
-            notice_body(&invoice, &paid, inflated, FieldStyle::Numbers)
+            notice_body(&invoice, &paid, inflated, FieldStyle::Numbers, case)
         }
     };
     let url = lock(&shared.webhook_urls).get(client_id).cloned();
@@ -447,4 +511,23 @@ pub(crate) async fn send_forged(shared: &Shared, forgery: Forgery, client_id: &s
     };
     shared.webhooks.record(delivery.clone());
     Ok(delivery)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FieldStyle;
+
+    #[test]
+    fn a_varied_notice_changes_form_between_retries_and_copies_as_the_seed_says() {
+        let forms = |seed| {
+            (1..=30).map(|attempt| FieldStyle::Varied.resolve(seed, 1, attempt % 3, attempt)).collect::<Vec<_>>()
+        };
+        let first = forms(1);
+        for fixed in [FieldStyle::Numbers, FieldStyle::Strings, FieldStyle::Codes] {
+            assert!(first.contains(&fixed), "{fixed:?} never drawn: {first:?}");
+        }
+        assert_eq!(forms(1), first);
+        assert_ne!(forms(2), first);
+        assert_eq!(FieldStyle::Codes.resolve(1, 1, 0, 1), FieldStyle::Codes, "a fixed style stays");
+    }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::*;
 use pocket_core::InvoiceId;
-use pocket_sandbox::TestUser;
+use pocket_sandbox::{StateCase, TestUser, WebhookBehaviour};
 use serde_json::{Map, Value, json};
 
 #[tokio::test]
@@ -126,12 +126,13 @@ async fn checking_follows_the_invoice_through_payment() {
         http().get(url).bearer_auth(&merchant).send()
     };
     let pending: Value = check(id.clone()).await.unwrap().json().await.unwrap();
-    assert_eq!(pending["state"], "PENDING");
+    // Lower case, as the public clients that compare `state == "paid"` exactly expect.
+    assert_eq!(pending["state"], "pending");
     assert_eq!(pending["amount"], 560);
     assert!(pending.get("paidAt").is_none());
     sandbox.pay(&InvoiceId::new(id.clone()).unwrap()).unwrap();
     let paid: Value = check(id.clone()).await.unwrap().json().await.unwrap();
-    assert_eq!(paid["state"], "PAID");
+    assert_eq!(paid["state"], "paid");
     assert_eq!(paid["id"].to_string(), id);
     assert!(paid["paidAt"].is_string());
     let unknown = check("999999".to_owned()).await.unwrap();
@@ -145,7 +146,12 @@ async fn checking_follows_the_invoice_through_payment() {
         assert_eq!(body["code"], "INVALID_REQUEST");
     }
     let other_spelling: Value = check(format!("00{id}")).await.unwrap().json().await.unwrap();
-    assert_eq!((other_spelling["state"].as_str(), other_spelling["id"].to_string()), (Some("PAID"), id.clone()));
+    assert_eq!((other_spelling["state"].as_str(), other_spelling["id"].to_string()), (Some("paid"), id.clone()));
+
+    // The other case Pocket's services write, for code that must read both.
+    sandbox.set_webhook_behaviour(WebhookBehaviour::default().with_state_case(StateCase::Upper));
+    let upper: Value = check(id.clone()).await.unwrap().json().await.unwrap();
+    assert_eq!(upper["state"], "PAID");
 }
 
 #[tokio::test]

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use common::*;
 use pocket_core::{InvoiceId, WebhookNotice};
-use pocket_sandbox::{DeliveryKind, DeliveryOutcome, FieldStyle, Forgery, Redelivery, SandboxError, WebhookBehaviour};
+use pocket_sandbox::{
+    DeliveryKind, DeliveryOutcome, FieldStyle, Forgery, Redelivery, SandboxError, StateCase, WebhookBehaviour,
+};
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -36,8 +38,69 @@ async fn paying_posts_the_documented_notice_to_the_fallback_url() {
     assert_eq!(body["invoiceId"].to_string(), invoice);
     assert_eq!(body["amount"], 560);
     assert_eq!(body["phoneNumber"], "99112233");
+    assert_eq!(body["invoiceState"], "paid");
     let notice: WebhookNotice = serde_json::from_value(body.clone()).unwrap();
     assert!(notice.invoice_state.unwrap().is_paid());
+}
+
+/// The form of a notice: `codes` (integer state), `strings` (text amount) or `numbers`.
+fn form(body: &Value) -> &'static str {
+    match (&body["invoiceState"], &body["amount"]) {
+        (Value::Number(_), _) => "codes",
+        (_, Value::String(_)) => "strings",
+        _ => "numbers",
+    }
+}
+
+/// The forms of every delivery of `payments` payments with two extra copies each, per invoice.
+async fn varied_forms(seed: u64, payments: usize) -> Vec<Vec<&'static str>> {
+    let sandbox = fast_config().seed(seed).start().await.unwrap();
+    let mut behaviour = WebhookBehaviour::field_style(FieldStyle::Varied);
+    behaviour.duplicates = 2;
+    sandbox.set_webhook_behaviour(behaviour);
+    let receiver = Receiver::start(&[]).await;
+    let merchant = merchant_token(&sandbox).await;
+    set_webhook(&sandbox, &merchant, &receiver.url).await;
+    let mut invoices = Vec::new();
+    for _ in 0..payments {
+        let invoice = new_invoice(&sandbox, &merchant).await;
+        sandbox.pay(&id(&invoice)).unwrap();
+        invoices.push(invoice);
+    }
+    let log = sandbox.wait_for_deliveries(3 * payments, WAIT).await;
+    assert_eq!(log.len(), 3 * payments);
+    invoices
+        .iter()
+        .map(|invoice| {
+            let mut forms: Vec<_> = log.iter().filter(|d| &d.invoice_id == invoice).map(|d| form(&d.body)).collect();
+            forms.sort_unstable();
+            forms
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn varied_notices_change_form_between_deliveries_and_repeat_with_the_seed() {
+    let forms = varied_forms(7, 8).await;
+    let all: Vec<_> = forms.iter().flatten().copied().collect();
+    for expected in ["numbers", "strings", "codes"] {
+        assert!(all.contains(&expected), "no {expected} notice in {forms:?}");
+    }
+    assert!(forms.iter().any(|copies| copies.first() != copies.last()), "copies of one notice differ: {forms:?}");
+    assert_eq!(varied_forms(7, 8).await, forms, "the same seed gives the same forms");
+    assert_ne!(varied_forms(8, 8).await, forms, "another seed gives other forms");
+}
+
+#[tokio::test]
+async fn states_are_lower_case_unless_the_sandbox_is_told_otherwise() {
+    let sandbox = start().await;
+    let receiver = Receiver::start(&[]).await;
+    let merchant = merchant_token(&sandbox).await;
+    set_webhook(&sandbox, &merchant, &receiver.url).await;
+    sandbox.set_webhook_behaviour(WebhookBehaviour::default().with_state_case(StateCase::Upper));
+    sandbox.pay(&id(&new_invoice(&sandbox, &merchant).await)).unwrap();
+    sandbox.wait_for_deliveries(1, WAIT).await;
+    assert_eq!(receiver.bodies()[0]["invoiceState"], "PAID");
 }
 
 #[tokio::test]
@@ -179,7 +242,7 @@ async fn forged_notices_look_paid_but_pocket_knows_better() {
     sandbox.wait_for_deliveries(1, WAIT).await;
 
     let forged = sandbox.send_forged_webhook(Forgery::UnpaidInvoice(id(&unpaid))).await.unwrap();
-    assert_eq!(forged.body["invoiceState"], "PAID");
+    assert_eq!(forged.body["invoiceState"], "paid");
     assert_eq!(forged.body["invoiceId"].to_string(), unpaid);
     assert!(!sandbox.invoice(&id(&unpaid)).unwrap().state.is_paid(), "the forgery changes nothing at Pocket");
 
@@ -303,12 +366,12 @@ async fn the_check_can_lag_the_webhook_and_reads_ids_as_numbers() {
         }
     };
     let (status, early) = check(invoice.clone()).await;
-    assert_eq!((status, early["state"].as_str()), (200, Some("PROCESSING")), "{early}");
+    assert_eq!((status, early["state"].as_str()), (200, Some("processing")), "{early}");
     tokio::time::sleep(Duration::from_millis(350)).await;
     let number: u64 = invoice.parse().unwrap();
     for spelling in [invoice.clone(), format!("0{invoice}"), format!("%2B{invoice}"), format!("0x{number:x}")] {
         let (status, late) = check(spelling.clone()).await;
-        assert_eq!((status, late["state"].as_str()), (200, Some("PAID")), "{spelling}: {late}");
+        assert_eq!((status, late["state"].as_str()), (200, Some("paid")), "{spelling}: {late}");
         assert_eq!(late["id"], number);
     }
     let (status, _) = check("INV-1".to_owned()).await;

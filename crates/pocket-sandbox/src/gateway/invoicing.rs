@@ -19,6 +19,7 @@ use crate::DuplicateOrders;
 use crate::merchant::read_amount;
 use crate::reply::{SpringError, SpringFailure, spring_error};
 use crate::state::{SandboxInvoice, Shared, lock, numeric_id};
+use crate::wire::state_text;
 
 /// `POST v2/invoicing/generate-invoice`'s body.
 #[derive(ToSchema)]
@@ -247,7 +248,7 @@ fn find_detail(
         })
         .cloned()?;
     let branch = branch_of_terminal(shared, client_id, terminal_id).map(|branch| (branch.id, branch.name.as_str()));
-    let view = invoice.detail_view(branch);
+    let view = invoice.detail_view(branch, shared.webhooks.behaviour().state_case);
     Some((invoice, view))
 }
 
@@ -378,5 +379,6 @@ pub(crate) async fn cancel(
     };
     invoice.state = InvoiceState::Cancelled;
     tracing::info!(invoice_id = %invoice.id, held_id = %held_id, "held payment cancelled");
-    Ok(Json(json!({"heldId": hold, "state": "CANCELLED"})))
+    let state = state_text(&invoice.state, shared.webhooks.behaviour().state_case);
+    Ok(Json(json!({"heldId": hold, "state": state})))
 }
