@@ -2,7 +2,9 @@
 //! for the merchant API (whose real error shape is undocumented).
 
 use axum::Json;
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -129,4 +131,36 @@ impl IntoResponse for SpringFailure {
     fn into_response(self) -> Response {
         with_challenge(self.status, Json(self.body))
     }
+}
+
+/// Gives the router's own bodiless 404 (no such path) and 405 (no such method; its `Allow`
+/// header kept) the bodies Pocket's servers answer with — Keycloak's on the realm's paths,
+/// Spring's elsewhere — so a client that parses every error body gets one to parse.
+pub(crate) async fn unrouted_as_pocket_answers(request: Request, next: Next) -> Response {
+    let (path, method) = (request.uri().path().to_owned(), request.method().clone());
+    let response = next.run(request).await;
+    let status = response.status();
+    let bodiless = !response.headers().contains_key(header::CONTENT_TYPE);
+    if !bodiless || !matches!(status, StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED) {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    let answer = if path.starts_with("/auth/") {
+        oauth_error(
+            status,
+            "Unable to find matching target resource method",
+            "For more on this error consult the server log.",
+        )
+        .into_response()
+    } else {
+        // Spring Boot's own messages.
+        let message = match status {
+            StatusCode::NOT_FOUND => format!("No static resource {}.", path.trim_start_matches('/')),
+            _ => format!("Request method '{method}' is not supported"),
+        };
+        spring_error(status, message, &path).into_response()
+    };
+    let (answer_parts, body) = answer.into_parts();
+    parts.headers.extend(answer_parts.headers);
+    Response::from_parts(parts, body)
 }

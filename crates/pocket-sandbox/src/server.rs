@@ -427,6 +427,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/openapi.json", get(openapi::serve))
         .merge(wallet::routes())
         .nest("/_sandbox", control::routes())
+        .layer(axum::middleware::from_fn(crate::reply::unrouted_as_pocket_answers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(shared)
 }

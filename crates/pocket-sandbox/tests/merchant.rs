@@ -192,3 +192,33 @@ async fn the_webhook_address_is_read_and_set() {
     let unchanged: Value = http().get(&url).bearer_auth(&merchant).send().await.unwrap().json().await.unwrap();
     assert_eq!(unchanged, set, "a refused update changes nothing");
 }
+
+#[tokio::test]
+async fn unknown_paths_and_wrong_methods_answer_with_a_body_to_parse() {
+    let sandbox = start().await;
+    let merchant = merchant_token(&sandbox).await;
+    let base = sandbox.base_url();
+    let cases = [
+        (reqwest::Method::GET, format!("{base}/merchant/no/such/path"), 404),
+        (reqwest::Method::POST, format!("{base}/merchant/invoice"), 404),
+        (reqwest::Method::GET, format!("{base}/merchant/consumer/invoice"), 405),
+        (reqwest::Method::DELETE, format!("{base}/merchant/pg/config"), 405),
+    ];
+    for (method, url, status) in cases {
+        let answer = http().request(method.clone(), &url).bearer_auth(&merchant).send().await.unwrap();
+        assert_eq!(answer.status(), status, "{method} {url}");
+        if status == 405 {
+            let allow = answer.headers().get("allow").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+            assert!(!allow.is_empty(), "405 names the allowed methods");
+        }
+        let body: Value = answer.json().await.expect("a JSON body");
+        let path = url.trim_start_matches(base);
+        assert_eq!((body["status"].as_u64(), body["path"].as_str()), (Some(u64::from(status)), Some(path)), "{body}");
+        assert!(body["timestamp"].is_string() && body["error"].is_string() && body["message"].is_string(), "{body}");
+    }
+    // The realm answers as Keycloak does.
+    let answer = http().get(format!("{}/protocol/openid-connect/nothing", sandbox.realm_url())).send().await.unwrap();
+    assert_eq!(answer.status(), 404);
+    let body: Value = answer.json().await.unwrap();
+    assert!(body["error"].is_string(), "{body}");
+}
