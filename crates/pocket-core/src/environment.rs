@@ -151,6 +151,11 @@ impl Environment {
         format!("{}/consumer/invoice", self.api_base())
     }
 
+    /// `POST` here to create a merchant QR invoice (no wallet user; observed in public code).
+    pub fn merchant_invoice_url(&self) -> String {
+        format!("{}/invoice", self.api_base())
+    }
+
     /// `GET` here to check an invoice. The id is percent-encoded as exactly one path segment.
     pub fn check_invoice_url(&self, id: &InvoiceId) -> String {
         format!("{}/invoice/check/{}", self.api_base(), utf8_percent_encode(id.as_str(), PATH_SEGMENT))

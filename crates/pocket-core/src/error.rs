@@ -155,7 +155,7 @@ pub struct UnconfirmedInvoice {
     /// The note that was sent.
     pub info: InvoiceNote,
     /// For a gateway invoice: its terminal and order number, by which it can be found
-    /// (`recover_invoice` in pocket-http). `None` for a mini-app invoice.
+    /// (`recover_invoice` in pocket-http). `None` for a mini-app or merchant QR invoice.
     pub order: Option<(TerminalId, OrderNumber)>,
 }
 
@@ -207,6 +207,14 @@ impl Error {
 
     /// An invoice creation that may have reached Pocket before it failed.
     pub fn ambiguous_invoice(invoice: &crate::NewInvoice, message: impl Into<String>) -> Error {
+        let mut error = Error::new(ErrorKind::Ambiguous, message);
+        error.0.unconfirmed_invoice =
+            Some(UnconfirmedInvoice { amount: invoice.amount(), info: invoice.info().clone(), order: None });
+        error
+    }
+
+    /// A merchant QR invoice creation that may have reached Pocket before it failed.
+    pub fn ambiguous_merchant_invoice(invoice: &crate::NewMerchantInvoice, message: impl Into<String>) -> Error {
         let mut error = Error::new(ErrorKind::Ambiguous, message);
         error.0.unconfirmed_invoice =
             Some(UnconfirmedInvoice { amount: invoice.amount(), info: invoice.info().clone(), order: None });

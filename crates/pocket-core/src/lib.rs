@@ -11,6 +11,7 @@ mod gateway;
 mod invoice;
 mod java_long;
 mod lenient;
+mod merchant_invoice;
 mod note;
 mod pins;
 #[cfg(feature = "qr")]
@@ -30,6 +31,7 @@ pub use gateway::{
     Terminal, TerminalId,
 };
 pub use invoice::{Invoice, InvoiceId, InvoiceIdError, InvoiceStatus, NewInvoice};
+pub use merchant_invoice::{MerchantInvoice, NewMerchantInvoice};
 pub use note::{InvoiceNote, NoteError};
 pub use pins::check_pins;
 #[cfg(feature = "qr")]

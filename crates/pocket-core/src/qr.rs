@@ -4,7 +4,7 @@
 use qrcode::render::{svg, unicode};
 use qrcode::{EcLevel, QrCode};
 
-use crate::{GatewayInvoice, ValidationError};
+use crate::{GatewayInvoice, MerchantInvoice, ValidationError};
 
 /// The QR code of `text`, with medium error correction (15 % of the code may be damaged or
 /// covered). Text longer than a QR code can hold is an error naming its length.
@@ -69,21 +69,29 @@ pub fn qr_text(text: &str) -> Result<String, ValidationError> {
         .build())
 }
 
-impl GatewayInvoice {
-    /// The invoice's QR code as SVG (see [`qr_svg`]); an error when Pocket sent no `qr` text.
-    pub fn qr_svg(&self, module_px: u32) -> Result<String, ValidationError> {
-        qr_svg(self.qr_content()?, module_px)
-    }
+/// What has a QR code to show: both kinds of QR invoice.
+macro_rules! draws_its_qr {
+    ($invoice:ty) => {
+        impl $invoice {
+            /// The invoice's QR code as SVG (see [`qr_svg`]); an error when Pocket sent no `qr` text.
+            pub fn qr_svg(&self, module_px: u32) -> Result<String, ValidationError> {
+                qr_svg(qr_content(self.qr.as_deref(), &self.id)?, module_px)
+            }
 
-    /// The invoice's QR code as PNG (see [`qr_png`]); an error when Pocket sent no `qr` text.
-    pub fn qr_png(&self, module_px: u32) -> Result<Vec<u8>, ValidationError> {
-        qr_png(self.qr_content()?, module_px)
-    }
+            /// The invoice's QR code as PNG (see [`qr_png`]); an error when Pocket sent no `qr` text.
+            pub fn qr_png(&self, module_px: u32) -> Result<Vec<u8>, ValidationError> {
+                qr_png(qr_content(self.qr.as_deref(), &self.id)?, module_px)
+            }
+        }
+    };
+}
 
-    fn qr_content(&self) -> Result<&str, ValidationError> {
-        self.qr.as_deref().filter(|qr| !qr.is_empty()).ok_or_else(|| ValidationError::Invalid {
-            field: "qr",
-            reason: format!("Pocket's answer for invoice {} has no QR text", self.id),
-        })
-    }
+draws_its_qr!(GatewayInvoice);
+draws_its_qr!(MerchantInvoice);
+
+fn qr_content<'a>(qr: Option<&'a str>, id: &crate::InvoiceId) -> Result<&'a str, ValidationError> {
+    qr.filter(|qr| !qr.is_empty()).ok_or_else(|| ValidationError::Invalid {
+        field: "qr",
+        reason: format!("Pocket's answer for invoice {id} has no QR text"),
+    })
 }

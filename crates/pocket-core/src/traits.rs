@@ -7,8 +7,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::{
-    Branch, BranchId, Error, GatewayInvoice, Invoice, InvoiceDetail, InvoiceId, InvoiceStatus, NewGatewayInvoice,
-    NewInvoice, OrderNumber, Page, PaymentConfig, PocketUser, Terminal, TerminalId,
+    Branch, BranchId, Error, GatewayInvoice, Invoice, InvoiceDetail, InvoiceId, InvoiceStatus, MerchantInvoice,
+    NewGatewayInvoice, NewInvoice, NewMerchantInvoice, OrderNumber, Page, PaymentConfig, PocketUser, Terminal,
+    TerminalId,
 };
 
 /// Pocket's merchant API, called with the merchant's own token.
@@ -23,6 +24,11 @@ pub trait MerchantApi: Send + Sync {
     /// Pocket has no idempotency key, so a failure after the request may have reached Pocket is
     /// reported as [`ErrorKind::Ambiguous`](crate::ErrorKind::Ambiguous), never retried.
     async fn create_invoice(&self, invoice: &NewInvoice) -> Result<Invoice, Error>;
+
+    /// Creates a merchant QR invoice: no wallet user, whoever scans its `qr` pays it; checked
+    /// with [`check_invoice`](Self::check_invoice). Observed in public code, not in Pocket's
+    /// documents. Never repeated once it may have reached Pocket, like `create_invoice`.
+    async fn create_merchant_invoice(&self, invoice: &NewMerchantInvoice) -> Result<MerchantInvoice, Error>;
 
     /// Asks Pocket for an invoice's state and details.
     async fn check_invoice(&self, id: &InvoiceId) -> Result<InvoiceStatus, Error>;
@@ -88,6 +94,10 @@ pub trait ConsumerTokenVerifier: Send + Sync {
 impl<T: MerchantApi + ?Sized> MerchantApi for Arc<T> {
     async fn create_invoice(&self, invoice: &NewInvoice) -> Result<Invoice, Error> {
         (**self).create_invoice(invoice).await
+    }
+
+    async fn create_merchant_invoice(&self, invoice: &NewMerchantInvoice) -> Result<MerchantInvoice, Error> {
+        (**self).create_merchant_invoice(invoice).await
     }
 
     async fn check_invoice(&self, id: &InvoiceId) -> Result<InvoiceStatus, Error> {

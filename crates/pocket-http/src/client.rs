@@ -4,7 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use pocket_core::{Credentials, Environment, Error, ErrorKind, MerchantToken, NewGatewayInvoice, NewInvoice};
+use pocket_core::{
+    Credentials, Environment, Error, ErrorKind, MerchantToken, NewGatewayInvoice, NewInvoice, NewMerchantInvoice,
+};
 use reqwest::Method;
 use tracing::Instrument;
 
@@ -58,6 +60,8 @@ pub(crate) enum Creation<'a> {
     Invoice(&'a NewInvoice),
     /// A gateway invoice (`v2/invoicing/generate-invoice`).
     Gateway(&'a NewGatewayInvoice),
+    /// A merchant QR invoice (`invoice`).
+    Merchant(&'a NewMerchantInvoice),
 }
 
 impl Creation<'_> {
@@ -67,6 +71,13 @@ impl Creation<'_> {
             Creation::Invoice(invoice) => Error::ambiguous_invoice(
                 invoice,
                 format!("{cause}; the invoice may or may not have been created — check before creating it again"),
+            ),
+            Creation::Merchant(invoice) => Error::ambiguous_merchant_invoice(
+                invoice,
+                format!(
+                    "{cause}; the QR invoice may or may not have been created — an unscanned one is harmless, but \
+                     do not show two codes for one sale"
+                ),
             ),
             Creation::Gateway(invoice) => Error::ambiguous_gateway_invoice(
                 invoice,

@@ -22,6 +22,13 @@ impl MerchantApi for KnowsNothing {
         Err(Error::new(ErrorKind::Validation, "not used"))
     }
 
+    async fn create_merchant_invoice(
+        &self,
+        _: &pocket_core::NewMerchantInvoice,
+    ) -> Result<pocket_core::MerchantInvoice, Error> {
+        Err(Error::new(ErrorKind::Validation, "not used"))
+    }
+
     async fn check_invoice(&self, _: &InvoiceId) -> Result<InvoiceStatus, Error> {
         self.0.fetch_add(1, Ordering::Relaxed);
         Err(Error::new(ErrorKind::NotFound, "no such invoice"))

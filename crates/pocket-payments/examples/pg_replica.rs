@@ -37,6 +37,13 @@ impl MerchantApi for SharedPocket {
         Err(Error::new(ErrorKind::Validation, "not used"))
     }
 
+    async fn create_merchant_invoice(
+        &self,
+        _: &pocket_core::NewMerchantInvoice,
+    ) -> Result<pocket_core::MerchantInvoice, Error> {
+        Err(Error::new(ErrorKind::Validation, "not used"))
+    }
+
     async fn check_invoice(&self, id: &InvoiceId) -> Result<InvoiceStatus, Error> {
         say(format!("checked {id}"));
         let state: Option<String> = sqlx::query_scalar("SELECT state FROM test_pocket WHERE id = $1")

@@ -509,6 +509,12 @@ impl pocket_core::MerchantApi for PanickyPocket {
     async fn create_invoice(&self, invoice: &pocket_core::NewInvoice) -> Result<pocket_core::Invoice, Error> {
         self.pocket.create_invoice(invoice).await
     }
+    async fn create_merchant_invoice(
+        &self,
+        invoice: &pocket_core::NewMerchantInvoice,
+    ) -> Result<pocket_core::MerchantInvoice, Error> {
+        self.pocket.create_merchant_invoice(invoice).await
+    }
     async fn check_invoice(&self, id: &InvoiceId) -> Result<pocket_core::InvoiceStatus, Error> {
         let left = self.panics_left.load(Ordering::SeqCst);
         if left > 0 {

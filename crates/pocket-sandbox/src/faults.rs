@@ -35,6 +35,8 @@ pub enum Endpoint {
     CreateInvoice,
     /// `GET /merchant/invoice/check/{id}`
     CheckInvoice,
+    /// `POST /merchant/invoice` (the merchant QR invoice)
+    CreateQrInvoice,
     /// `GET /merchant/pg/config`
     ReadConfig,
     /// `POST /merchant/pg/config`
@@ -57,7 +59,7 @@ pub enum Endpoint {
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 15] = [
+    pub const ALL: [Endpoint; 16] = [
         Endpoint::Token,
         Endpoint::Introspect,
         Endpoint::Certs,
@@ -73,6 +75,7 @@ impl Endpoint {
         Endpoint::Branches,
         Endpoint::Terminals,
         Endpoint::Cancel,
+        Endpoint::CreateQrInvoice,
     ];
 
     /// The endpoint's name in the control API: `token`, `create-invoice`, …
@@ -93,6 +96,7 @@ impl Endpoint {
             Endpoint::Branches => "branches",
             Endpoint::Terminals => "terminals",
             Endpoint::Cancel => "cancel",
+            Endpoint::CreateQrInvoice => "create-qr-invoice",
         }
     }
 

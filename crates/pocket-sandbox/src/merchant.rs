@@ -130,6 +130,37 @@ pub(crate) async fn create_invoice(
     let client_id = merchant(&shared, &headers)?;
     let mut fields = json_object(&headers, &body)?;
     let bad = |code, message: String| api_error(StatusCode::BAD_REQUEST, code, message);
+    let (amount, info) = amount_and_note(&mut fields)?;
+    let Some(Value::String(token)) = fields.remove("consumerToken") else {
+        return Err(bad("INVALID_CONSUMER_TOKEN", "consumerToken is required".to_owned()));
+    };
+    let payer = lock(&shared.tokens)
+        .check(&token, TokenKind::Consumer, SystemTime::now())
+        .map(|issued| issued.claims.clone())
+        .map_err(|refusal| bad("INVALID_CONSUMER_TOKEN", format!("consumerToken: {}", refusal.describe())))?;
+    let client = shared
+        .client(&client_id)
+        .ok_or_else(|| api_error(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "unknown merchant"))?;
+    let id = shared.next_invoice_id();
+    let mut invoice = SandboxInvoice::new(InvoiceId::from(id), client_id, client.terminal_id, amount, info.as_str());
+    invoice.payer = payer["sub"].as_str().unwrap_or_default().to_owned();
+    invoice.payer_phone = payer["phone_number"].as_str().map(str::to_owned);
+    let created = InvoiceCreated {
+        id: numeric_id(&invoice.id),
+        info: invoice.info.clone(),
+        amount,
+        terminal_id: invoice.terminal_id,
+        created_at: rfc3339(invoice.created_at),
+        state: state_text(&InvoiceState::Pending, shared.webhooks.behaviour().state_case),
+    };
+    tracing::info!(invoice_id = id, amount = %amount, client_id = %invoice.client_id, "invoice created");
+    lock(&shared.invoices).insert(id, invoice);
+    Ok(Json(created))
+}
+
+/// The `amount` (at least 500 ₮) and `info` of an invoice being created.
+fn amount_and_note(fields: &mut Map<String, Value>) -> Result<(Amount, InvoiceNote), ApiFailure> {
+    let bad = |code, message: String| api_error(StatusCode::BAD_REQUEST, code, message);
     let amount = match fields.remove("amount").map(|value| read_amount(&value)) {
         None => return Err(bad("INVALID_AMOUNT", "amount is required".to_owned())),
         Some(Err(error)) => return Err(bad("INVALID_AMOUNT", format!("amount: {error}"))),
@@ -145,44 +176,86 @@ pub(crate) async fn create_invoice(
         Some(_) => return Err(bad("INVALID_INFO", "info must be a string".to_owned())),
         None => return Err(bad("INVALID_INFO", "info is required".to_owned())),
     };
-    let Some(Value::String(token)) = fields.remove("consumerToken") else {
-        return Err(bad("INVALID_CONSUMER_TOKEN", "consumerToken is required".to_owned()));
-    };
-    let payer = lock(&shared.tokens)
-        .check(&token, TokenKind::Consumer, SystemTime::now())
-        .map(|issued| issued.claims.clone())
-        .map_err(|refusal| bad("INVALID_CONSUMER_TOKEN", format!("consumerToken: {}", refusal.describe())))?;
+    Ok((amount, info))
+}
+
+/// `POST /merchant/invoice`'s body.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct CreateQrInvoiceRequest {
+    /// Tögrög, at least 500, with at most two decimals: a number, or the same as text.
+    #[schema(schema_with = crate::openapi::amount_schema)]
+    amount: f64,
+    /// 1 to 100 characters (UTF-16 units, as Java counts them), no control characters, not blank.
+    #[schema(
+        example = "Кофе",
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
+    info: String,
+}
+
+/// A merchant QR invoice, as create returns it: `{id, qr}` and the invoice's details.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct QrInvoiceCreated {
+    #[schema(value_type = u64, example = 10001)]
+    id: Value,
+    /// The text to show as a QR code; the sandbox wallet's scanner reads it.
+    #[schema(example = "pocket-sandbox:pay:10001")]
+    qr: String,
+    info: String,
+    #[schema(value_type = f64, example = 4500)]
+    amount: Amount,
+    #[schema(example = 7001)]
+    terminal_id: u64,
+    created_at: String,
+    #[schema(example = "pending")]
+    state: String,
+}
+
+/// Creates a merchant QR invoice: no wallet user; whoever scans its `qr` pays it. Observed in
+/// public code (an erxes payment plugin), not in Pocket's documents.
+#[utoipa::path(
+    post,
+    path = "/merchant/invoice",
+    tag = "merchant",
+    security(("merchant_token" = [])),
+    request_body = CreateQrInvoiceRequest,
+    responses(
+        (status = 200, description = "The invoice and its QR text", body = QrInvoiceCreated),
+        (status = 400, description = "Amount below 500 ₮, note missing or too long, malformed JSON", body = ApiError),
+        (status = 401, description = "Missing, expired or revoked merchant token", body = ApiError),
+        (status = 415, description = "Not JSON", body = ApiError),
+    )
+)]
+pub(crate) async fn create_qr_invoice(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<QrInvoiceCreated>, ApiFailure> {
+    let client_id = merchant(&shared, &headers)?;
+    let mut fields = json_object(&headers, &body)?;
+    let (amount, info) = amount_and_note(&mut fields)?;
     let client = shared
         .client(&client_id)
         .ok_or_else(|| api_error(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "unknown merchant"))?;
     let id = shared.next_invoice_id();
-    let invoice = SandboxInvoice {
-        id: InvoiceId::from(id),
-        terminal_id: client.terminal_id,
-        client_id,
-        amount,
-        info: info.as_str().to_owned(),
-        state: InvoiceState::Pending,
-        payer: payer["sub"].as_str().unwrap_or_default().to_owned(),
-        payer_phone: payer["phone_number"].as_str().map(str::to_owned),
-        created_at: SystemTime::now(),
-        paid_at: None,
-        transaction_id: None,
-        order_number: None,
-        invoice_type: None,
-        channel: None,
-        hold_id: None,
-        payer_name: None,
-    };
-    let created = InvoiceCreated {
+    let invoice_id = InvoiceId::from(id);
+    let qr = crate::gateway::qr_text(&invoice_id);
+    let mut invoice = SandboxInvoice::new(invoice_id, client_id, client.terminal_id, amount, info.as_str());
+    invoice.qr = Some(qr.clone());
+    let created = QrInvoiceCreated {
         id: numeric_id(&invoice.id),
+        qr,
         info: invoice.info.clone(),
         amount,
         terminal_id: invoice.terminal_id,
         created_at: rfc3339(invoice.created_at),
         state: state_text(&InvoiceState::Pending, shared.webhooks.behaviour().state_case),
     };
-    tracing::info!(invoice_id = id, amount = %amount, client_id = %invoice.client_id, "invoice created");
+    tracing::info!(invoice_id = id, amount = %amount, client_id = %invoice.client_id, "QR invoice created");
     lock(&shared.invoices).insert(id, invoice);
     Ok(Json(created))
 }

@@ -22,6 +22,7 @@ use crate::{gateway, merchant, reply, sso};
         sso::certs,
         sso::discovery,
         merchant::create_invoice,
+        merchant::create_qr_invoice,
         merchant::check_invoice,
         merchant::read_config,
         merchant::write_config,

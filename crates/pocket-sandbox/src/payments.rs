@@ -24,9 +24,11 @@ pub(crate) fn settle(shared: &Arc<Shared>, id: &InvoiceId, pay: bool) -> Result<
             invoice.paid_at = Some(SystemTime::now());
             invoice.transaction_id = Some(shared.next_transaction_id());
             if invoice.is_gateway() {
+                invoice.hold_id = Some(shared.next_hold_id());
+            }
+            if invoice.is_scannable() {
                 // Anyone may scan a QR code: the payer is whoever pays — the wallet's user here.
                 let user = &shared.config.wallet_user;
-                invoice.hold_id = Some(shared.next_hold_id());
                 invoice.payer = user.subject.clone();
                 invoice.payer_phone = Some(user.phone_number.clone());
                 invoice.payer_name = Some(format!("{} {}", user.given_name, user.family_name));

@@ -405,6 +405,7 @@ fn router(shared: Arc<Shared>) -> Router {
             faulty(s, Endpoint::Discovery, get(sso::discovery)),
         )
         .route("/merchant/consumer/invoice", faulty(s, Endpoint::CreateInvoice, post(merchant::create_invoice)))
+        .route("/merchant/invoice", faulty(s, Endpoint::CreateQrInvoice, post(merchant::create_qr_invoice)))
         .route("/merchant/invoice/check/{id}", faulty(s, Endpoint::CheckInvoice, get(merchant::check_invoice)))
         .route(
             "/merchant/pg/config",

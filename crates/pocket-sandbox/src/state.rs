@@ -122,9 +122,46 @@ pub struct SandboxInvoice {
     pub hold_id: Option<u64>,
     /// The payer's name, once a wallet user paid it.
     pub payer_name: Option<String>,
+    /// For an invoice anyone may pay by scanning it (a merchant QR invoice or a gateway
+    /// invoice): the text of its QR code.
+    pub qr: Option<String>,
 }
 
 impl SandboxInvoice {
+    /// A pending invoice of `amount` with the note `info`, for no payer yet.
+    pub(crate) fn new(
+        id: InvoiceId,
+        client_id: String,
+        terminal_id: u64,
+        amount: Amount,
+        info: &str,
+    ) -> SandboxInvoice {
+        SandboxInvoice {
+            id,
+            client_id,
+            terminal_id,
+            amount,
+            info: info.to_owned(),
+            state: InvoiceState::Pending,
+            payer: String::new(),
+            payer_phone: None,
+            created_at: SystemTime::now(),
+            paid_at: None,
+            transaction_id: None,
+            order_number: None,
+            invoice_type: None,
+            channel: None,
+            hold_id: None,
+            payer_name: None,
+            qr: None,
+        }
+    }
+
+    /// Whether anyone may pay it by scanning its QR code (else only the wallet user it was made for).
+    pub fn is_scannable(&self) -> bool {
+        self.qr.is_some()
+    }
+
     /// Whether it was generated through the payment gateway (v2).
     pub fn is_gateway(&self) -> bool {
         self.order_number.is_some()

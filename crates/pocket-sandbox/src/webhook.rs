@@ -469,24 +469,13 @@ pub(crate) async fn send_forged(shared: &Shared, forgery: Forgery, client_id: &s
             notice_body(&invoice, &paid, invoice.amount, FieldStyle::Numbers, case)
         }
         Forgery::UnknownInvoice => {
-            let invoice = SandboxInvoice {
-                id: InvoiceId::from(999_999_999),
-                client_id: client_id.to_owned(),
-                terminal_id: 0,
-                amount: Amount::from_tugrik(50_000).map_err(|e| e.to_string())?,
-                info: "forged".to_owned(),
-                state: paid.clone(),
-                payer: "nobody".to_owned(),
-                payer_phone: Some("88000000".to_owned()),
-                created_at: SystemTime::now(),
-                paid_at: None,
-                transaction_id: Some(shared.next_transaction_id()),
-                order_number: None,
-                invoice_type: None,
-                channel: None,
-                hold_id: None,
-                payer_name: None,
-            };
+            let amount = Amount::from_tugrik(50_000).map_err(|e| e.to_string())?;
+            let mut invoice =
+                SandboxInvoice::new(InvoiceId::from(999_999_999), client_id.to_owned(), 0, amount, "forged");
+            invoice.state = paid.clone();
+            invoice.payer = "nobody".to_owned();
+            invoice.payer_phone = Some("88000000".to_owned());
+            invoice.transaction_id = Some(shared.next_transaction_id());
             notice_body(&invoice, &paid, invoice.amount, FieldStyle::Numbers, case)
         }
         Forgery::WrongAmount(id) => {

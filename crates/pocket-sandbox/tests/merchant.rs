@@ -200,7 +200,7 @@ async fn unknown_paths_and_wrong_methods_answer_with_a_body_to_parse() {
     let base = sandbox.base_url();
     let cases = [
         (reqwest::Method::GET, format!("{base}/merchant/no/such/path"), 404),
-        (reqwest::Method::POST, format!("{base}/merchant/invoice"), 404),
+        (reqwest::Method::POST, format!("{base}/merchant/invoices"), 404),
         (reqwest::Method::GET, format!("{base}/merchant/consumer/invoice"), 405),
         (reqwest::Method::DELETE, format!("{base}/merchant/pg/config"), 405),
     ];

@@ -15,6 +15,13 @@ impl MerchantApi for EverythingPaid {
         Err(Error::new(ErrorKind::Validation, "not used"))
     }
 
+    async fn create_merchant_invoice(
+        &self,
+        _: &pocket_core::NewMerchantInvoice,
+    ) -> Result<pocket_core::MerchantInvoice, Error> {
+        Err(Error::new(ErrorKind::Validation, "not used"))
+    }
+
     async fn check_invoice(&self, id: &InvoiceId) -> Result<InvoiceStatus, Error> {
         let mut status = InvoiceStatus::new(InvoiceState::Paid);
         status.id = Some(id.clone());

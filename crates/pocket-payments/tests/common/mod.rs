@@ -74,6 +74,13 @@ impl MerchantApi for FakePocket {
         Err(Error::new(ErrorKind::Validation, "not scripted"))
     }
 
+    async fn create_merchant_invoice(
+        &self,
+        _: &pocket_core::NewMerchantInvoice,
+    ) -> Result<pocket_core::MerchantInvoice, Error> {
+        Err(Error::new(ErrorKind::Validation, "not scripted"))
+    }
+
     async fn check_invoice(&self, id: &InvoiceId) -> Result<InvoiceStatus, Error> {
         self.checks.fetch_add(1, Ordering::SeqCst);
         let delay = *self.delay.lock().unwrap();

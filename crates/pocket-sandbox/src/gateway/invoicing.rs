@@ -1,7 +1,6 @@
 //! Gateway invoices: generate, the two lookups, is-paid, and cancel.
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -200,22 +199,11 @@ pub(crate) async fn generate_invoice(
         invoices.insert(
             id,
             SandboxInvoice {
-                id: InvoiceId::from(id),
-                client_id: client_id.clone(),
-                terminal_id,
-                amount,
-                info: info.as_str().to_owned(),
-                state: InvoiceState::Pending,
-                payer: String::new(),
-                payer_phone: None,
-                created_at: SystemTime::now(),
-                paid_at: None,
-                transaction_id: None,
                 order_number: Some(order.clone()),
                 invoice_type: Some(invoice_type),
                 channel: Some(channel),
-                hold_id: None,
-                payer_name: None,
+                qr: Some(qr_text(&InvoiceId::from(id))),
+                ..SandboxInvoice::new(InvoiceId::from(id), client_id.clone(), terminal_id, amount, info.as_str())
             },
         );
         id
