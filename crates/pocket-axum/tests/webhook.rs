@@ -26,6 +26,24 @@ async fn a_genuine_payment_runs_the_handler_once() {
 }
 
 #[tokio::test]
+async fn a_merchant_qr_invoice_is_confirmed_through_the_v1_check_and_shipped_once() {
+    let shop = shop().await;
+    let mut behaviour = WebhookBehaviour::field_style(FieldStyle::Varied);
+    behaviour.duplicates = 2;
+    shop.sandbox.set_webhook_behaviour(behaviour);
+    let qr =
+        pocket_core::NewMerchantInvoice::new(Amount::from_tugrik(4_500).unwrap(), "Кофе".parse().unwrap()).unwrap();
+    let id = shop.client.create_merchant_invoice(&qr).await.unwrap().id;
+    shop.sandbox.pay(&id).unwrap();
+    let log = shop.sandbox.wait_for_deliveries(3, WAIT).await;
+    assert!(log.iter().any(|d| d.outcome == DeliveryOutcome::Answered(200)), "{log:?}");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(shop.recorder.successes(), 1, "three copies, one shipment");
+    let paid = shop.recorder.paid.lock().unwrap()[0].clone();
+    assert_eq!((paid.invoice_id(), paid.amount()), (&id, Some(Amount::from_tugrik(4_500).unwrap())));
+}
+
+#[tokio::test]
 async fn ten_concurrent_duplicates_run_the_handler_once() {
     let shop = shop().await;
     shop.sandbox.set_webhook_behaviour(WebhookBehaviour::duplicates(9));

@@ -158,6 +158,11 @@ pub struct CreateInvoiceArgs {
     /// it may be left out: the sandbox mints one for its test user.
     #[arg(long, env = "POCKET_CONSUMER_TOKEN", hide_env_values = true, value_name = "TOKEN")]
     pub consumer_token: Option<String>,
+    /// Create a merchant QR invoice instead: for no wallet user (no consumer token), paid by
+    /// whoever scans its code; its QR code is printed. Observed in public code, not in Pocket's
+    /// documents.
+    #[arg(long, conflicts_with = "consumer_token")]
+    pub qr: bool,
     /// Do not ask before creating an invoice in production.
     #[arg(long)]
     pub yes: bool,

@@ -191,6 +191,31 @@ async fn shop_webhook(sandbox: &Sandbox) -> (String, Arc<AtomicUsize>) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_qr_invoice_is_created_for_no_wallet_user_drawn_and_checked() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let created =
+        run(pocket_at(&sandbox), &["invoice", "create", "--qr", "--amount", "4500", "--note", "Кофе", "--json"])
+            .await
+            .expect(0)
+            .json();
+    let id = InvoiceId::new(created["id"].as_str().expect("an invoice id")).unwrap();
+    let held = sandbox.invoice(&id).expect("the sandbox has it");
+    assert_eq!((held.payer.as_str(), held.qr.as_deref()), ("", created["qr"].as_str()), "for no wallet user");
+    assert_eq!(sandbox.requests(Endpoint::CreateInvoice), 0, "not a mini-app invoice");
+
+    let out = run(pocket_at(&sandbox), &["invoice", "create", "--qr", "--amount", "600"]).await.expect(0);
+    assert!(out.stdout.contains('█') || out.stdout.contains('▀'), "the QR code is drawn: {}", out.stdout);
+
+    sandbox.pay(&id).unwrap();
+    let out = run(pocket_at(&sandbox), &["invoice", "check", id.as_str()]).await.expect(0);
+    assert!(out.stdout.contains("paid"), "{}", out.stdout);
+
+    let both =
+        run(pocket_at(&sandbox), &["invoice", "create", "--qr", "--consumer-token", "x", "--amount", "600"]).await;
+    assert!(both.expect(2).stderr.contains("--consumer-token"), "a QR invoice has no wallet user");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn triggered_notices_reach_a_real_webhook_that_ships_once_and_never_for_a_forgery() {
     let sandbox = Sandbox::start().await.unwrap();
     let (url, shipped) = shop_webhook(&sandbox).await;

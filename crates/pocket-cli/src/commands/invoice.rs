@@ -1,14 +1,16 @@
-//! `pocket invoice check | watch | create`: mini-app invoices.
+//! `pocket invoice check | watch | create [--qr]`: mini-app and merchant QR invoices.
 
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use pocket_core::{Amount, ConsumerToken, InvoiceId, InvoiceNote, InvoiceState, InvoiceStatus, NewInvoice};
+use pocket_core::{
+    Amount, ConsumerToken, InvoiceId, InvoiceNote, InvoiceState, InvoiceStatus, NewInvoice, NewMerchantInvoice,
+};
 use pocket_http::PocketClient;
 
 use crate::cli::{CreateInvoiceArgs, InvoiceCommand};
 use crate::failure::{Exit, Failure};
-use crate::output::{Output, Record, Tone, to_json};
+use crate::output::{Output, Record, Tone, emit, to_json};
 use crate::place::Place;
 
 pub async fn run(command: InvoiceCommand, place: &Place, out: Output) -> Result<(), Failure> {
@@ -128,6 +130,9 @@ async fn watch(
 }
 
 async fn create(args: CreateInvoiceArgs, place: &Place, out: Output) -> Result<(), Failure> {
+    if args.qr {
+        return create_qr(args, place, out).await;
+    }
     let amount = amount(&args.amount)?;
     let note = note(&args.note)?;
     let token = match &args.consumer_token {
@@ -146,5 +151,27 @@ async fn create(args: CreateInvoiceArgs, place: &Place, out: Output) -> Result<(
         .field("info", "note", created.info.clone().unwrap_or_else(|| args.note.clone()))
         .json_as(to_json(&created));
     out.record(&record);
+    Ok(())
+}
+
+/// `invoice create --qr`: a merchant QR invoice, for whoever scans it.
+async fn create_qr(args: CreateInvoiceArgs, place: &Place, out: Output) -> Result<(), Failure> {
+    let amount = amount(&args.amount)?;
+    let invoice = NewMerchantInvoice::new(amount, note(&args.note)?)?;
+    super::confirm_production(place, args.yes, &format!("Create a QR invoice of {amount}"))?;
+    let created = place.merchant()?.client.create_merchant_invoice(&invoice).await?;
+    let record = Record::new()
+        .toned("id", "invoice", created.id.as_str(), Tone::Strong)
+        .field("amount", "amount", amount.to_string())
+        .field("info", "note", args.note.clone())
+        .field("qr", "QR text", created.qr.clone())
+        .json_as(to_json(&created));
+    out.record(&record);
+    if !out.is_json() {
+        match &created.qr {
+            Some(text) => emit(&pocket_core::qr_text(text)?),
+            None => out.say("(Pocket sent no QR text to draw)"),
+        }
+    }
     Ok(())
 }
