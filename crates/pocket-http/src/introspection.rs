@@ -104,6 +104,14 @@ impl ConsumerTokenVerifier for IntrospectionVerifier {
         if kind.is_some_and(|kind| !kind.eq_ignore_ascii_case("bearer")) {
             return Err(Error::invalid_token(TokenRejection::WrongType, "the token is not an access token"));
         }
+        // RFC 7662 makes `sub` optional: an active token of no subject (an opaque
+        // client-credentials token) is a client's, not a wallet user's — not a malformed one.
+        if answer.claims.get("sub").and_then(Value::as_str).is_none_or(str::is_empty) {
+            return Err(Error::invalid_token(
+                TokenRejection::ServiceAccount,
+                "the realm says the token is active but names no user (no `sub`): a client's own token, not a wallet user's",
+            ));
+        }
         let user = PocketUser::from_claims(token, answer.claims)?;
         // RFC 7662 answers carry `client_id` for every token: it marks nothing here.
         if self.accept_service_accounts { Ok(user) } else { user.refuse_service_account(&["client_id"]) }

@@ -78,3 +78,24 @@ async fn the_verifier_refuses_inactive_malformed_and_refresh_tokens() {
     let error = verifier.verify(refresh.expose_secret()).await.unwrap_err();
     assert_eq!(error.token_rejection(), Some(TokenRejection::WrongType));
 }
+
+#[tokio::test]
+async fn an_active_token_without_a_subject_is_a_clients_not_a_malformed_one() {
+    use axum::routing::post;
+    // As a certified provider answers for an opaque client-credentials token: active, no `sub`.
+    let introspect = post(|| async {
+        axum::Json(serde_json::json!({
+            "active": true, "client_id": "some-service", "token_type": "Bearer", "exp": 4_102_444_800_u64,
+            "scope": "read"
+        }))
+    });
+    let routes = axum::Router::new()
+        .route(TOKEN_PATH, post(|| async { axum::Json(token_answer()) }))
+        .route("/auth/realms/invescore/protocol/openid-connect/token/introspect", introspect);
+    let environment = fake_pocket(routes).await;
+    let client = PocketClient::builder(environment, Credentials::new("shop", "secret")).build().unwrap();
+    let error =
+        IntrospectionVerifier::new(client).accept_service_accounts(true).verify("opaque-token").await.unwrap_err();
+    assert_eq!(error.token_rejection(), Some(TokenRejection::ServiceAccount), "{error}");
+    assert!(error.to_string().contains("sub"), "{error}");
+}

@@ -133,13 +133,17 @@ impl KeyRing {
         let next = Arc::new(RealmKey::generate()?);
         let old = std::mem::replace(&mut self.current, next);
         self.retired.push((old, now + grace));
+        // The encryption entry carries the current key's material, so it is a new key too: a
+        // kid always names the same key material, as JWKS consumers that cache by kid assume.
+        self.enc_kid = random_kid();
         Ok(())
     }
 
     /// The JWKS document: signing keys (current first, then retired ones still in their grace
     /// period) and the encryption key entry. Keycloak's entry for the encryption key carries the
     /// material of an RSA-OAEP key; here it reuses the current key's public half under its own
-    /// kid, so a verifier that forgets to skip `use: enc` keys is caught by the tests.
+    /// kid (a new one at every rotation), so a verifier that forgets to skip `use: enc` keys is
+    /// caught by the tests.
     pub(crate) fn jwks(&mut self, now: SystemTime) -> Value {
         self.retired.retain(|(_, until)| *until > now);
         let mut keys = vec![self.current.jwk(&self.current.kid, "sig", "RS256")];

@@ -278,6 +278,11 @@ pub(crate) async fn introspect(
     body: Bytes,
 ) -> Result<Json<Value>, OAuthFailure> {
     let form = parse_form(&headers, &body)?;
+    // Keycloak answers an introspection with no client at all as a failed authentication (401
+    // invalid_client), which OAuth clients such as Authlib read; not as a bad request.
+    if !headers.contains_key(header::AUTHORIZATION) && !form.contains_key("client_id") {
+        return Err(oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Authentication failed."));
+    }
     authenticate(&shared, &headers, &form)?;
     let Some(token) = form.get("token").filter(|t| !t.is_empty()) else {
         return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Token not provided"));
@@ -317,13 +322,13 @@ pub(crate) async fn discovery(State(shared): State<Arc<Shared>>) -> Response {
     let oidc = format!("{issuer}/protocol/openid-connect");
     Json(json!({
         "issuer": issuer,
-        "authorization_endpoint": format!("{oidc}/auth"),
         "token_endpoint": format!("{oidc}/token"),
         "introspection_endpoint": format!("{oidc}/token/introspect"),
         "jwks_uri": format!("{oidc}/certs"),
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
-        "response_types_supported": ["code"],
-        "subject_types_supported": ["public", "pairwise"],
+        // Only what is served: the wallet's consent is not an authorization-code flow here.
+        "grant_types_supported": ["refresh_token", "client_credentials"],
+        "response_types_supported": [],
+        "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],

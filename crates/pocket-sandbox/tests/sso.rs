@@ -195,6 +195,9 @@ async fn introspection_requires_the_client_and_reports_activity() {
     assert_eq!((status, refused["error"].as_str()), (401, Some("invalid_client")));
     let (status, _) = form(&sandbox, &url, auth).await;
     assert_eq!(status, 400, "no token given");
+    // No client at all: a failed authentication, as Keycloak answers it (Authlib reads it so).
+    let (status, anonymous) = form(&sandbox, &url, &format!("token={merchant}")).await;
+    assert_eq!((status, anonymous["error"].as_str()), (401, Some("invalid_client")), "{anonymous}");
 
     assert!(sandbox.revoke_token(&merchant));
     let (_, revoked) = form(&sandbox, &url, &format!("{auth}&token={merchant}")).await;
@@ -277,6 +280,56 @@ async fn discovery_names_the_realm_endpoints() {
     assert_eq!(document["token_endpoint"], env.token_url());
     assert_eq!(document["introspection_endpoint"], env.introspection_url());
     assert_eq!(document["jwks_uri"], env.certs_url());
+
+    // Every endpoint advertised answers (an empty request is refused, but by the endpoint), and
+    // no grant is advertised that the token endpoint refuses.
+    let endpoints: Vec<&str> = document
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(name, _)| name.ends_with("_endpoint") || name.ends_with("_uri"))
+        .map(|(_, url)| url.as_str().unwrap())
+        .collect();
+    assert!(endpoints.len() >= 3, "{document}");
+    for url in endpoints {
+        let got = http().get(url).send().await.unwrap().status().as_u16();
+        let posted = http()
+            .post(url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        assert!(got != 404 && posted != 404, "{url} is advertised but not served ({got}, {posted})");
+    }
+    let auth = "client_id=sandbox-merchant&client_secret=sandbox-secret";
+    for grant in document["grant_types_supported"].as_array().unwrap() {
+        let grant = grant.as_str().unwrap();
+        let (_, answer) = form(&sandbox, &env.token_url(), &format!("{auth}&grant_type={grant}")).await;
+        assert_ne!(answer["error"], "unsupported_grant_type", "{grant} is advertised: {answer}");
+    }
+}
+
+#[tokio::test]
+async fn a_kid_always_names_the_same_key_across_rotations() {
+    let sandbox = start().await;
+    let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for rotation in 0..3 {
+        if rotation > 0 {
+            sandbox.rotate_keys().unwrap();
+        }
+        for key in jwks(&sandbox).await["keys"].as_array().unwrap() {
+            let (kid, modulus) = (key["kid"].as_str().unwrap(), key["n"].as_str().unwrap());
+            let first = seen.entry(kid.to_owned()).or_insert_with(|| modulus.to_owned());
+            assert_eq!(
+                first, modulus,
+                "kid {kid} ({}) names other key material after {rotation} rotations",
+                key["use"]
+            );
+        }
+    }
+    assert!(seen.len() >= 6, "three signing keys and three encryption entries: {}", seen.len());
 }
 
 #[tokio::test]
