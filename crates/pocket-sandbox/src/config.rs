@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use pocket_core::Credentials;
 
+use crate::limits::WalletTier;
+
 /// A merchant client the sandbox knows: what Pocket issues a merchant on sign-up.
 #[derive(Clone)]
 pub struct TestClient {
@@ -103,12 +105,21 @@ pub struct TestUser {
     pub email: String,
     /// The consented scopes.
     pub scopes: Vec<String>,
+    /// The wallet's tier, which limits what it may pay (default high). The sandbox's wallet user's
+    /// tier applies to every payment made in the sandbox's wallet.
+    pub tier: WalletTier,
 }
 
 impl TestUser {
     /// A user with the given subject and the default test user's other details.
     pub fn new(subject: impl Into<String>) -> TestUser {
         TestUser { subject: subject.into(), ..TestUser::default() }
+    }
+
+    /// The same user, with a wallet of `tier`.
+    pub fn with_tier(mut self, tier: WalletTier) -> TestUser {
+        self.tier = tier;
+        self
     }
 
     /// The same user, consenting to exactly `scopes`.
@@ -129,6 +140,7 @@ impl Default for TestUser {
             phone_number: "99112233".to_owned(),
             email: "bat-erdene@example.mn".to_owned(),
             scopes: ["openid", "profile", "phone", "email"].map(str::to_owned).to_vec(),
+            tier: WalletTier::High,
         }
     }
 }

@@ -8,6 +8,7 @@ mod control;
 mod faults;
 mod gateway;
 mod keys;
+mod limits;
 mod merchant;
 mod openapi;
 mod pay_screen;
@@ -25,6 +26,7 @@ mod wire;
 
 pub use config::{DuplicateOrders, SandboxConfig, TestBranch, TestClient, TestUser};
 pub use faults::{Endpoint, Fault};
+pub use limits::WalletTier;
 pub use openapi::document as openapi_json;
 pub use server::{ConsumerTokens, Sandbox};
 pub use signing::TestSignature;

@@ -409,12 +409,17 @@ pub(crate) async fn write_config(
 
 /// An amount as a number or numeric text. A number within floating-point error of whole
 /// mongo (`35 * 0.01` is `0.35000000000000003` in binary) is that many mongo: a Java service
-/// reading a `double` into a `BigDecimal` scaled to two places does the same.
+/// reading a `double` into a `BigDecimal` scaled to two places does the same. A number with
+/// more decimals than that (`4560061504090.973`) is refused, however large.
 pub(crate) fn read_amount(value: &Value) -> Result<Amount, String> {
     if let Some(number) = value.as_f64().filter(|_| value.is_number() && !value.is_u64()) {
         let mongo = number * 100.0;
         let whole = mongo.round();
-        if number.is_finite() && number >= 0.0 && (mongo - whole).abs() <= 1e-9 * whole.abs().max(1.0) {
+        // Whole mongo as written (the shortest decimal that reads back as this number has at
+        // most two decimals), or within binary rounding of it; never a tolerance that grows with
+        // the amount, which would take 4560061504090.973 for 4560061504090.97.
+        let decimals = number.to_string().split_once('.').map_or(0, |(_, fraction)| fraction.len());
+        if number.is_finite() && number >= 0.0 && (decimals <= 2 || (mongo - whole).abs() <= 1e-6) {
             return Ok(Amount::from_mongo(whole as u64));
         }
     }
@@ -433,7 +438,17 @@ pub(crate) fn is_http_url(url: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::read_long;
+    use super::{read_amount, read_long};
+
+    #[test]
+    fn amounts_with_more_than_two_decimals_are_refused_at_any_size() {
+        for (number, mongo) in [(560.0, 56_000), (0.35000000000000003, 35), (100_000_000.07, 10_000_000_007)] {
+            assert_eq!(read_amount(&serde_json::json!(number)).map(|a| a.as_mongo()), Ok(mongo), "{number}");
+        }
+        for number in [4_560_061_504_090.973, 560.001, 0.005] {
+            assert!(read_amount(&serde_json::json!(number)).is_err(), "{number}");
+        }
+    }
 
     #[test]
     fn ids_are_read_as_a_java_long() {

@@ -94,8 +94,13 @@ async fn settle_screen(State(shared): State<Arc<Shared>>, Path(id): Path<String>
     match settle(&shared, &invoice_id, pay) {
         Ok(invoice) => {
             let state = invoice.state.as_str().to_ascii_uppercase();
+            let failure = invoice
+                .failure
+                .as_deref()
+                .map(|reason| format!(r#"<p class="error" id="failure">{}</p>"#, escape(reason)))
+                .unwrap_or_default();
             let body = format!(
-                r#"<div class="card"><p class="amount">{}</p><p>State: <b id="state">{state}</b></p></div>"#,
+                r#"<div class="card"><p class="amount">{}</p><p>State: <b id="state">{state}</b></p>{failure}</div>"#,
                 invoice.amount
             );
             page(StatusCode::OK, "Done", &body)

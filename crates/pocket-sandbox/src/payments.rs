@@ -9,17 +9,27 @@ use crate::SandboxError;
 use crate::state::{SandboxInvoice, Shared, lock};
 use crate::webhook::deliver_payment;
 
-/// Moves a pending invoice to paid (and sends its webhook) or to rejected.
+/// Moves a pending invoice to paid (and sends its webhook) or to rejected. A payment over the
+/// wallet's limits fails instead (`unsuccess`, with the reason as its description), and its
+/// notice is sent too, as Pocket would.
 pub(crate) fn settle(shared: &Arc<Shared>, id: &InvoiceId, pay: bool) -> Result<SandboxInvoice, SandboxError> {
     let unknown = || SandboxError::UnknownInvoice(id.to_string());
     let number: u64 = id.as_str().parse().map_err(|_| unknown())?;
     let settled = {
         let mut invoices = lock(&shared.invoices);
-        let invoice = invoices.get_mut(&number).ok_or_else(unknown)?;
+        let invoice = invoices.get(&number).ok_or_else(unknown)?;
         if invoice.state != InvoiceState::Pending {
             return Err(SandboxError::NotPending { id: id.to_string(), state: invoice.state.to_string() });
         }
-        if pay {
+        let user = &shared.config.wallet_user;
+        let payer = if invoice.is_scannable() { &user.subject } else { &invoice.payer };
+        // Only paid invoices count toward the day's limit, so this one (pending) does not.
+        let over_limit = pay.then(|| crate::limits::refusal(user.tier, payer, invoice, invoices.values())).flatten();
+        let invoice = invoices.get_mut(&number).ok_or_else(unknown)?;
+        if let Some(reason) = over_limit {
+            invoice.state = InvoiceState::Failed;
+            invoice.failure = Some(reason);
+        } else if pay {
             invoice.state = InvoiceState::Paid;
             invoice.paid_at = Some(SystemTime::now());
             invoice.transaction_id = Some(shared.next_transaction_id());
@@ -39,7 +49,7 @@ pub(crate) fn settle(shared: &Arc<Shared>, id: &InvoiceId, pay: bool) -> Result<
         invoice.clone()
     };
     tracing::info!(invoice_id = %id, state = %settled.state, "the wallet user settled an invoice");
-    if pay {
+    if settled.state != InvoiceState::Rejected {
         deliver_payment(shared, settled.clone());
     }
     Ok(settled)

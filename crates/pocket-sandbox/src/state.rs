@@ -125,6 +125,8 @@ pub struct SandboxInvoice {
     /// For an invoice anyone may pay by scanning it (a merchant QR invoice or a gateway
     /// invoice): the text of its QR code.
     pub qr: Option<String>,
+    /// Why the payment failed, when its state is failed (`unsuccess`): the check's `description`.
+    pub failure: Option<String>,
 }
 
 impl SandboxInvoice {
@@ -154,6 +156,7 @@ impl SandboxInvoice {
             hold_id: None,
             payer_name: None,
             qr: None,
+            failure: None,
         }
     }
 
@@ -174,7 +177,7 @@ impl SandboxInvoice {
         serde_json::json!({
             "id": numeric_id(&self.id),
             "state": state_text(&self.state, case),
-            "description": self.info,
+            "description": self.failure.as_deref().unwrap_or(&self.info),
             "senderName": self.payer_name,
             "receiverName": self.client_id,
             "amount": self.amount,
@@ -203,7 +206,7 @@ impl SandboxInvoice {
             "state": state,
             "amount": self.amount,
             "info": self.info,
-            "description": self.info,
+            "description": self.failure.as_deref().unwrap_or(&self.info),
             "createdAt": rfc3339(self.created_at),
             "terminalId": self.terminal_id,
             "orderNumber": self.order_number.clone().unwrap_or_else(|| format!("ORD-{}", self.id)),

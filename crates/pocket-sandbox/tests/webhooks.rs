@@ -377,3 +377,54 @@ async fn the_check_can_lag_the_webhook_and_reads_ids_as_numbers() {
     let (status, _) = check("INV-1".to_owned()).await;
     assert_eq!(status, 400, "not a number at all");
 }
+
+#[tokio::test]
+async fn a_low_tier_wallet_over_its_limits_fails_the_payment_and_pocket_says_so() {
+    use pocket_sandbox::{SandboxConfig, TestUser, WalletTier};
+    let sandbox = SandboxConfig::default()
+        .wallet_user(TestUser::default().with_tier(WalletTier::Low))
+        .webhook_retry_schedule(vec![])
+        .start()
+        .await
+        .unwrap();
+    let receiver = Receiver::start(&[]).await;
+    let merchant = merchant_token(&sandbox).await;
+    set_webhook(&sandbox, &merchant, &receiver.url).await;
+    let invoice_of = |tugrik: u64| {
+        let (sandbox, merchant) = (&sandbox, merchant.clone());
+        async move {
+            let body = serde_json::json!({"amount": tugrik, "info": "Гутал", "consumerToken": consumer_token(sandbox)});
+            let created: Value = create_invoice(sandbox, &merchant, body).await.json().await.unwrap();
+            id(&created["id"].to_string())
+        }
+    };
+
+    // Over the 20 000 ₮ a payment: failed, with the reason, and its notice sent.
+    let big = invoice_of(25_000).await;
+    let failed = sandbox.pay(&big).unwrap();
+    assert_eq!(failed.state, pocket_core::InvoiceState::Failed);
+    let check_url = sandbox.environment().check_invoice_url(&big);
+    let check: Value = http().get(&check_url).bearer_auth(&merchant).send().await.unwrap().json().await.unwrap();
+    assert_eq!(check["state"], "unsuccess", "{check}");
+    assert!(check["description"].as_str().unwrap().contains("limit of 20000 ₮ a payment"), "{check}");
+    sandbox.wait_for_deliveries(1, WAIT).await;
+    assert_eq!(receiver.bodies()[0]["invoiceState"], "unsuccess");
+
+    // 40 000 ₮ a day: two of 15 000 pass, a third fails.
+    for _ in 0..2 {
+        assert!(sandbox.pay(&invoice_of(15_000).await).unwrap().state.is_paid());
+    }
+    let third = sandbox.pay(&invoice_of(15_000).await).unwrap();
+    assert_eq!(third.state, pocket_core::InvoiceState::Failed);
+    assert!(third.failure.unwrap().contains("a day"));
+
+    // A high-tier wallet (the default) pays up to 5 000 000 ₮.
+    let high = start().await;
+    let merchant = merchant_token(&high).await;
+    let body =
+        |tugrik: u64| serde_json::json!({"amount": tugrik, "info": "Машин", "consumerToken": consumer_token(&high)});
+    let fine: Value = create_invoice(&high, &merchant, body(5_000_000)).await.json().await.unwrap();
+    assert!(high.pay(&id(&fine["id"].to_string())).unwrap().state.is_paid());
+    let over: Value = create_invoice(&high, &merchant, body(5_000_001)).await.json().await.unwrap();
+    assert_eq!(high.pay(&id(&over["id"].to_string())).unwrap().state, pocket_core::InvoiceState::Failed);
+}
