@@ -57,7 +57,12 @@
       var card = el("div", { style: "background:#fff;border-radius:16px 16px 0 0;padding:20px;max-width:420px;width:100%;font:15px system-ui,sans-serif;color:#111;box-shadow:0 -4px 24px rgba(0,0,0,.2)" }, [
         el("div", { style: "font-size:12px;color:#0a7;letter-spacing:.05em;text-transform:uppercase", text: "Pocket · sandbox wallet" }),
         el("h2", { style: "margin:8px 0 12px;font-size:19px", text: title })
-      ].concat(lines.map(function (line) { return el("p", { style: "margin:4px 0", text: line }); })));
+      ].concat(lines.map(function (line) {
+        // A line is text, or {id, text, warn} for one a test or a person must not miss.
+        if (typeof line === "string") return el("p", { style: "margin:4px 0", text: line });
+        var style = line.warn ? "margin:8px 0;padding:8px;border-radius:8px;background:#fff3cd;color:#7a4b00;font-weight:600" : "margin:4px 0";
+        return el("p", { id: line.id, style: style, text: line.text });
+      })));
       var row = el("div", { style: "display:flex;gap:8px;margin-top:16px" });
       var overlay = el("div", { id: id, style: "position:fixed;inset:0;background:rgba(0,0,0,.45);display:flex;align-items:flex-end;justify-content:center;z-index:2147483647" }, [card]);
       buttons.forEach(function (button) {
@@ -92,17 +97,49 @@
     });
   }
 
+  // Tögrög as whole mongo, for comparing "560.00" with 560.
+  function mongo(value) {
+    var number = Number(value);
+    return value === null || value === "" || !isFinite(number) ? NaN : Math.round(number * 100);
+  }
+
+  // What the page passed that disagrees with the invoice Pocket holds (an integrator's bug).
+  function disagreements(data, invoice) {
+    var found = [];
+    if (data.amount !== undefined && mongo(data.amount) !== mongo(invoice.amount)) {
+      found.push("amount " + data.amount + " ₮ (the invoice is for " + invoice.amount + " ₮)");
+    }
+    if (data.info !== undefined && String(data.info) !== String(invoice.info)) {
+      found.push("note \"" + data.info + "\" (the invoice's is \"" + invoice.info + "\")");
+    }
+    if (data.terminalId !== undefined && data.terminalId !== null && String(data.terminalId) !== String(invoice.terminalId)) {
+      found.push("terminal " + data.terminalId + " (the invoice's is " + invoice.terminalId + ")");
+    }
+    return found;
+  }
+
+  // The wallet shows and charges the invoice as Pocket holds it, not what the page passed.
   function payInvoice(data) {
     data = data || {};
     if (data.id === undefined || data.id === null || data.id === "") return Promise.resolve(failed("payInvoice needs the invoice id"));
-    return sheet("pocket-sandbox-pay", "Pay " + data.amount + " ₮", [String(data.info || ""), "Invoice " + data.id + " · terminal " + (data.terminalId || "?")], [
-      { id: "pocket-sandbox-decline", label: "Decline", value: "reject" },
-      { id: "pocket-sandbox-confirm", label: "Pay", value: "pay", primary: true }
-    ]).then(function (choice) {
-      return api("POST", "/invoices/" + encodeURIComponent(data.id) + "/" + choice).then(function (invoice) {
-        return choice === "pay" ? ok(invoice) : failed("The user declined the payment");
-      }, function (e) { return failed(e.message); });
-    });
+    return api("GET", "/invoices/" + encodeURIComponent(data.id)).then(function (invoice) {
+      var lines = [String(invoice.info || ""), "Invoice " + invoice.id + " · terminal " + invoice.terminalId];
+      var differs = disagreements(data, invoice);
+      if (differs.length) {
+        var warning = "The page's payInvoice data disagrees with Pocket's invoice: " + differs.join("; ") +
+          ". The wallet shows and charges the invoice's own amount.";
+        console.warn("[pocket-sandbox] " + warning);
+        lines.push({ id: "pocket-sandbox-mismatch", warn: true, text: warning });
+      }
+      return sheet("pocket-sandbox-pay", "Pay " + invoice.amount + " ₮", lines, [
+        { id: "pocket-sandbox-decline", label: "Decline", value: "reject" },
+        { id: "pocket-sandbox-confirm", label: "Pay", value: "pay", primary: true }
+      ]).then(function (choice) {
+        return api("POST", "/invoices/" + encodeURIComponent(data.id) + "/" + choice).then(function (settled) {
+          return choice === "pay" ? ok(settled) : failed("The user declined the payment");
+        }, function (e) { return failed(e.message); });
+      });
+    }, function (e) { return failed("Pocket has no invoice " + data.id + ": " + e.message); });
   }
 
   var handlers = {

@@ -24,6 +24,7 @@ use crate::{SandboxError, TestUser};
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/invoices", get(invoices))
+        .route("/invoices/{id}", get(one_invoice))
         .route("/invoices/{id}/pay", post(pay))
         .route("/invoices/{id}/reject", post(reject))
         .route("/consumer-tokens", post(mint))
@@ -76,6 +77,15 @@ async fn invoices(State(shared): State<Arc<Shared>>) -> Json<Vec<Value>> {
             .map(|invoice| invoice.check_view(None, shared.webhooks.behaviour().state_case))
             .collect(),
     )
+}
+
+/// One invoice as the wallet's pay sheet shows it: Pocket's record, not what the page passed.
+async fn one_invoice(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Result<Json<Value>, ApiFailure> {
+    let case = shared.webhooks.behaviour().state_case;
+    let invoice = id.trim().parse::<u64>().ok().and_then(|number| lock(&shared.invoices).get(&number).cloned());
+    invoice
+        .map(|invoice| Json(invoice.check_view(None, case)))
+        .ok_or_else(|| api_error(StatusCode::NOT_FOUND, "SANDBOX", format!("no invoice {id:?}")))
 }
 
 fn settle_route(shared: &Arc<Shared>, id: &str, pay: bool) -> Result<Json<Value>, ApiFailure> {

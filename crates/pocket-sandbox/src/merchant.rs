@@ -420,6 +420,10 @@ pub(crate) fn read_amount(value: &Value) -> Result<Amount, String> {
         // the amount, which would take 4560061504090.973 for 4560061504090.97.
         let decimals = number.to_string().split_once('.').map_or(0, |(_, fraction)| fraction.len());
         if number.is_finite() && number >= 0.0 && (decimals <= 2 || (mongo - whole).abs() <= 1e-6) {
+            // Amount::from_mongo saturates; an amount beyond the largest is refused, never capped.
+            if whole > Amount::MAX.as_mongo() as f64 {
+                return Err(format!("{number} is more than the largest amount, {}", Amount::MAX));
+            }
             return Ok(Amount::from_mongo(whole as u64));
         }
     }
@@ -445,7 +449,7 @@ mod tests {
         for (number, mongo) in [(560.0, 56_000), (0.35000000000000003, 35), (100_000_000.07, 10_000_000_007)] {
             assert_eq!(read_amount(&serde_json::json!(number)).map(|a| a.as_mongo()), Ok(mongo), "{number}");
         }
-        for number in [4_560_061_504_090.973, 560.001, 0.005] {
+        for number in [4_560_061_504_090.973, 560.001, 0.005, 1.255_649_936_306_143_6e16, 10_000_000_000_000.5] {
             assert!(read_amount(&serde_json::json!(number)).is_err(), "{number}");
         }
     }

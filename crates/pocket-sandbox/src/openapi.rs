@@ -60,7 +60,7 @@ pub(crate) fn amount_schema() -> Schema {
     let number = ObjectBuilder::new()
         .schema_type(Type::Number)
         .minimum(Some(500.0))
-        .maximum(Some(9_999_999_999_999.0))
+        .maximum(Some(9_999_999_999_999.99))
         .multiple_of(Some(0.01))
         .examples([serde_json::json!(560)]);
     let text = ObjectBuilder::new()

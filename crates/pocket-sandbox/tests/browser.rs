@@ -42,23 +42,37 @@ const PAGE: &str = r#"<!doctype html>
     return fetch("/api/report", { method: "POST", headers: { "content-type": "application/json" },
       body: JSON.stringify({ step: step, detail: detail }) });
   }
+  // Has the backend create an invoice, then asks the wallet to pay it with what the page
+  // claims (`claimed` replaces the amount: an integrator's bug the pay sheet must show).
+  function checkout(token, claimed, then) {
+    fetch("/api/checkout", { method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token: token }) })
+      .then(function (r) { return r.json(); })
+      .then(function (invoice) {
+        window.Pocket.payInvoice({ amount: claimed || "560.00", info: invoice.info, terminalId: invoice.terminalId, id: invoice.id },
+          function (payResult) { if (payResult.error) report("pay-failed", payResult); else then(payResult); });
+      });
+  }
   document.addEventListener("DOMContentLoaded", function () {
     if (!window.PocketMobile) { report("no-bridge", null); return; }
     window.Pocket.getToken({}, function (tokenResult) {
       if (tokenResult.error) { report("token-failed", tokenResult); return; }
-      fetch("/api/checkout", { method: "POST", headers: { "content-type": "application/json" },
-        body: JSON.stringify({ token: tokenResult.data.accessToken }) })
-        .then(function (r) { return r.json(); })
-        .then(function (invoice) {
-          window.Pocket.payInvoice({ amount: "560.00", info: invoice.info, terminalId: invoice.terminalId, id: invoice.id },
-            function (payResult) { report(payResult.error ? "pay-failed" : "paid", payResult); });
-        });
+      var token = tokenResult.data.accessToken;
+      checkout(token, null, function (first) {
+        checkout(token, "1.00", function (second) { report("paid", { first: first, second: second, sheets: sheets }); });
+      });
     });
   });
 </script>
 <script>
-  // The user: agrees to share their details, then pays.
+  // The user: agrees to share their details, then pays — noting what each pay sheet showed.
+  var sheets = [];
   new MutationObserver(function () {
+    var pay = document.getElementById("pocket-sandbox-pay");
+    if (pay && document.getElementById("pocket-sandbox-confirm")) {
+      var warning = document.getElementById("pocket-sandbox-mismatch");
+      sheets.push({ title: pay.querySelector("h2").textContent, warning: warning ? warning.textContent : null });
+    }
     ["pocket-sandbox-allow", "pocket-sandbox-confirm"].forEach(function (id) {
       var button = document.getElementById(id);
       if (button) button.click();
@@ -159,9 +173,19 @@ async fn a_mini_app_written_for_the_wallet_is_paid_in_chromium() {
         panic!("the page did not report within a minute; Chromium said:\n{}", console.join("\n"));
     };
     assert_eq!(outcome["step"], "paid", "{outcome}");
-    let invoice = InvoiceId::new(outcome["detail"]["data"]["id"].to_string()).unwrap();
+    let invoice = InvoiceId::new(outcome["detail"]["first"]["data"]["id"].to_string()).unwrap();
     assert_eq!(sandbox.invoice(&invoice).unwrap().state, InvoiceState::Paid);
-    let log = sandbox.wait_for_deliveries(1, Duration::from_secs(5)).await;
+    let log = sandbox.wait_for_deliveries(2, Duration::from_secs(5)).await;
     assert_eq!(log[0].outcome, DeliveryOutcome::Answered(200));
     assert_eq!(receiver.bodies()[0]["invoiceId"].to_string(), invoice.to_string());
+
+    // The pay sheet shows the invoice's own amount, and says so when the page claimed another.
+    let sheets = outcome["detail"]["sheets"].as_array().expect("the sheets the user saw");
+    assert_eq!(sheets.len(), 2, "{outcome}");
+    assert_eq!((sheets[0]["title"].as_str(), &sheets[0]["warning"]), (Some("Pay 560 ₮"), &Value::Null), "{sheets:?}");
+    assert_eq!(sheets[1]["title"], "Pay 560 ₮", "the invoice's amount, not the page's 1.00: {sheets:?}");
+    let warning = sheets[1]["warning"].as_str().expect("a visible warning");
+    assert!(warning.contains("1.00") && warning.contains("560"), "{warning}");
+    let second = InvoiceId::new(outcome["detail"]["second"]["data"]["id"].to_string()).unwrap();
+    assert_eq!(sandbox.invoice(&second).unwrap().amount.to_string(), "560 ₮", "charged the invoice's amount");
 }
