@@ -404,8 +404,11 @@ fn router(shared: Arc<Shared>) -> Router {
             &format!("{realm}/.well-known/openid-configuration"),
             faulty(s, Endpoint::Discovery, get(sso::discovery)),
         )
-        .route("/merchant/consumer/invoice", faulty(s, Endpoint::CreateInvoice, post(merchant::create_invoice)))
-        .route("/merchant/invoice", faulty(s, Endpoint::CreateQrInvoice, post(merchant::create_qr_invoice)))
+        .route(
+            "/merchant/consumer/invoice",
+            faulty(s, Endpoint::CreateInvoice, post(merchant::creation::create_invoice)),
+        )
+        .route("/merchant/invoice", faulty(s, Endpoint::CreateQrInvoice, post(merchant::creation::create_qr_invoice)))
         .route("/merchant/invoice/check/{id}", faulty(s, Endpoint::CheckInvoice, get(merchant::check_invoice)))
         .route(
             "/merchant/pg/config",

@@ -15,7 +15,7 @@ use super::{
     BY_ID, BY_ORDER_NUMBER, GENERATE, IS_PAID, bad, body, branch_of_terminal, caller, qr_text, terminal, whole_number,
 };
 use crate::DuplicateOrders;
-use crate::merchant::read_amount;
+use crate::merchant::creation::read_amount;
 use crate::reply::{SpringError, SpringFailure, spring_error};
 use crate::state::{SandboxInvoice, Shared, lock, numeric_id};
 use crate::wire::state_text;
