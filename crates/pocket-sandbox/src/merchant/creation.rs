@@ -55,6 +55,20 @@ pub(crate) struct InvoiceCreated {
     state: String,
 }
 
+impl InvoiceCreated {
+    /// The answer to the creation of `invoice` (pending).
+    fn of(invoice: &SandboxInvoice, shared: &Shared) -> InvoiceCreated {
+        InvoiceCreated {
+            id: numeric_id(&invoice.id),
+            info: invoice.info.clone(),
+            amount: invoice.amount,
+            terminal_id: invoice.terminal_id,
+            created_at: rfc3339(invoice.created_at),
+            state: state_text(&InvoiceState::Pending, shared.webhooks.behaviour().state_case),
+        }
+    }
+}
+
 /// Creates an invoice for a wallet user.
 #[utoipa::path(
     post,
@@ -89,14 +103,7 @@ pub(crate) async fn create_invoice(
     let mut invoice = SandboxInvoice::new(InvoiceId::from(id), client_id, terminal, amount, info.as_str());
     invoice.payer = payer["sub"].as_str().unwrap_or_default().to_owned();
     invoice.payer_phone = payer["phone_number"].as_str().map(str::to_owned);
-    let created = InvoiceCreated {
-        id: numeric_id(&invoice.id),
-        info: invoice.info.clone(),
-        amount,
-        terminal_id: invoice.terminal_id,
-        created_at: rfc3339(invoice.created_at),
-        state: state_text(&InvoiceState::Pending, shared.webhooks.behaviour().state_case),
-    };
+    let created = InvoiceCreated::of(&invoice, &shared);
     tracing::info!(invoice_id = id, amount = %amount, client_id = %invoice.client_id, "invoice created");
     lock(&shared.invoices).insert(id, invoice);
     Ok(Json(created))
@@ -148,23 +155,14 @@ pub(crate) struct CreateQrInvoiceRequest {
     info: String,
 }
 
-/// A merchant QR invoice, as create returns it: `{id, qr}` and the invoice's details.
+/// A merchant QR invoice, as create returns it: the invoice's details and its `qr`.
 #[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
 pub(crate) struct QrInvoiceCreated {
-    #[schema(value_type = u64, example = 10001)]
-    id: Value,
+    #[serde(flatten)]
+    invoice: InvoiceCreated,
     /// The text to show as a QR code; the sandbox wallet's scanner reads it.
     #[schema(example = "pocket-sandbox:pay:10001")]
     qr: String,
-    info: String,
-    #[schema(value_type = f64, example = 4500)]
-    amount: Amount,
-    #[schema(example = 7001)]
-    terminal_id: u64,
-    created_at: String,
-    #[schema(example = "pending")]
-    state: String,
 }
 
 /// Creates a merchant QR invoice: no wallet user; whoever scans its `qr` pays it. Observed in
@@ -195,15 +193,7 @@ pub(crate) async fn create_qr_invoice(
     let qr = crate::gateway::qr_text(&invoice_id);
     let mut invoice = SandboxInvoice::new(invoice_id, client_id, terminal, amount, info.as_str());
     invoice.qr = Some(qr.clone());
-    let created = QrInvoiceCreated {
-        id: numeric_id(&invoice.id),
-        qr,
-        info: invoice.info.clone(),
-        amount,
-        terminal_id: invoice.terminal_id,
-        created_at: rfc3339(invoice.created_at),
-        state: state_text(&InvoiceState::Pending, shared.webhooks.behaviour().state_case),
-    };
+    let created = QrInvoiceCreated { invoice: InvoiceCreated::of(&invoice, &shared), qr };
     tracing::info!(invoice_id = id, amount = %amount, client_id = %invoice.client_id, "QR invoice created");
     lock(&shared.invoices).insert(id, invoice);
     Ok(Json(created))
