@@ -65,6 +65,15 @@ pub(crate) enum Creation<'a> {
 }
 
 impl Creation<'_> {
+    /// The request's JSON body.
+    pub(crate) fn body(self) -> serde_json::Result<Vec<u8>> {
+        match self {
+            Creation::Invoice(invoice) => serde_json::to_vec(invoice),
+            Creation::Gateway(invoice) => serde_json::to_vec(invoice),
+            Creation::Merchant(invoice) => serde_json::to_vec(invoice),
+        }
+    }
+
     /// The ambiguous error for this creation, `cause` being what went wrong, with what to do.
     pub(crate) fn ambiguous(self, cause: impl std::fmt::Display) -> Error {
         match self {

@@ -12,7 +12,6 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::client::{Creation, PocketClient, Repeat};
-use crate::merchant::decode_created;
 use crate::paging::every_item;
 use crate::transport::decode;
 
@@ -51,17 +50,9 @@ impl PocketClient {
     /// [`unconfirmed_invoice`](Error::unconfirmed_invoice) names the terminal and order —
     /// find the invoice with [`recover_invoice`](Self::recover_invoice) before generating again.
     pub async fn generate_invoice(&self, invoice: &NewGatewayInvoice) -> Result<GatewayInvoice, Error> {
-        let operation = "generate an invoice";
-        self.traced(operation, None, async {
-            let url = self.environment().generate_invoice_url();
-            let body = json_body(operation, invoice)?;
-            let creation = Creation::Gateway(invoice);
-            let answer = self.call(operation, Method::POST, &url, Some(body), Repeat::Create(creation)).await?;
-            let generated: GatewayInvoice = decode_created(operation, &answer, creation)?;
-            tracing::Span::current().record("invoice_id", generated.id.as_str());
-            Ok(generated)
-        })
-        .await
+        let url = self.environment().generate_invoice_url();
+        self.create("generate an invoice", url, Creation::Gateway(invoice), |generated: &GatewayInvoice| &generated.id)
+            .await
     }
 
     /// The invoice of an order on a terminal. An order Pocket does not know is

@@ -28,22 +28,8 @@ impl PocketClient {
     /// Creates an invoice for the wallet user whose token is in `invoice`. Never sent twice once
     /// it may have reached Pocket: such a failure is [`ErrorKind::Ambiguous`](pocket_core::ErrorKind::Ambiguous).
     pub async fn create_invoice(&self, invoice: &NewInvoice) -> Result<Invoice, Error> {
-        let operation = "create an invoice";
-        self.traced(operation, None, async {
-            let url = self.environment().create_invoice_url();
-            let body = serde_json::to_vec(invoice).map_err(|e| {
-                Error::new(
-                    pocket_core::ErrorKind::Validation,
-                    format!("{operation}: the invoice could not be written: {e}"),
-                )
-            })?;
-            let creation = Creation::Invoice(invoice);
-            let answer = self.call(operation, Method::POST, &url, Some(body), Repeat::Create(creation)).await?;
-            let created: Invoice = decode_created(operation, &answer, creation)?;
-            tracing::Span::current().record("invoice_id", created.id.as_str());
-            Ok(created)
-        })
-        .await
+        let url = self.environment().create_invoice_url();
+        self.create("create an invoice", url, Creation::Invoice(invoice), |created: &Invoice| &created.id).await
     }
 
     /// Creates a merchant QR invoice (`POST {api}/invoice` `{amount, info}`): no wallet user;
@@ -51,22 +37,9 @@ impl PocketClient {
     /// Observed in public code, not in Pocket's documents. Never sent twice once it may have
     /// reached Pocket: such a failure is [`ErrorKind::Ambiguous`](pocket_core::ErrorKind::Ambiguous).
     pub async fn create_merchant_invoice(&self, invoice: &NewMerchantInvoice) -> Result<MerchantInvoice, Error> {
-        let operation = "create a QR invoice";
-        self.traced(operation, None, async {
-            let url = self.environment().merchant_invoice_url();
-            let body = serde_json::to_vec(invoice).map_err(|e| {
-                Error::new(
-                    pocket_core::ErrorKind::Validation,
-                    format!("{operation}: the invoice could not be written: {e}"),
-                )
-            })?;
-            let creation = Creation::Merchant(invoice);
-            let answer = self.call(operation, Method::POST, &url, Some(body), Repeat::Create(creation)).await?;
-            let created: MerchantInvoice = decode_created(operation, &answer, creation)?;
-            tracing::Span::current().record("invoice_id", created.id.as_str());
-            Ok(created)
-        })
-        .await
+        let url = self.environment().merchant_invoice_url();
+        self.create("create a QR invoice", url, Creation::Merchant(invoice), |created: &MerchantInvoice| &created.id)
+            .await
     }
 
     /// Asks Pocket for an invoice's state and details.
@@ -107,10 +80,36 @@ impl PocketClient {
     }
 }
 
+impl PocketClient {
+    /// Sends a creation to `url` once — never again once it may have reached Pocket — and reads
+    /// what Pocket made; `id` names it in the call's span.
+    pub(crate) async fn create<T: serde::de::DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        url: String,
+        creation: Creation<'_>,
+        id: fn(&T) -> &InvoiceId,
+    ) -> Result<T, Error> {
+        self.traced(operation, None, async {
+            let body = creation.body().map_err(|e| {
+                Error::new(
+                    pocket_core::ErrorKind::Validation,
+                    format!("{operation}: the invoice could not be written: {e}"),
+                )
+            })?;
+            let answer = self.call(operation, Method::POST, &url, Some(body), Repeat::Create(creation)).await?;
+            let created: T = decode_created(operation, &answer, creation)?;
+            tracing::Span::current().record("invoice_id", id(&created).as_str());
+            Ok(created)
+        })
+        .await
+    }
+}
+
 /// Decodes the answer to a creation Pocket accepted (2xx). The invoice exists even if its answer
 /// cannot be read, so an unreadable one is ambiguous — never a plain protocol error a caller
 /// would retry.
-pub(crate) fn decode_created<T: serde::de::DeserializeOwned>(
+fn decode_created<T: serde::de::DeserializeOwned>(
     operation: &str,
     answer: &[u8],
     creation: Creation<'_>,

@@ -71,26 +71,22 @@ fn json_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T,
 }
 
 async fn invoices(State(shared): State<Arc<Shared>>) -> Json<Vec<Value>> {
-    Json(
-        lock(&shared.invoices)
-            .values()
-            .map(|invoice| invoice.check_view(None, shared.webhooks.behaviour().state_case))
-            .collect(),
-    )
+    let case = shared.webhooks.state_case();
+    Json(lock(&shared.invoices).values().map(|invoice| invoice.check_view(None, case)).collect())
 }
 
 /// One invoice as the wallet's pay sheet shows it: Pocket's record, not what the page passed.
 async fn one_invoice(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Result<Json<Value>, ApiFailure> {
-    let case = shared.webhooks.behaviour().state_case;
-    let invoice = id.trim().parse::<u64>().ok().and_then(|number| lock(&shared.invoices).get(&number).cloned());
-    invoice
+    let case = shared.webhooks.state_case();
+    shared
+        .invoice(&id)
         .map(|invoice| Json(invoice.check_view(None, case)))
         .ok_or_else(|| api_error(StatusCode::NOT_FOUND, "SANDBOX", format!("no invoice {id:?}")))
 }
 
 fn settle_route(shared: &Arc<Shared>, id: &str, pay: bool) -> Result<Json<Value>, ApiFailure> {
     let id = InvoiceId::new(id).map_err(|_| api_error(StatusCode::NOT_FOUND, "SANDBOX", "no such invoice"))?;
-    let case = shared.webhooks.behaviour().state_case;
+    let case = shared.webhooks.state_case();
     settle(shared, &id, pay).map(|invoice| Json(invoice.check_view(None, case))).map_err(sandbox_failure)
 }
 

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::gateway::invoice_of_qr;
 use crate::payments::settle;
-use crate::state::{Shared, lock};
+use crate::state::Shared;
 use crate::wallet::escape;
 
 const PAGE: &str = include_str!("../assets/pay.html");
@@ -54,7 +54,7 @@ async fn scan(Query(scanned): Query<Scanned>) -> Response {
 
 /// `GET /wallet/pay/{id}`: the invoice, with Pay and Decline while it is pending.
 async fn pay_screen(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
-    let invoice = id.trim().parse::<u64>().ok().and_then(|n| lock(&shared.invoices).get(&n).cloned());
+    let invoice = shared.invoice(&id);
     let Some(invoice) = invoice else {
         return page(
             StatusCode::NOT_FOUND,

@@ -38,7 +38,6 @@ pub(crate) fn settle(shared: &Arc<Shared>, id: &InvoiceId, pay: bool) -> Result<
             }
             if invoice.is_scannable() {
                 // Anyone may scan a QR code: the payer is whoever pays — the wallet's user here.
-                let user = &shared.config.wallet_user;
                 invoice.payer = user.subject.clone();
                 invoice.payer_phone = Some(user.phone_number.clone());
                 invoice.payer_name = Some(format!("{} {}", user.given_name, user.family_name));

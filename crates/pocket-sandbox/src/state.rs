@@ -73,6 +73,12 @@ impl Shared {
         self.config.clients.iter().find(|c| c.client_id == client_id)
     }
 
+    /// The invoice a path segment names (surrounding whitespace ignored), if there is one.
+    pub(crate) fn invoice(&self, id: &str) -> Option<SandboxInvoice> {
+        let number: u64 = id.trim().parse().ok()?;
+        lock(&self.invoices).get(&number).cloned()
+    }
+
     pub(crate) fn next_invoice_id(&self) -> u64 {
         self.next_invoice_id.fetch_add(1, Ordering::Relaxed)
     }

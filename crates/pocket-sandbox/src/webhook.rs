@@ -256,6 +256,11 @@ impl Webhooks {
         lock(&self.behaviour).clone()
     }
 
+    /// How states are written now (without copying the whole behaviour).
+    pub(crate) fn state_case(&self) -> StateCase {
+        lock(&self.behaviour).state_case
+    }
+
     pub(crate) fn log(&self) -> Vec<Delivery> {
         lock(&self.log).clone()
     }
@@ -453,7 +458,7 @@ async fn post(shared: &Shared, url: &str, body: &Value) -> DeliveryOutcome {
 
 /// Sends one forged notice now and returns how it went. Forged notices are not retried.
 pub(crate) async fn send_forged(shared: &Shared, forgery: Forgery, client_id: &str) -> Result<Delivery, String> {
-    let case = shared.webhooks.behaviour().state_case;
+    let case = shared.webhooks.state_case();
     let invoice_of = |id: &InvoiceId| {
         let number: u64 = id.as_str().parse().map_err(|_| format!("no invoice {id}"))?;
         lock(&shared.invoices).get(&number).cloned().ok_or_else(|| format!("no invoice {id}"))

@@ -236,7 +236,7 @@ fn find_detail(
         })
         .cloned()?;
     let branch = branch_of_terminal(shared, client_id, terminal_id).map(|branch| (branch.id, branch.name.as_str()));
-    let view = invoice.detail_view(branch, shared.webhooks.behaviour().state_case);
+    let view = invoice.detail_view(branch, shared.webhooks.state_case());
     Some((invoice, view))
 }
 
@@ -367,6 +367,6 @@ pub(crate) async fn cancel(
     };
     invoice.state = InvoiceState::Cancelled;
     tracing::info!(invoice_id = %invoice.id, held_id = %held_id, "held payment cancelled");
-    let state = state_text(&invoice.state, shared.webhooks.behaviour().state_case);
+    let state = state_text(&invoice.state, shared.webhooks.state_case());
     Ok(Json(json!({"heldId": hold, "state": state})))
 }

@@ -64,7 +64,7 @@ impl InvoiceCreated {
             amount: invoice.amount,
             terminal_id: invoice.terminal_id,
             created_at: rfc3339(invoice.created_at),
-            state: state_text(&InvoiceState::Pending, shared.webhooks.behaviour().state_case),
+            state: state_text(&InvoiceState::Pending, shared.webhooks.state_case()),
         }
     }
 }
@@ -99,7 +99,8 @@ pub(crate) async fn create_invoice(
         .check(&token, TokenKind::Consumer, SystemTime::now())
         .map(|issued| issued.claims.clone())
         .map_err(|refusal| bad("INVALID_CONSUMER_TOKEN", format!("consumerToken: {}", refusal.describe())))?;
-    let (id, terminal) = (shared.next_invoice_id(), terminal_of(&shared, &client_id)?);
+    let terminal = terminal_of(&shared, &client_id)?;
+    let id = shared.next_invoice_id();
     let mut invoice = SandboxInvoice::new(InvoiceId::from(id), client_id, terminal, amount, info.as_str());
     invoice.payer = payer["sub"].as_str().unwrap_or_default().to_owned();
     invoice.payer_phone = payer["phone_number"].as_str().map(str::to_owned);
@@ -188,7 +189,8 @@ pub(crate) async fn create_qr_invoice(
     let client_id = merchant(&shared, &headers)?;
     let mut fields = json_object(&headers, &body)?;
     let (amount, info) = amount_and_note(&mut fields)?;
-    let (id, terminal) = (shared.next_invoice_id(), terminal_of(&shared, &client_id)?);
+    let terminal = terminal_of(&shared, &client_id)?;
+    let id = shared.next_invoice_id();
     let invoice_id = InvoiceId::from(id);
     let qr = crate::gateway::qr_text(&invoice_id);
     let mut invoice = SandboxInvoice::new(invoice_id, client_id, terminal, amount, info.as_str());
