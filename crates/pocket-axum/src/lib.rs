@@ -6,6 +6,7 @@
 mod assets;
 #[cfg(feature = "jwt")]
 mod auth_builder;
+mod health;
 #[cfg(feature = "openapi")]
 mod openapi;
 mod user;
@@ -14,6 +15,7 @@ mod webhook;
 pub use assets::{POCKET_D_TS, POCKET_JS, pocket_js_router};
 #[cfg(feature = "jwt")]
 pub use auth_builder::PocketAuthBuilder;
+pub use health::health_router;
 #[cfg(feature = "openapi")]
 pub use openapi::openapi;
 /// The confirmation pipeline this crate's webhook is the HTTP face of.

@@ -13,6 +13,7 @@ use tracing::Instrument;
 use crate::RetryPolicy;
 use crate::retry::send_with_retries;
 use crate::settings::{ClientAuth, Settings};
+use crate::telemetry::operation_label;
 use crate::token::{Lookup, TokenManager};
 use crate::transport::{Outcome, error_for, is_transient, operation_at};
 
@@ -260,12 +261,13 @@ impl PocketClient {
             Repeat::Safe => is_transient,
             Repeat::Create(_) => |outcome| matches!(outcome, Outcome::NotSent(_)),
         };
+        let label = operation_label(operation);
         let mut token = self.token().await?;
-        let mut outcome = send_with_retries(&settings.retry, repeatable, || send(&token)).await;
+        let mut outcome = send_with_retries(&settings.retry, label, repeatable, || send(&token)).await;
         if matches!(outcome, Outcome::Answered { status: 401, .. }) {
             tracing::debug!("the merchant API rejected the token; renewing it and replaying once");
             token = self.inner.tokens.replace(settings, &token).await?;
-            outcome = send_with_retries(&settings.retry, repeatable, || send(&token)).await;
+            outcome = send_with_retries(&settings.retry, label, repeatable, || send(&token)).await;
         }
         tracing::Span::current().record("latency_ms", started.elapsed().as_millis() as u64);
         match (&outcome, repeat) {

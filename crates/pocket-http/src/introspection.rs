@@ -32,9 +32,10 @@ impl PocketClient {
         self.traced(operation, None, async {
             let settings = &self.inner.settings;
             let url = settings.environment.introspection_url();
-            let outcome =
-                send_with_retries(&settings.retry, is_transient, || settings.realm_form(&url, &[("token", token)]))
-                    .await;
+            let outcome = send_with_retries(&settings.retry, "introspect", is_transient, || {
+                settings.realm_form(&url, &[("token", token)])
+            })
+            .await;
             let body = match &outcome {
                 Outcome::Answered { status: 200..=299, body, .. } => body,
                 Outcome::Answered { status: 400, body, .. } if oauth_error(body) == Some("unsupported_token_type") => {

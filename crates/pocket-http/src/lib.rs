@@ -10,6 +10,7 @@ mod merchant;
 mod paging;
 mod retry;
 mod settings;
+mod telemetry;
 mod token;
 mod transport;
 
@@ -20,3 +21,6 @@ pub use merchant::WebhookChange;
 pub use pocket_core;
 pub use retry::RetryPolicy;
 pub use settings::ClientAuth;
+/// The metrics this crate records (feature `metrics`): name, Prometheus type, meaning.
+#[cfg(feature = "metrics")]
+pub use telemetry::METRICS;

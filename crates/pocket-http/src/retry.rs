@@ -92,15 +92,19 @@ impl RetryPolicy {
 
 /// Sends what `request` builds, again after a wait while `repeatable` says the outcome may be
 /// repeated and the policy allows another attempt. Returns the last outcome.
+/// `operation` is the metric label of what is sent.
 pub(crate) async fn send_with_retries(
     policy: &RetryPolicy,
+    operation: &'static str,
     repeatable: fn(&Outcome) -> bool,
     mut request: impl FnMut() -> reqwest::RequestBuilder,
 ) -> Outcome {
     let started = Instant::now();
     let mut attempt = 1;
     loop {
+        let sent = Instant::now();
         let outcome = exchange(request()).await;
+        crate::telemetry::exchanged(operation, &outcome, sent);
         let span = tracing::Span::current();
         span.record("attempt", attempt);
         if let Outcome::Answered { status, .. } = &outcome {

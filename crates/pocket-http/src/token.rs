@@ -198,6 +198,7 @@ impl TokenManager {
         match self.fetch(settings, refresh).await {
             Ok(fresh) => {
                 let access = fresh.access.clone();
+                crate::telemetry::token_cached(fresh.expires_at_wall);
                 *self.cached.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(fresh));
                 *renewal = Renewal::default();
                 Ok(access)
@@ -252,10 +253,24 @@ impl TokenManager {
         self.grant(settings, &[("grant_type", "client_credentials")]).instrument(span).await
     }
 
+    /// One grant (`fields` name it first), counted by its result.
     async fn grant(&self, settings: &Settings, fields: &[(&str, &str)]) -> Result<Cached, Error> {
+        let grant = fields.first().map_or("", |(_, grant)| *grant);
+        let result = self.grant_once(settings, fields).await;
+        let counted = match &result {
+            Ok(_) => "ok",
+            Err(error) if matches!(error.kind(), ErrorKind::Rejected | ErrorKind::Unauthorized) => "refused",
+            Err(_) => "error",
+        };
+        crate::telemetry::token_fetched(grant, counted);
+        result
+    }
+
+    async fn grant_once(&self, settings: &Settings, fields: &[(&str, &str)]) -> Result<Cached, Error> {
         let url = settings.environment.token_url();
         let sent_at = Instant::now();
-        let outcome = send_with_retries(&settings.retry, is_transient, || settings.realm_form(&url, fields)).await;
+        let outcome =
+            send_with_retries(&settings.retry, "token", is_transient, || settings.realm_form(&url, fields)).await;
         let operation = "get the merchant token";
         let body = match &outcome {
             Outcome::Answered { status: 200..=299, body, .. } => body,

@@ -9,6 +9,10 @@ mod discovery;
 mod keys;
 mod state;
 mod store;
+mod telemetry;
 mod verifier;
 
+/// The metrics this crate records (feature `metrics`): name, Prometheus type, meaning.
+#[cfg(feature = "metrics")]
+pub use telemetry::METRICS;
 pub use verifier::{JwtVerifier, JwtVerifierBuilder};

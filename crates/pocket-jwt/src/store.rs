@@ -179,6 +179,8 @@ impl KeyStore {
             }
             Err(cause) => tracing::warn!(%cause, "fetching the realm's signing keys failed; the last good keys stay"),
         }
+        let held = result.as_ref().map_or_else(|_| self.len(), |(keys, _)| keys.len());
+        crate::telemetry::jwks_fetched(result.is_ok(), held);
         let (keys, _) = result?;
         self.keys.store(Arc::new(keys));
         crate::state::lock(&self.unknown).clear();

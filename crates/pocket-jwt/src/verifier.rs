@@ -99,6 +99,12 @@ impl JwtVerifier {
     /// error with the reason; having no keys to check it with is
     /// [`ErrorKind::Unavailable`](pocket_core::ErrorKind::Unavailable). Messages never contain the token.
     pub async fn verify(&self, token: &str) -> Result<PocketUser, Error> {
+        let result = self.check(token).await;
+        crate::telemetry::verified(&result);
+        result
+    }
+
+    async fn check(&self, token: &str) -> Result<PocketUser, Error> {
         let inner = &self.inner;
         let mut header = [0; HEADER_ON_STACK];
         let compact = split(token, inner.max_size, &mut header)?;

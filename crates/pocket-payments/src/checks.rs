@@ -10,13 +10,15 @@
 //! API (or none) is never the reason a real payment is missed.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use pocket_core::{Error, ErrorKind, GatewayApi, InvoiceId, InvoiceStatus, MerchantApi, TerminalId};
 use tokio::sync::{OnceCell, Semaphore};
 
 use crate::settings::Settings;
+use crate::telemetry::{self, Started};
 
 /// What Pocket said about an invoice, or why it could not be asked.
 #[derive(Debug, Clone)]
@@ -62,24 +64,34 @@ type InFlightMap = Mutex<HashMap<(Asker, String), InFlight>>;
 struct SharedCheck<'a> {
     map: &'a InFlightMap,
     key: (Asker, String),
-    cell: InFlight,
+    /// Always `Some` until the share is dropped.
+    cell: Option<InFlight>,
 }
 
 impl<'a> SharedCheck<'a> {
     fn join(map: &'a InFlightMap, (asker, key): (Asker, &str)) -> SharedCheck<'a> {
         let key = (asker, key.to_owned());
         let cell = lock(map).entry(key.clone()).or_default().clone();
-        SharedCheck { map, key, cell }
+        SharedCheck { map, key, cell: Some(cell) }
+    }
+
+    fn cell(&self) -> &OnceCell<Checked> {
+        self.cell.as_deref().expect("a live share holds its cell")
     }
 }
 
 impl Drop for SharedCheck<'_> {
     fn drop(&mut self) {
+        let Some(cell) = self.cell.take() else { return };
         let mut map = lock(self.map);
-        // The map holds one reference and this share another: nobody else waits on it.
-        if map.get(&self.key).is_some_and(|current| Arc::ptr_eq(current, &self.cell))
-            && Arc::strong_count(&self.cell) == 2
-        {
+        // The map holds one reference and this share another: nobody else waits on it. Every
+        // share is taken and given back under the lock, so two shares dropped at once on two
+        // threads cannot each see the other's reference and both leave the entry behind (it
+        // would then answer later checks of the invoice with this stale answer).
+        let last =
+            map.get(&self.key).is_some_and(|current| Arc::ptr_eq(current, &cell)) && Arc::strong_count(&cell) == 2;
+        drop(cell);
+        if last {
             map.remove(&self.key);
         }
     }
@@ -94,6 +106,8 @@ pub(crate) struct Checker {
     unknown: Mutex<Recent>,
     unknown_ttl: Duration,
     rate: Option<Mutex<Bucket>>,
+    /// Milliseconds since the epoch of Pocket's last answer; 0 for never.
+    last_answer: AtomicU64,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -112,6 +126,7 @@ impl Checker {
             unknown: Mutex::new(Recent::new(settings.unknown_capacity)),
             unknown_ttl: settings.unknown_ttl,
             rate: settings.checks_per_second.map(|rate| Mutex::new(Bucket::new(rate, settings.check_burst))),
+            last_answer: AtomicU64::new(0),
         }
     }
 
@@ -133,7 +148,7 @@ impl Checker {
             return Checked::RecentlyUnknown;
         }
         let shared = SharedCheck::join(&self.in_flight, (asker, key));
-        let checked = shared.cell.get_or_init(|| self.ask(id, asker, prefer)).await.clone();
+        let checked = shared.cell().get_or_init(|| self.ask(id, asker, prefer)).await.clone();
         drop(shared);
         if remember && matches!(checked, Checked::Unknown) {
             lock(&self.unknown).insert(spelling, Instant::now() + self.unknown_ttl);
@@ -170,12 +185,38 @@ impl Checker {
 
     async fn ask_merchant(&self, id: &InvoiceId, asker: Asker) -> Checked {
         if !self.may_call(asker) {
+            telemetry::checked("merchant", "rate_limited", Started::now());
             return Checked::Overloaded;
         }
-        match self.merchant.check_invoice(id).await {
+        let started = Started::now();
+        let checked = match self.merchant.check_invoice(id).await {
             Ok(status) => Checked::Status(status),
             Err(error) if is_no_such_invoice(&error) => Checked::Unknown,
             Err(error) => Checked::Unavailable(error),
+        };
+        self.answered("merchant", &checked, started);
+        checked
+    }
+
+    /// Counts a question to Pocket, and remembers when Pocket last answered one.
+    fn answered(&self, api: &'static str, checked: &Checked, started: Started) {
+        let result = match checked {
+            Checked::Status(_) => "found",
+            Checked::Unknown => "unknown",
+            _ => "error",
+        };
+        telemetry::checked(api, result, started);
+        if result != "error" {
+            let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+            self.last_answer.store(u64::try_from(now.as_millis()).unwrap_or(u64::MAX), Ordering::Relaxed);
+        }
+    }
+
+    /// When Pocket last answered a question about an invoice (found or not), if ever.
+    pub(crate) fn last_answer(&self) -> Option<SystemTime> {
+        match self.last_answer.load(Ordering::Relaxed) {
+            0 => None,
+            millis => Some(SystemTime::UNIX_EPOCH + Duration::from_millis(millis)),
         }
     }
 
@@ -190,12 +231,19 @@ impl Checker {
         let others = gateway.terminals.iter().copied().filter(|terminal| Some(*terminal) != preferred);
         for terminal in preferred.into_iter().chain(others) {
             if !self.may_call(asker) {
+                telemetry::checked("gateway", "rate_limited", Started::now());
                 return Checked::Overloaded;
             }
-            match gateway.api.invoice_by_id(terminal, id).await {
-                Ok(detail) => return Checked::Status(detail.to_status()),
-                Err(error) if is_no_such_invoice(&error) => continue,
-                Err(error) => return Checked::Unavailable(error),
+            let started = Started::now();
+            let checked = match gateway.api.invoice_by_id(terminal, id).await {
+                Ok(detail) => Checked::Status(detail.to_status()),
+                Err(error) if is_no_such_invoice(&error) => Checked::Unknown,
+                Err(error) => Checked::Unavailable(error),
+            };
+            self.answered("gateway", &checked, started);
+            match checked {
+                Checked::Unknown => continue,
+                other => return other,
             }
         }
         Checked::Unknown
@@ -291,6 +339,41 @@ impl Bucket {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shares_dropped_at_once_on_many_threads_leave_no_entry_behind() {
+        let map = InFlightMap::default();
+        let (threads, rounds) = (4, 2_000);
+        let barrier = std::sync::Barrier::new(threads + 1);
+        // Each round: every thread joins, all drop at once, the map is looked at while nobody
+        // holds a share, then the next round begins. A leftover is counted, not asserted in
+        // the middle, so that a failure cannot leave the threads waiting at a barrier.
+        let leftovers = std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| {
+                    for _ in 0..rounds {
+                        let share = SharedCheck::join(&map, (Asker::Notice, "7"));
+                        barrier.wait();
+                        drop(share);
+                        barrier.wait();
+                        barrier.wait();
+                    }
+                });
+            }
+            let mut leftovers = 0;
+            for _ in 0..rounds {
+                barrier.wait();
+                barrier.wait();
+                if !lock(&map).is_empty() {
+                    leftovers += 1;
+                    lock(&map).clear();
+                }
+                barrier.wait();
+            }
+            leftovers
+        });
+        assert_eq!(leftovers, 0, "an entry outlived every share in {leftovers} of {rounds} rounds");
+    }
 
     #[test]
     fn the_bucket_allows_a_burst_then_the_rate() {

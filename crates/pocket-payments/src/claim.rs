@@ -17,6 +17,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::store::{Claim, ClaimToken, PaymentStore};
+use crate::telemetry::{self, Callback, Ran, Started};
 use crate::{HandlerError, Outcome};
 
 /// Called when a claim is abandoned (its delivery was cancelled mid-handler), so that someone
@@ -27,6 +28,8 @@ pub(crate) type OnAbandon = Box<dyn FnOnce() + Send>;
 pub(crate) struct Run<'a> {
     pub store: &'a Arc<dyn PaymentStore>,
     pub key: String,
+    /// Which of the merchant's callbacks runs (for its metrics).
+    pub callback: Callback,
     pub lease: Duration,
     /// The longest the code may run.
     pub timeout: Duration,
@@ -265,7 +268,10 @@ where
         guard.release().await;
         return Outcome::StoreUnavailable;
     }
-    match guarded(budget, work()).await {
+    let started = Started::now();
+    let ran = guarded(budget, work()).await;
+    telemetry::callback_ran(run.callback, Ran::of(&ran), started);
+    match ran {
         Ok(Ok(())) => match guard.complete().await {
             Some(Recorded::Stored) => run.done,
             Some(Recorded::Taken) => Outcome::InProgress,

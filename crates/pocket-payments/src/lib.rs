@@ -7,6 +7,10 @@ mod builder;
 mod checks;
 mod claim;
 mod handler;
+mod health;
+mod ledger;
+#[cfg(feature = "metrics")]
+mod metered;
 mod outcome;
 mod payment;
 mod pipeline;
@@ -20,10 +24,13 @@ mod redact;
 mod redis_store;
 mod settings;
 mod store;
+mod telemetry;
 mod watch_list;
 
 pub use builder::PaymentsBuilder;
 pub use handler::{HandlerError, HandlerFn, OrderCheck, PaymentHandler, handler_fn};
+pub use health::{HEALTH_PROBE_TIMEOUT, Health, Probe, ReconcilerHealth};
+pub use ledger::{JournalEntry, Ledger, PaymentRecord, Record};
 pub use outcome::{Outcome, Refusal};
 pub use payment::{Expected, FailedPayment, Source, Unresolved, VerifiedPayment};
 pub use pipeline::Payments;
@@ -38,4 +45,7 @@ pub use settings::{MissingAmount, ProcessedState};
 #[cfg(feature = "postgres")]
 pub use sqlx;
 pub use store::{Claim, ClaimToken, InMemoryStore, PaymentStore, StoreError};
+/// The metrics this crate records (feature `metrics`): name, Prometheus type, meaning.
+#[cfg(feature = "metrics")]
+pub use telemetry::METRICS;
 pub use watch_list::{Watch, WatchError, WatchJournal, Watched};

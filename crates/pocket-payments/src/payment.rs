@@ -108,16 +108,20 @@ impl FailedPayment {
 }
 
 /// An invoice the reconciler watched until its deadline without reaching a verdict: never
-/// silently forgotten, handed to [`PaymentHandler::unresolved`](crate::PaymentHandler::unresolved).
-#[derive(Debug, Clone, PartialEq)]
+/// silently forgotten, handed to [`PaymentHandler::unresolved`](crate::PaymentHandler::unresolved)
+/// and, with a shared journal, written down for operators (`pocket payments unresolved`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Unresolved {
     /// The invoice.
     pub invoice_id: InvoiceId,
     /// The last state Pocket reported, if it answered at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_state: Option<InvoiceState>,
     /// Why it is unresolved, in words.
     pub reason: String,
+    /// When the reconciler gave up on it.
+    pub at: std::time::SystemTime,
 }
 
 /// What the app expects of an invoice's payment, from its own order.

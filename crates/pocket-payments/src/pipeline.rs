@@ -13,6 +13,7 @@ use crate::handler::{Handler, Job};
 use crate::reconciler::Reconciler;
 use crate::settings::{MissingAmount, ProcessedState, Settings};
 use crate::store::PaymentStore;
+use crate::telemetry::{self, Callback, Ran, Started};
 use crate::watch_list::{WatchJournal, WatchList};
 use crate::{Expected, FailedPayment, OrderCheck, Outcome, PaymentHandler, Refusal, Source, VerifiedPayment};
 
@@ -61,7 +62,7 @@ pub struct Payments {
 
 pub(crate) struct Inner {
     checker: Checker,
-    store: Arc<dyn PaymentStore>,
+    pub(crate) store: Arc<dyn PaymentStore>,
     handler: Handler,
     order: Option<Arc<dyn OrderCheck>>,
     pub(crate) settings: Settings,
@@ -112,6 +113,12 @@ impl Payments {
     /// Takes a webhook notice — unverified, from anyone — and returns what became of it. The
     /// notice only names an invoice to ask Pocket about; see the crate docs for every rule.
     pub async fn receive(&self, notice: WebhookNotice) -> Outcome {
+        let outcome = self.confirm_notice(notice).await;
+        telemetry::delivered(Source::Webhook, &outcome);
+        outcome
+    }
+
+    async fn confirm_notice(&self, notice: WebhookNotice) -> Outcome {
         // A gateway invoice's notice names its order and hold: ask the gateway first then.
         let from_gateway = notice.order_number.is_some() || notice.held_id.is_some();
         let prefer = if from_gateway { Prefer::Gateway(None) } else { Prefer::Merchant };
@@ -141,12 +148,15 @@ impl Payments {
         expected: Option<Expected>,
         prefer: Prefer,
     ) -> Outcome {
-        let (key, status) = match self.ask_pocket(invoice, Asker::Reconciler, prefer).await {
-            Ok(answer) => answer,
-            Err(outcome) => return outcome,
+        let outcome = match self.ask_pocket(invoice, Asker::Reconciler, prefer).await {
+            Ok((key, status)) => {
+                let asked = invoice.clone();
+                self.decide(Seen { asked, key, status, notice: None, expected, source: Source::Poll }).await
+            }
+            Err(outcome) => outcome,
         };
-        let asked = invoice.clone();
-        self.decide(Seen { asked, key, status, notice: None, expected, source: Source::Poll }).await
+        telemetry::delivered(Source::Poll, &outcome);
+        outcome
     }
 
     /// The invoice's key and Pocket's answer about it — or the outcome already, when the payment
@@ -331,7 +341,10 @@ impl Payments {
         invoice_id: &InvoiceId,
     ) -> Result<Option<Expected>, Outcome> {
         let timeout = self.inner.settings.handler_timeout;
-        match guarded(timeout, order.expected(invoice_id)).await {
+        let started = Started::now();
+        let ran = guarded(timeout, order.expected(invoice_id)).await;
+        telemetry::callback_ran(Callback::OrderCheck, Ran::of(&ran), started);
+        match ran {
             Ok(Ok(expected)) => Ok(expected),
             Ok(Err(error)) => {
                 tracing::error!(%error, "the order check failed; the payment will be tried again");
@@ -354,8 +367,13 @@ impl Payments {
         let settings = &self.inner.settings;
         match &self.inner.handler {
             Handler::Plain(handler) => {
+                let callback = match job {
+                    Job::Paid(_) => Callback::Paid,
+                    Job::Failed(_) => Callback::Failed,
+                };
                 let run = Run {
                     store: &self.inner.store,
+                    callback,
                     key,
                     lease: settings.lease,
                     timeout: settings.handler_timeout,
@@ -407,6 +425,10 @@ impl Inner {
         &self.handler
     }
 
+    pub(crate) fn checker_last_answer(&self) -> Option<std::time::SystemTime> {
+        self.checker.last_answer()
+    }
+
     pub(crate) fn gateway(&self) -> Option<&Arc<dyn GatewayApi>> {
         self.checker.gateway_api()
     }
@@ -422,6 +444,12 @@ impl Payments {
         journal: Option<Arc<dyn WatchJournal>>,
         settings: Settings,
     ) -> Payments {
+        telemetry::describe();
+        #[cfg(feature = "metrics")]
+        let (store, journal): (Arc<dyn PaymentStore>, _) = (
+            Arc::new(crate::metered::Metered(store)),
+            journal.map(|journal| Arc::new(crate::metered::Metered(journal)) as Arc<dyn WatchJournal>),
+        );
         Payments {
             inner: Arc::new(Inner {
                 checker: Checker::new(merchant, gateway, &settings),

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use crate::claim::{Abnormal, guarded};
 use crate::pipeline::Payments;
+use crate::telemetry::{self, Callback, Ran, Started};
 use crate::{Outcome, Refusal, Unresolved, Watched};
 
 /// How long a replica keeps an invoice's polling to itself: long enough to cover its longest
@@ -42,10 +43,25 @@ fn due(payments: &Payments) -> (Vec<(String, Watched, tokio::sync::OwnedSemaphor
     (taken, next)
 }
 
+/// Clears the worker's running flag if it dies of a panic, so that health reports it and the
+/// next watch starts a new one.
+struct Worker<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl Drop for Worker<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(false, Ordering::Release);
+        }
+    }
+}
+
 pub(crate) async fn work(payments: Payments) {
     let list = &payments.inner.watching;
+    let _worker = Worker(&list.running);
     loop {
         let wake = list.wake.notified();
+        let (count, oldest) = list.census();
+        telemetry::watching(count, oldest.unwrap_or_default());
         let (batch, next) = due(&payments);
         for (key, watched, permit) in batch {
             tokio::spawn(poll_one(payments.clone(), key, watched, permit));
@@ -104,10 +120,12 @@ async fn poll_one(payments: Payments, key: String, watched: Watched, permit: tok
         Ok(outcome) => outcome,
         Err(Abnormal::Panicked) => {
             tracing::error!(invoice_id = %watched.invoice_id, "a poll panicked (in the merchant's code?); polling the invoice again later");
+            telemetry::polled("failed");
             return;
         }
         Err(Abnormal::TimedOut) => {
             tracing::error!(invoice_id = %watched.invoice_id, ?budget, "a poll ran out of time; polling the invoice again later");
+            telemetry::polled("failed");
             return;
         }
     };
@@ -140,6 +158,7 @@ async fn ask(payments: &Payments, key: &str, watched: &Watched) -> Option<Outcom
 /// (and the `unresolved` callback) is that replica's — unless it goes away first, so the invoice
 /// stays here until the journal no longer holds it.
 async fn skipped(payments: &Payments, key: &str) {
+    telemetry::polled("skipped");
     let past_deadline =
         payments.inner.watching.lock().get(key).is_some_and(|slot| SystemTime::now() >= slot.watched.deadline);
     if past_deadline
@@ -155,8 +174,9 @@ async fn skipped(payments: &Payments, key: &str) {
 enum Verdict {
     /// Settled: it leaves the list.
     Settled,
-    /// It can never be confirmed, or its deadline passed: someone should look at it.
-    GiveUp(String),
+    /// It can never be confirmed, or its deadline passed: someone should look at it. The reason
+    /// in words, and as a metric label.
+    GiveUp(String, &'static str),
     /// Poll again later.
     Again,
 }
@@ -165,11 +185,12 @@ fn verdict(outcome: &Outcome, watched: &Watched) -> Verdict {
     match outcome {
         Outcome::Processed | Outcome::AlreadyProcessed | Outcome::NotPaid(_) => Verdict::Settled,
         Outcome::Refused(refusal @ (Refusal::OtherInvoice | Refusal::AmountMismatch | Refusal::OrderMismatch)) => {
-            Verdict::GiveUp(refusal.describe().to_owned())
+            Verdict::GiveUp(refusal.describe().to_owned(), telemetry::refusal_label(*refusal))
         }
-        _ if SystemTime::now() >= watched.deadline => {
-            Verdict::GiveUp(format!("still {} at its deadline after {} polls", outcome.word(), watched.polls))
-        }
+        _ if SystemTime::now() >= watched.deadline => Verdict::GiveUp(
+            format!("still {} at its deadline after {} polls", outcome.word(), watched.polls),
+            "deadline",
+        ),
         _ => Verdict::Again,
     }
 }
@@ -191,32 +212,52 @@ async fn after_poll(payments: &Payments, key: &str, outcome: Outcome) {
         if let Verdict::Again = verdict {
             let wait = backoff(settings.first, settings.max, slot.watched.polls);
             let until_deadline = slot.watched.deadline.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
-            slot.next_poll = Instant::now() + wait.min(until_deadline);
+            let wait = wait.min(until_deadline);
+            slot.next_poll = Instant::now() + wait;
+            slot.watched.next_poll = Some(SystemTime::now() + wait);
             tracing::debug!(invoice_id = %slot.watched.invoice_id, outcome = outcome.word(), ?wait, "polled; polling again later");
-            return;
         }
         (slot.watched.clone(), verdict)
     };
+    if let Verdict::Again = verdict {
+        telemetry::polled("again");
+        note_poll(payments, key, &watched).await;
+        return;
+    }
     let invoice_id = watched.invoice_id.clone();
-    let reason = match verdict {
-        Verdict::GiveUp(reason) => Some(reason),
-        _ => None,
+    let unresolved = match verdict {
+        Verdict::GiveUp(reason, label) => {
+            telemetry::polled("gave_up");
+            let at = SystemTime::now();
+            Some((
+                Unresolved { invoice_id: invoice_id.clone(), last_state: watched.last_state.clone(), reason, at },
+                label,
+            ))
+        }
+        _ => {
+            telemetry::polled("settled");
+            None
+        }
     };
     let Some(journal) = payments.inner.journal.clone() else {
         payments.inner.watching.lock().remove(key);
         tracing::info!(%invoice_id, outcome = outcome.word(), "the reconciler is done with an invoice");
-        if let Some(reason) = reason {
-            report(payments, Unresolved { invoice_id, last_state: watched.last_state, reason });
+        if let Some((unresolved, label)) = unresolved {
+            report(payments, unresolved, label);
         }
         return;
     };
-    match journal.forget(key).await {
+    let crossing_out = match &unresolved {
+        Some((unresolved, _)) => journal.give_up(key, unresolved, &watched).await,
+        None => journal.forget(key).await,
+    };
+    match crossing_out {
         Ok(crossed_out) => {
             payments.inner.watching.lock().remove(key);
             tracing::info!(%invoice_id, outcome = outcome.word(), "the reconciler is done with an invoice");
             // Another replica crossed it out first: the report was its to make.
-            if let Some(reason) = reason.filter(|_| crossed_out) {
-                report(payments, Unresolved { invoice_id, last_state: watched.last_state, reason });
+            if let Some((unresolved, label)) = unresolved.filter(|_| crossed_out) {
+                report(payments, unresolved, label);
             }
         }
         Err(error) => {
@@ -231,18 +272,31 @@ async fn after_poll(payments: &Payments, key: &str, outcome: Outcome) {
 
 /// Hands an invoice to the `unresolved` callback in a task of its own, with its panics caught
 /// and its time bounded, so that it cannot stall or kill the reconciler.
-fn report(payments: &Payments, unresolved: Unresolved) {
+fn report(payments: &Payments, unresolved: Unresolved, label: &'static str) {
+    telemetry::unresolved(label);
     let (handler, timeout) = (payments.inner.handler().clone(), payments.inner.settings.handler_timeout);
     let invoice_id = unresolved.invoice_id.clone();
     tokio::spawn(async move {
-        match guarded(timeout, handler.unresolved(unresolved)).await {
-            Ok(()) => {}
+        let started = Started::now();
+        let ran = guarded(timeout, async { Ok::<(), ()>(handler.unresolved(unresolved).await) }).await;
+        telemetry::callback_ran(Callback::Unresolved, Ran::of(&ran), started);
+        match ran {
+            Ok(_) => {}
             Err(Abnormal::Panicked) => tracing::error!(%invoice_id, "the unresolved callback panicked"),
             Err(Abnormal::TimedOut) => {
                 tracing::error!(%invoice_id, ?timeout, "the unresolved callback ran out of time")
             }
         }
     });
+}
+
+/// Writes the invoice's latest poll (its count, state and next poll) down in the journal, for
+/// operators; a failure only leaves what they see a poll behind.
+async fn note_poll(payments: &Payments, key: &str, watched: &Watched) {
+    let Some(journal) = &payments.inner.journal else { return };
+    if let Err(error) = journal.save(key, watched).await {
+        tracing::debug!(%error, "could not write a poll down in the watch journal");
+    }
 }
 
 /// `first`, doubled after every poll, at most `max`.

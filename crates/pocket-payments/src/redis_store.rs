@@ -1,6 +1,8 @@
 //! A [`PaymentStore`] in Redis, shared by every replica: each operation is one atomic command or
 //! one Lua script, so no interleaving of replicas can run a handler twice.
 
+mod ledger;
+
 use std::fmt;
 use std::time::Duration;
 
@@ -8,11 +10,13 @@ use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncTypedCommands, Script};
 
+use crate::ledger::{GivenUp, claim_token, replica_name};
 use crate::redact::redact_url;
 use crate::store::{Claim, ClaimToken, PaymentStore, StoreError};
-use crate::{WatchJournal, Watched};
+use crate::{Unresolved, WatchJournal, Watched};
 
-/// The value of a done key. Claim tokens start with `c-`, so no token is ever `done`.
+/// The value of a done key starts with this (`done:<unix ms>`; older stores wrote `done`).
+/// Claim tokens start with `c-`, so no token ever reads as done.
 const DONE: &str = "done";
 
 /// Takes the key if it is free: 1 taken, 2 done, 0 held by another claim.
@@ -22,14 +26,17 @@ if not held then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
   return 1
 end
-if held == 'done' then return 2 end
+if string.sub(held, 1, 4) == 'done' then return 2 end
 return 0
 ";
 
-/// Marks the key done for the retention, only if the token still owns it.
+/// Marks the key done (with the server's time) for the retention, only if the token still
+/// owns it.
 const COMPLETE: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('SET', KEYS[1], 'done', 'PX', ARGV[2])
+  local now = redis.call('TIME')
+  local millis = now[1] * 1000 + math.floor(now[2] / 1000)
+  redis.call('SET', KEYS[1], string.format('done:%d', millis), 'PX', ARGV[2])
   return 1
 end
 return 0
@@ -264,7 +271,7 @@ impl RedisStoreBuilder {
                 release: Script::new(RELEASE),
                 take_poll: Script::new(TAKE_POLL),
             },
-            replica: format!("r-{:032x}", fastrand::u128(..)),
+            replica: replica_name(),
         })
     }
 }
@@ -274,14 +281,11 @@ fn millis(duration: Duration) -> u64 {
 }
 
 /// A token no other claim shares, in any process: 128 random bits.
-fn new_token() -> ClaimToken {
-    ClaimToken::new(format!("c-{:032x}", fastrand::u128(..)))
-}
 
 #[async_trait]
 impl PaymentStore for RedisStore {
     async fn claim(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
-        let token = new_token();
+        let token = claim_token(&self.replica);
         let answer = self.run(&self.scripts.claim, key, token.as_str(), Some(lease), "claim a payment").await?;
         Ok(match answer {
             1 => Claim::Acquired(token),
@@ -305,7 +309,7 @@ impl PaymentStore for RedisStore {
     async fn is_done(&self, key: &str) -> Result<bool, StoreError> {
         let mut connection = self.connection.clone();
         let value = connection.get(self.key(key)).await.map_err(|error| self.failed("read a payment", error))?;
-        Ok(value.as_deref() == Some(DONE))
+        Ok(value.is_some_and(|value| value.starts_with(DONE)))
     }
 }
 
@@ -376,6 +380,21 @@ impl WatchJournal for RedisStore {
         let taken = self.run(&self.scripts.take_poll, &polling, &self.replica, Some(lease), "take a poll").await?;
         Ok(taken == 1)
     }
+
+    /// Crosses the invoice out and writes it into the `unresolved` hash, in one transaction.
+    async fn give_up(&self, key: &str, unresolved: &Unresolved, watched: &Watched) -> Result<bool, StoreError> {
+        let record = GivenUp { unresolved: unresolved.clone(), watched: watched.clone() };
+        let json = serde_json::to_string(&record)?;
+        let mut connection = self.connection.clone();
+        let (removed, _): (i64, i64) = redis::pipe()
+            .atomic()
+            .hdel(self.key("watching"), key)
+            .hset(self.key("unresolved"), key, json)
+            .query_async(&mut connection)
+            .await
+            .map_err(|error| self.failed("write an unresolved invoice down", error))?;
+        Ok(removed > 0)
+    }
 }
 
 #[cfg(test)]
@@ -383,9 +402,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens_are_unique_and_never_done() {
-        let (a, b) = (new_token(), new_token());
-        assert_ne!(a, b);
-        assert!(a.as_str().starts_with("c-") && a.as_str() != DONE);
+    fn tokens_never_read_as_done() {
+        let token = claim_token(&replica_name());
+        assert!(!token.as_str().starts_with(DONE));
     }
 }

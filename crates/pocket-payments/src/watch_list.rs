@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::time::Instant;
 
-use crate::Expected;
 use crate::store::StoreError;
+use crate::{Expected, Unresolved};
 
 /// A watched invoice, as [`Reconciler::pending`](crate::Reconciler::pending) lists it and
 /// [`Reconciler::resume`](crate::Reconciler::resume) takes it back (serializable, so an app can
@@ -36,12 +36,19 @@ pub struct Watched {
     /// For a gateway invoice: its terminal (it is then asked about through the gateway first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub terminal: Option<TerminalId>,
+    /// When it was first watched (absent in what older versions wrote down).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<SystemTime>,
+    /// When the replica that polls it means to poll it next (written down after each poll).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_poll: Option<SystemTime>,
 }
 
 impl Watched {
     /// An invoice to watch until `deadline`.
     pub fn new(invoice_id: InvoiceId, expected: Option<Expected>, deadline: SystemTime) -> Watched {
-        Watched { invoice_id, expected, deadline, last_state: None, polls: 0, terminal: None }
+        let since = Some(SystemTime::now());
+        Watched { invoice_id, expected, deadline, last_state: None, polls: 0, terminal: None, since, next_poll: None }
     }
 }
 
@@ -65,6 +72,14 @@ pub trait WatchJournal: Send + Sync + 'static {
     /// other replica holds it, or keeps it if it holds it already. One replica polls each
     /// invoice; when it goes away, another takes over after the lease.
     async fn try_poll(&self, key: &str, lease: Duration) -> Result<bool, StoreError>;
+    /// Crosses out an invoice the reconciler gives up on and writes it down as unresolved, for
+    /// operators (`pocket payments unresolved`); `true` if it was written down as watched, as
+    /// for [`forget`](Self::forget). The default only crosses it out.
+    /// `watched` is the watch as it was, to watch it again with.
+    async fn give_up(&self, key: &str, unresolved: &Unresolved, watched: &Watched) -> Result<bool, StoreError> {
+        let _ = (unresolved, watched);
+        self.forget(key).await
+    }
 }
 
 /// Whether a watch is written down in the journal.
@@ -185,6 +200,18 @@ impl WatchList {
 
     pub fn contains(&self, key: &str) -> bool {
         self.lock().contains_key(key)
+    }
+
+    /// How many invoices are watched, and how long the oldest has been (when known).
+    pub fn census(&self) -> (usize, Option<Duration>) {
+        let slots = self.lock();
+        let oldest = slots.values().filter_map(|slot| slot.watched.since).min();
+        (slots.len(), oldest.map(|since| SystemTime::now().duration_since(since).unwrap_or_default()))
+    }
+
+    /// Whether the worker runs now.
+    pub fn is_running(&self) -> bool {
+        self.running.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// The app's order for a watched invoice, if it gave one.

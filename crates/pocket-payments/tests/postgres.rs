@@ -619,7 +619,7 @@ async fn migrations_are_idempotent_refuse_a_newer_schema_and_prefixes_isolate_ap
     assert!(shop.is_done("paid:1").await.is_err(), "no tables until the app migrates");
     shop.migrate().await.unwrap();
     shop.migrate().await.unwrap();
-    assert_eq!(shop.schema_version().await.unwrap(), Some(1));
+    assert_eq!(shop.schema_version().await.unwrap(), Some(2));
     let other = PgStore::builder(url.as_str()).schema("other_app").table_prefix("pay_").connect().await.unwrap();
     other.migrate().await.unwrap();
     let owner = token(shop.claim("paid:9", Duration::from_secs(60)).await.unwrap());
@@ -631,12 +631,12 @@ async fn migrations_are_idempotent_refuse_a_newer_schema_and_prefixes_isolate_ap
     server.psql(
         "migrations",
         "INSERT INTO pocket_migrations (version, description, success, checksum, execution_time) \
-         VALUES (2, 'from a newer release', true, '\\x00', 1)",
+         VALUES (3, 'from a newer release', true, '\\x00', 1)",
     );
     let refused = shop.migrate().await.unwrap_err();
     assert_eq!(refused.failure(), PgFailure::Schema);
     let said = refused.to_string();
-    assert!(said.contains("version 2") && said.contains("upgrade pocket-payments"), "{said}");
+    assert!(said.contains("version 3") && said.contains("upgrade pocket-payments"), "{said}");
     other.migrate().await.unwrap();
 }
 

@@ -6,6 +6,8 @@
 
 pub mod fuzz;
 mod logs;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 mod postgres;
 mod redis;
 mod serve;

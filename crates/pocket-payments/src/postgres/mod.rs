@@ -2,6 +2,7 @@
 //! [`TransactionalHandler`], whose writes commit in the transaction that records the payment.
 
 mod error;
+mod ledger;
 mod schema;
 mod store;
 mod transaction;

@@ -7,11 +7,13 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
 
 /// The migrations, in order; each is plain SQL with `__SCHEMA__` and `__PREFIX__` to fill in.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "payments, watched invoices, pollers", include_str!("../../migrations/0001_payments.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "payments, watched invoices, pollers", include_str!("../../migrations/0001_payments.sql")),
+    (2, "unresolved invoices", include_str!("../../migrations/0002_unresolved.sql")),
+];
 
 /// The newest schema version this crate knows.
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 
 /// Where the store's tables are: `<schema>.<prefix>payments` and so on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +93,12 @@ pub(crate) struct Statements {
     pub load: SqlStr,
     pub find: SqlStr,
     pub try_poll: SqlStr,
+    pub give_up: SqlStr,
+    pub records: SqlStr,
+    pub journal: SqlStr,
+    pub unresolved: SqlStr,
+    pub given_up: SqlStr,
+    pub rewatch: SqlStr,
     pub prune_payments: SqlStr,
     pub prune_pollers: SqlStr,
     pub version: SqlStr,
@@ -106,6 +114,7 @@ impl Statements {
         let watched = names.table("watched");
         let pollers = names.table("pollers");
         let migrations = names.table("migrations");
+        let unresolved = names.table("unresolved");
         Statements {
             // Free, or held by a claim whose lease lapsed → held under the new token. The lease
             // is counted on the database's clock, which every replica shares.
@@ -165,6 +174,30 @@ impl Statements {
                  WHERE o.replica = EXCLUDED.replica OR o.until <= clock_timestamp() \
                  RETURNING 1"
             )),
+            give_up: sql(format!(
+                "WITH gone AS (DELETE FROM {watched} WHERE key = $1 RETURNING 1), \
+                 freed AS (DELETE FROM {pollers} WHERE key = $1), \
+                 noted AS (INSERT INTO {unresolved} (key, given_up, given_up_at) VALUES ($1, $2, clock_timestamp()) \
+                   ON CONFLICT (key) DO UPDATE SET given_up = EXCLUDED.given_up, given_up_at = EXCLUDED.given_up_at) \
+                 SELECT EXISTS (SELECT 1 FROM gone)"
+            )),
+            records: sql(format!(
+                "SELECT key, state, token, floor(extract(epoch FROM lease_until) * 1000)::int8 AS until_ms, \
+                 floor(extract(epoch FROM done_at) * 1000)::int8 AS done_ms FROM {payments} WHERE key = ANY($1)"
+            )),
+            journal: sql(format!(
+                "SELECT w.watched, p.replica FROM {watched} w \
+                 LEFT JOIN {pollers} p ON p.key = w.key AND p.until > clock_timestamp() ORDER BY w.saved_at"
+            )),
+            unresolved: sql(format!("SELECT given_up FROM {unresolved} ORDER BY given_up_at")),
+            given_up: sql(format!("SELECT given_up FROM {unresolved} WHERE key = $1")),
+            // Watched again and off the unresolved list, in one statement.
+            rewatch: sql(format!(
+                "WITH off AS (DELETE FROM {unresolved} WHERE key = $1 RETURNING 1), \
+                 saved AS (INSERT INTO {watched} (key, watched, saved_at) VALUES ($1, $2, clock_timestamp()) \
+                   ON CONFLICT (key) DO UPDATE SET watched = EXCLUDED.watched, saved_at = EXCLUDED.saved_at) \
+                 SELECT EXISTS (SELECT 1 FROM off)"
+            )),
             // One bounded batch: done rows past the retention, claims that lapsed an hour ago.
             // Rows locked by a transaction at work are skipped, never waited for.
             prune_payments: sql(format!(
@@ -208,7 +241,7 @@ mod tests {
         for (version, _, sql) in MIGRATIONS {
             let filled = names.fill(sql);
             assert!(!filled.contains("__"), "migration {version} keeps a placeholder");
-            assert!(filled.contains("shop.pay_payments"));
+            assert!(filled.contains("shop.pay_"), "migration {version} names no table of the store");
         }
         let versions: Vec<i64> = MIGRATIONS.iter().map(|(version, _, _)| *version).collect();
         assert_eq!(versions, (1..=SCHEMA_VERSION).collect::<Vec<_>>());

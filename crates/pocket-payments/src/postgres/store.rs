@@ -12,9 +12,10 @@ use sqlx::{Postgres, Row};
 
 use super::error::{PgFailure, PgStoreError};
 use super::schema::{Names, SCHEMA_VERSION, Statements};
+use crate::ledger::{GivenUp, claim_token, replica_name};
 use crate::redact::redact_url;
 use crate::store::{Claim, ClaimToken, PaymentStore, StoreError};
-use crate::{WatchJournal, Watched};
+use crate::{Unresolved, WatchJournal, Watched};
 
 /// How many rows one pruning batch deletes at most.
 const PRUNE_BATCH: i64 = 1_000;
@@ -341,7 +342,7 @@ impl PgStoreBuilder {
             operation_timeout: self.operation_timeout,
             shown,
             password,
-            replica: format!("r-{:032x}", fastrand::u128(..)),
+            replica: replica_name(),
         });
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(prune_while_used(Arc::downgrade(&shared), self.prune_every));
@@ -369,11 +370,6 @@ async fn prune_while_used(store: Weak<Shared>, every: Duration) {
     }
 }
 
-/// A token no other claim shares, in any process: 128 random bits.
-fn new_token() -> ClaimToken {
-    ClaimToken::new(format!("c-{:032x}", fastrand::u128(..)))
-}
-
 fn boxed(error: PgStoreError) -> StoreError {
     Box::new(error)
 }
@@ -386,7 +382,7 @@ impl PaymentStore for PgStore {
         let mut connection = shared.acquire(operation).await?;
         // A row deleted (released) between the two statements is claimed on the next try.
         for _ in 0..3 {
-            let token = new_token();
+            let token = claim_token(&shared.replica);
             let claim = sqlx::query(shared.sql.claim.clone()).bind(key).bind(token.as_str()).bind(lease.as_secs_f64());
             if shared.bounded(operation, claim.fetch_optional(&mut *connection)).await?.is_some() {
                 return Ok(Claim::Acquired(token));
@@ -479,6 +475,17 @@ impl WatchJournal for PgStore {
         let query = sqlx::query(shared.sql.try_poll.clone()).bind(key).bind(&shared.replica).bind(lease.as_secs_f64());
         Ok(shared.fetch_optional("take a poll", query).await?.is_some())
     }
+
+    /// Crosses the invoice out and writes it into the unresolved table, in one statement.
+    async fn give_up(&self, key: &str, unresolved: &Unresolved, watched: &Watched) -> Result<bool, StoreError> {
+        let record = GivenUp { unresolved: unresolved.clone(), watched: watched.clone() };
+        let json = serde_json::to_string(&record)?;
+        let shared = &self.inner;
+        let operation = "write an unresolved invoice down";
+        let mut connection = shared.acquire(operation).await?;
+        let query = sqlx::query_scalar(shared.sql.give_up.clone()).bind(key).bind(json);
+        Ok(shared.bounded(operation, query.fetch_one(&mut *connection)).await?)
+    }
 }
 
 #[cfg(test)]
@@ -487,6 +494,7 @@ mod tests {
 
     #[test]
     fn tokens_are_unique() {
-        assert_ne!(new_token(), new_token());
+        let replica = replica_name();
+        assert_ne!(claim_token(&replica), claim_token(&replica));
     }
 }

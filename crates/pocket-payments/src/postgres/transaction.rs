@@ -17,6 +17,7 @@ use super::error::PgStoreError;
 use super::store::PgStore;
 use crate::claim::{Abnormal, OnAbandon, guarded};
 use crate::handler::{Job, log_unresolved};
+use crate::telemetry::{self, Callback, Ran, Started};
 use crate::{FailedPayment, HandlerError, Outcome, Unresolved, VerifiedPayment};
 
 /// How long a delivery waits for PostgreSQL's answer to its COMMIT before it takes the outcome
@@ -163,13 +164,20 @@ pub(crate) async fn run_in_transaction(
         _ => return Outcome::InProgress,
     }
     let unsettled = Unsettled(Some(run.on_abandon));
+    let callback = match run.job {
+        Job::Paid(_) => Callback::Paid,
+        Job::Failed(_) => Callback::Failed,
+    };
     let work = async {
         match run.job {
             Job::Paid(payment) => handler.paid(payment, &mut transaction).await,
             Job::Failed(payment) => handler.failed(payment, &mut transaction).await,
         }
     };
-    match guarded(run.timeout, work).await {
+    let started = Started::now();
+    let ran = guarded(run.timeout, work).await;
+    telemetry::callback_ran(callback, Ran::of(&ran), started);
+    match ran {
         Ok(Ok(())) => {}
         Ok(Err(error)) => {
             tracing::error!(%error, "the payment handler failed; its transaction was rolled back and the payment will be tried again");
