@@ -9,6 +9,7 @@ mod desktop;
 mod orders;
 mod settings;
 mod shop;
+mod telemetry;
 
 use pocket_axum::PocketAuth;
 use pocket_core::{Credentials, Environment};
@@ -62,6 +63,8 @@ async fn first_terminal(client: &PocketClient) -> Option<pocket_core::TerminalId
 impl Demo {
     /// Starts the shop (and, in sandbox mode, the sandbox) on 127.0.0.1.
     pub async fn start(settings: DemoSettings) -> Result<Demo, String> {
+        // Before any client exists, so that every metric it records is kept.
+        telemetry::prometheus();
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", settings.shop_port))
             .await
             .map_err(|e| format!("the shop cannot listen on port {}: {e}", settings.shop_port))?;

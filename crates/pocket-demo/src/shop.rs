@@ -71,6 +71,7 @@ pub(crate) fn router(auth: PocketAuth, client: PocketClient, gateway: Gateway, o
             None => pipeline,
         })
         .into_router_with_payments();
+    let health = pocket_axum::health_router("/pocket/health", payments.clone());
     let state =
         ShopState { auth, client, payments, orders, terminal: gateway.terminal, scanner_url: gateway.scanner_url };
     Router::new()
@@ -84,6 +85,8 @@ pub(crate) fn router(auth: PocketAuth, client: PocketClient, gateway: Gateway, o
         .merge(crate::desktop::routes())
         .with_state(state)
         .merge(webhook)
+        .merge(health)
+        .merge(crate::telemetry::routes())
         .merge(pocket_js_router("/pocket.js"))
 }
 

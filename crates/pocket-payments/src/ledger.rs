@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use pocket_core::InvoiceId;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::store::StoreError;
 use crate::{Unresolved, Watched};
@@ -60,7 +60,8 @@ pub struct JournalEntry {
 
 /// An invoice given up on, as the journal keeps it: what the `unresolved` callback got, and the
 /// watch as it was (so that watching it again keeps the app's order and terminal).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg(any(feature = "redis", feature = "postgres"))]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub(crate) struct GivenUp {
     pub unresolved: Unresolved,
     pub watched: Watched,
@@ -83,6 +84,7 @@ pub trait Ledger: Send + Sync {
 }
 
 /// The watch to write down when an invoice is watched again.
+#[cfg(any(feature = "redis", feature = "postgres"))]
 pub(crate) fn rewatched(invoice: &InvoiceId, given_up: Option<GivenUp>, deadline: SystemTime) -> Watched {
     let mut watched = Watched::new(invoice.clone(), None, deadline);
     if let Some(before) = given_up {

@@ -59,20 +59,30 @@ impl Started {
     }
 }
 
-/// Registers every metric's help text with the recorder (once per process).
+/// Registers every metric's help text with the recorder, and starts at zero the series that
+/// alerts and the dashboard watch for an increase — so that the first unresolved invoice or forgery is an
+/// increase from 0, not a series that appears from nowhere. Once per pipeline built: the
+/// recorder may have changed since the last.
 pub(crate) fn describe() {
     #[cfg(feature = "metrics")]
     {
-        static ONCE: std::sync::Once = std::sync::Once::new();
-        ONCE.call_once(|| {
-            for (name, kind, help) in METRICS {
-                match *kind {
-                    "counter" => metrics::describe_counter!(*name, *help),
-                    "gauge" => metrics::describe_gauge!(*name, *help),
-                    _ => metrics::describe_histogram!(*name, metrics::Unit::Seconds, *help),
-                }
+        for (name, kind, help) in METRICS {
+            match *kind {
+                "counter" => metrics::describe_counter!(*name, *help),
+                "gauge" => metrics::describe_gauge!(*name, *help),
+                _ => metrics::describe_histogram!(*name, metrics::Unit::Seconds, *help),
             }
-        });
+        }
+        metrics::counter!(UNRESOLVED, "reason" => "deadline").increment(0);
+        for refusal in [Refusal::UnknownInvoice, Refusal::OtherInvoice, Refusal::AmountMismatch, Refusal::OrderMismatch] {
+            metrics::counter!(REFUSALS, "reason" => refusal_label(refusal)).increment(0);
+        }
+        for result in ["error", "panicked", "timed_out"] {
+            metrics::counter!(HANDLER_RUNS, "callback" => "paid", "result" => result).increment(0);
+        }
+        for result in ["settled", "again", "gave_up", "skipped", "failed"] {
+            metrics::counter!(POLLS, "result" => result).increment(0);
+        }
     }
 }
 
