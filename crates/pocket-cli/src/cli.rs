@@ -98,6 +98,10 @@ pub enum Command {
     Sandbox(SandboxArgs),
     /// Make the sandbox post a payment notice to your webhook (no money, no phone).
     Trigger(TriggerArgs),
+    /// For operators: what the shared payment store and watch journal (Redis or PostgreSQL)
+    /// hold — watched invoices, one payment, what the reconciler gave up on. Read-only, but
+    /// for `rewatch`.
+    Payments(PaymentsArgs),
     /// Print a shell completion script: `pocket completions bash > /etc/bash_completion.d/pocket`.
     Completions {
         /// The shell.
@@ -328,4 +332,69 @@ impl ForgeryKind {
             ForgeryKind::WrongAmount => "wrong-amount",
         }
     }
+}
+
+/// `pocket payments`: the shared store and journal, read for operators.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  pocket payments --redis redis://:pw@redis:6379/2 watched
+  POCKET_DATABASE_URL=postgres://shop@db/shop pocket payments show 10001
+  pocket payments --redis redis://redis unresolved --json
+  pocket payments --redis redis://redis rewatch 10001 --for 3600 --yes
+
+The password in a URL is never printed.")]
+pub struct PaymentsArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(subcommand)]
+    pub command: PaymentsCommand,
+}
+
+/// Which shared store: the one the app's replicas use.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Which store")]
+pub struct StoreArgs {
+    /// The Redis the app's `RedisStore` uses (redis:// or rediss://).
+    #[arg(long, env = "POCKET_REDIS_URL", hide_env_values = true, value_name = "URL")]
+    pub redis: Option<String>,
+    /// The RedisStore's key prefix, if the app set one.
+    #[arg(long, value_name = "PREFIX", default_value = "pocket:payments:", requires = "redis")]
+    pub prefix: String,
+    /// The PostgreSQL the app's `PgStore` uses (postgres://).
+    #[arg(long, env = "POCKET_DATABASE_URL", hide_env_values = true, value_name = "URL")]
+    pub postgres: Option<String>,
+    /// The PgStore's schema, if the app set one.
+    #[arg(long, value_name = "SCHEMA", requires = "postgres")]
+    pub schema: Option<String>,
+    /// The PgStore's table prefix, if the app set one.
+    #[arg(long, value_name = "PREFIX", requires = "postgres")]
+    pub table_prefix: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PaymentsCommand {
+    /// Every watched invoice, oldest first: its age, the replica polling it, its last state,
+    /// its polls and when it is polled next.
+    Watched,
+    /// One invoice's payment: done (when), claimed (by which replica, until when), or nothing;
+    /// and whether it is watched or unresolved.
+    Show {
+        /// The invoice id (any spelling of its number).
+        id: String,
+    },
+    /// The invoices the reconciler gave up on, oldest first, with why.
+    Unresolved,
+    /// Watch an invoice again: back in the journal (with the order it was watched with) and
+    /// off the unresolved list; the replicas poll it from their next reading of the journal.
+    Rewatch {
+        /// The invoice id.
+        id: String,
+        /// How long to watch it, in seconds.
+        #[arg(long = "for", default_value_t = 24.0 * 3600.0, value_name = "SECONDS")]
+        for_seconds: f64,
+        /// Do not ask before changing the journal.
+        #[arg(long)]
+        yes: bool,
+    },
 }

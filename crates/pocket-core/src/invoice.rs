@@ -89,6 +89,25 @@ impl InvoiceId {
     pub fn as_number(&self) -> Option<i64> {
         crate::java_long::parse(&self.0)
     }
+
+    /// The invoice as Pocket identifies it: the plain decimal form of the number the id reads
+    /// as, or the id's exact text when it is no number. Two ids name one invoice exactly when
+    /// their keys are equal (no text that is no number equals a number's key, which reads as
+    /// that number); stores key payments on it.
+    ///
+    /// ```
+    /// use pocket_core::InvoiceId;
+    ///
+    /// assert_eq!(InvoiceId::new("+04242")?.key(), InvoiceId::new("4242")?.key());
+    /// assert_eq!(InvoiceId::new(" INV-7 ")?.key(), " INV-7 ");
+    /// # Ok::<(), pocket_core::InvoiceIdError>(())
+    /// ```
+    pub fn key(&self) -> String {
+        match self.as_number() {
+            Some(number) => number.to_string(),
+            None => self.0.clone(),
+        }
+    }
 }
 
 impl From<u64> for InvoiceId {

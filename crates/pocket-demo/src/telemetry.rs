@@ -60,7 +60,9 @@ pub(crate) fn routes() -> Router {
                 Some(handle) => {
                     ([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], handle.render()).into_response()
                 }
-                None => (StatusCode::NOT_FOUND, "another metrics recorder is installed in this process\n").into_response(),
+                None => {
+                    (StatusCode::NOT_FOUND, "another metrics recorder is installed in this process\n").into_response()
+                }
             }
         }),
     )

@@ -45,11 +45,14 @@ fn names_in(text: &str) -> BTreeSet<String> {
     let mut at = 0;
     while let Some(found) = text[at..].find("pocket_") {
         let start = at + found;
-        let end = start + text[start..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(text.len() - start);
-        let preceded = start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_' || bytes[start - 1] == b'-');
+        let end = start
+            + text[start..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(text.len() - start);
+        let preceded = start > 0
+            && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_' || bytes[start - 1] == b'-');
         let name = &text[start..end];
         if !preceded && name.matches('_').count() >= 2 {
-            let family = ["_bucket", "_count", "_sum"].iter().find_map(|suffix| name.strip_suffix(suffix)).unwrap_or(name);
+            let family =
+                ["_bucket", "_count", "_sum"].iter().find_map(|suffix| name.strip_suffix(suffix)).unwrap_or(name);
             names.insert(family.to_owned());
         }
         at = end;
@@ -109,7 +112,8 @@ async fn after_a_paid_flow_the_scrape_is_valid_documented_and_what_the_dashboard
         assert!(Instant::now() < deadline, "the order did not turn paid: {order}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let forged = http.post(format!("{shop}/pocket/webhook")).json(&json!({"invoiceId": "987654321", "invoiceState": "paid"}));
+    let forged =
+        http.post(format!("{shop}/pocket/webhook")).json(&json!({"invoiceId": "987654321", "invoiceState": "paid"}));
     assert_eq!(forged.send().await.unwrap().status(), 422, "a notice of an invoice Pocket does not know");
 
     let health = http.get(format!("{shop}/pocket/health")).send().await.unwrap();
@@ -128,7 +132,8 @@ async fn after_a_paid_flow_the_scrape_is_valid_documented_and_what_the_dashboard
     demo.shutdown().await;
 
     // What happened is in it, exactly where it can be.
-    let value = |series: &str| sample(&scrape, series).unwrap_or_else(|| panic!("{series} is not in the scrape:\n{scrape}"));
+    let value =
+        |series: &str| sample(&scrape, series).unwrap_or_else(|| panic!("{series} is not in the scrape:\n{scrape}"));
     assert_eq!(value(r#"pocket_payments_handler_runs_total{callback="paid",result="ok"}"#), 1.0);
     assert_eq!(value(r#"pocket_payments_handler_runs_total{callback="paid",result="error"}"#), 0.0);
     assert_eq!(value(r#"pocket_payments_refusals_total{reason="unknown_invoice"}"#), 1.0);
@@ -144,7 +149,10 @@ async fn after_a_paid_flow_the_scrape_is_valid_documented_and_what_the_dashboard
     assert!(value("pocket_http_merchant_token_expiry_timestamp_seconds") > now, "the token is valid");
     // Paid by its webhook, the invoice stays watched until the reconciler's next poll finds it done.
     assert!(value("pocket_payments_watched_invoices") <= 1.0);
-    assert!(scrape.contains("pocket_payments_check_duration_seconds_bucket{api=\"merchant\",le=\"0.005\"}"), "histograms have buckets");
+    assert!(
+        scrape.contains("pocket_payments_check_duration_seconds_bucket{api=\"merchant\",le=\"0.005\"}"),
+        "histograms have buckets"
+    );
     assert!(!scrape.contains(&invoice) && !scrape.contains("987654321"), "no invoice id in a label");
     assert!(!scrape.contains(token.expose_secret()) && !scrape.contains("127.0.0.1"));
 
@@ -167,11 +175,18 @@ async fn after_a_paid_flow_the_scrape_is_valid_documented_and_what_the_dashboard
             assert!(scraped_names.contains(name), "{file} uses {name}, which the demo's scrape lacks");
         }
     }
-    let dashboard: Value = serde_json::from_str(&std::fs::read_to_string(docs().join("grafana/pocket-payments.json")).unwrap()).unwrap();
-    assert!(dashboard["panels"].as_array().is_some_and(|panels| panels.iter().all(|panel| panel["targets"][0]["expr"].is_string())));
+    let dashboard: Value =
+        serde_json::from_str(&std::fs::read_to_string(docs().join("grafana/pocket-payments.json")).unwrap()).unwrap();
+    assert!(
+        dashboard["panels"]
+            .as_array()
+            .is_some_and(|panels| panels.iter().all(|panel| panel["targets"][0]["expr"].is_string()))
+    );
 
     // Prometheus' own tools: the exposition and the rules.
-    let Some(promtool) = required_program("PROMTOOL", "/usr/bin/promtool", "promtool (Debian's prometheus)") else { return };
+    let Some(promtool) = required_program("PROMTOOL", "/usr/bin/promtool", "promtool (Debian's prometheus)") else {
+        return;
+    };
     let mut check = Command::new(&promtool)
         .args(["check", "metrics"])
         .stdin(Stdio::piped())
@@ -183,7 +198,11 @@ async fn after_a_paid_flow_the_scrape_is_valid_documented_and_what_the_dashboard
     let checked = check.wait_with_output().unwrap();
     let said = format!("{}{}", String::from_utf8_lossy(&checked.stdout), String::from_utf8_lossy(&checked.stderr));
     assert!(checked.status.success() && said.trim().is_empty(), "promtool check metrics: {said}\n{scrape}");
-    let rules = Command::new(&promtool).args(["check", "rules"]).arg(docs().join("prometheus/pocket-alerts.yml")).output().unwrap();
+    let rules = Command::new(&promtool)
+        .args(["check", "rules"])
+        .arg(docs().join("prometheus/pocket-alerts.yml"))
+        .output()
+        .unwrap();
     assert!(rules.status.success(), "promtool check rules: {}", String::from_utf8_lossy(&rules.stdout));
 }
 

@@ -22,10 +22,7 @@ use crate::{Expected, FailedPayment, OrderCheck, Outcome, PaymentHandler, Refusa
 /// it is no number. No text that is no number can equal a number's key: a number's key is its
 /// plain decimal form, which reads as that number.
 pub(crate) fn invoice_key(id: &InvoiceId) -> String {
-    match id.as_number() {
-        Some(number) => number.to_string(),
-        None => id.as_str().to_owned(),
-    }
+    id.key()
 }
 
 fn paid_key(key: &str) -> String {

@@ -74,7 +74,8 @@ pub(crate) fn describe() {
             }
         }
         metrics::counter!(UNRESOLVED, "reason" => "deadline").increment(0);
-        for refusal in [Refusal::UnknownInvoice, Refusal::OtherInvoice, Refusal::AmountMismatch, Refusal::OrderMismatch] {
+        for refusal in [Refusal::UnknownInvoice, Refusal::OtherInvoice, Refusal::AmountMismatch, Refusal::OrderMismatch]
+        {
             metrics::counter!(REFUSALS, "reason" => refusal_label(refusal)).increment(0);
         }
         for result in ["error", "panicked", "timed_out"] {

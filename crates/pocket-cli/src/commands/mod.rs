@@ -2,6 +2,7 @@
 
 mod gateway;
 mod invoice;
+mod payments;
 mod sandbox;
 mod token;
 mod trigger;
@@ -39,6 +40,8 @@ pub async fn run(cli: Cli, out: Output) -> Result<(), Failure> {
         Command::Invoice(command) => invoice::run(command, &place()?, out).await,
         Command::Gateway(command) => gateway::run(command, &place()?, out).await,
         Command::Trigger(args) => trigger::run(args, &place()?, out).await,
+        // The shared store is all it reads: no Pocket, no credentials.
+        Command::Payments(args) => payments::run(args, out).await,
     }
 }
 
@@ -63,16 +66,21 @@ fn secret_argument(value: &str, what: &str) -> Result<String, Failure> {
     Ok(text.to_owned())
 }
 
-/// Asks before a change to production; `--yes` answers for the user, and without a terminal
-/// to ask on, the change is refused.
+/// Asks before a change to production; `--yes` answers for the user.
 fn confirm_production(place: &Place, yes: bool, question: &str) -> Result<(), Failure> {
     if yes || place.environment != pocket_core::Environment::Production {
         return Ok(());
     }
+    ask(&format!("{question} in PRODUCTION"), format!("{question} — this is production: add --yes to confirm"))
+}
+
+/// Asks `question` on the terminal; without a terminal to ask on, the change is refused with
+/// `refusal`.
+fn ask(question: &str, refusal: String) -> Result<(), Failure> {
     if !std::io::stdin().is_terminal() {
-        return Err(Failure::usage(format!("{question} — this is production: add --yes to confirm")));
+        return Err(Failure::usage(refusal));
     }
-    eprint!("{question} in PRODUCTION? [y/N] ");
+    eprint!("{question}? [y/N] ");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer).map_err(|e| Failure::usage(e.to_string()))?;
