@@ -69,7 +69,11 @@ async fn redis_hung_or_down_is_503_within_the_bound_and_back_is_200() {
     // A dead Redis: refused connections, answered at once.
     server.stop();
     let (status, body, took) = ask(&http, &health).await;
-    assert_eq!((status, body["store"]["ok"].clone(), body["journal"]["ok"].clone()), (503, false.into(), false.into()), "{body}");
+    assert_eq!(
+        (status, body["store"]["ok"].clone(), body["journal"]["ok"].clone()),
+        (503, false.into(), false.into()),
+        "{body}"
+    );
     assert!(took < bound, "{took:?}");
     let said = body.to_string();
     assert!(!said.contains(PASSWORD) && !said.contains("127.0.0.1") && !said.contains("redis"), "{said}");
