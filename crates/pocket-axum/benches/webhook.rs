@@ -6,7 +6,11 @@
 //! delivery here is a fresh, genuine payment. (The store and the flood limits are measured by
 //! `cargo bench -p pocket-payments --bench flood`.)
 //!
-//! cargo bench -p pocket-axum --bench webhook
+//! With the `metrics` feature, the router is measured a third time with a Prometheus recorder
+//! installed (in process: a recorder local to the benchmark's thread; over HTTP: the global
+//! one, installed after the runs without it), so the metrics' cost is measured in the same run.
+//!
+//! cargo bench -p pocket-axum --bench webhook [--features metrics]
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -100,13 +104,21 @@ fn webhook(c: &mut Criterion) {
             assert_eq!(response.status(), StatusCode::OK);
         })
     });
-    group.bench_function("verified webhook router", |b| {
-        b.to_async(&runtime).iter(|| async {
-            let body = notice(next.fetch_add(1, Ordering::Relaxed));
-            let response = verified.clone().oneshot(request(body)).await.unwrap();
-            assert_eq!(response.status(), StatusCode::OK);
-        })
-    });
+    let router = |group: &mut criterion::BenchmarkGroup<'_, _>, name: &str| {
+        group.bench_function(name, |b| {
+            b.to_async(&runtime).iter(|| async {
+                let body = notice(next.fetch_add(1, Ordering::Relaxed));
+                let response = verified.clone().oneshot(request(body)).await.unwrap();
+                assert_eq!(response.status(), StatusCode::OK);
+            })
+        });
+    };
+    router(&mut group, "verified webhook router");
+    #[cfg(feature = "metrics")]
+    {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        metrics::with_local_recorder(&recorder, || router(&mut group, "verified webhook router, metrics to Prometheus"));
+    }
     group.finish();
 
     // The same two routers served on 127.0.0.1 and posted to over HTTP, as Pocket would.
@@ -123,7 +135,16 @@ fn webhook(c: &mut Criterion) {
     let verified_url = serve(verified);
     let client = reqwest::Client::new();
     let mut group = c.benchmark_group("webhook delivery over loopback HTTP");
-    for (name, url) in [("bare axum handler, parse only", &plain_url), ("verified webhook router", &verified_url)] {
+    let mut runs = vec![("bare axum handler, parse only", &plain_url), ("verified webhook router", &verified_url)];
+    if cfg!(feature = "metrics") {
+        runs.push(("verified webhook router, metrics to Prometheus", &verified_url));
+    }
+    for (name, url) in runs {
+        #[cfg(feature = "metrics")]
+        if name.ends_with("Prometheus") {
+            let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+            metrics::set_global_recorder(recorder).expect("no recorder was installed before");
+        }
         group.bench_function(name, |b| {
             b.to_async(&runtime).iter(|| async {
                 let body = notice(next.fetch_add(1, Ordering::Relaxed));

@@ -4,7 +4,10 @@
 //! The difference is the client's own work: the cached token, the per-call timeout, the retry
 //! and replay bookkeeping, the span, and decoding with error paths.
 //!
-//! cargo bench -p pocket-http --bench overhead
+//! With the `metrics` feature, two more groups measure PocketClient without and then with a
+//! Prometheus recorder, back to back, so the metrics' cost is measured in the same run.
+//!
+//! cargo bench -p pocket-http --bench overhead [--features metrics]
 
 use std::hint::black_box;
 
@@ -24,6 +27,7 @@ struct Setup {
     check_url: String,
     create_url: String,
     check_id: pocket_core::InvoiceId,
+    credentials: pocket_core::Credentials,
 }
 
 async fn setup() -> Setup {
@@ -60,6 +64,7 @@ async fn setup() -> Setup {
         raw,
         invoice,
         check_id,
+        credentials,
     }
 }
 
@@ -111,6 +116,45 @@ fn overhead(c: &mut Criterion) {
         b.to_async(&runtime).iter(|| async { black_box(s.client.create_invoice(&s.invoice).await.unwrap()) })
     });
     create.finish();
+
+    #[cfg(feature = "metrics")]
+    metrics_cost(c, s);
+}
+
+/// The metrics' cost, each pair measured back to back: the same calls from a client on a
+/// runtime of this thread, without a recorder and then with a Prometheus recorder local to the
+/// thread (every task of the client runs on it, so every metric reaches that recorder).
+#[cfg(feature = "metrics")]
+fn metrics_cost(c: &mut Criterion, s: &Setup) {
+    let local = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let environment = s.client.environment().clone();
+    let client = local.block_on(async {
+        let client = PocketClient::builder(environment, s.credentials.clone()).build().expect("a client");
+        client.warm_up().await.expect("a token");
+        client
+    });
+    let client = &client;
+    let mut group = c.benchmark_group("check_invoice, metrics");
+    group.bench_function("PocketClient", |b| {
+        b.to_async(&local).iter(|| async { black_box(client.check_invoice(&s.check_id).await.unwrap()) })
+    });
+    metrics::with_local_recorder(&recorder, || {
+        group.bench_function("PocketClient, metrics to Prometheus", |b| {
+            b.to_async(&local).iter(|| async { black_box(client.check_invoice(&s.check_id).await.unwrap()) })
+        })
+    });
+    group.finish();
+    let mut group = c.benchmark_group("create_invoice, metrics");
+    group.bench_function("PocketClient", |b| {
+        b.to_async(&local).iter(|| async { black_box(client.create_invoice(&s.invoice).await.unwrap()) })
+    });
+    metrics::with_local_recorder(&recorder, || {
+        group.bench_function("PocketClient, metrics to Prometheus", |b| {
+            b.to_async(&local).iter(|| async { black_box(client.create_invoice(&s.invoice).await.unwrap()) })
+        })
+    });
+    group.finish();
 }
 
 criterion_group!(benches, overhead);

@@ -18,7 +18,7 @@ use pocket_core::{Error, ErrorKind, GatewayApi, InvoiceId, InvoiceStatus, Mercha
 use tokio::sync::{OnceCell, Semaphore};
 
 use crate::settings::Settings;
-use crate::telemetry::{self, Started};
+use crate::telemetry::{Answer, Api, Meters, Started};
 
 /// What Pocket said about an invoice, or why it could not be asked.
 #[derive(Debug, Clone)]
@@ -108,6 +108,7 @@ pub(crate) struct Checker {
     rate: Option<Mutex<Bucket>>,
     /// Milliseconds since the epoch of Pocket's last answer; 0 for never.
     last_answer: AtomicU64,
+    meters: Arc<Meters>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -116,7 +117,12 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Checker {
-    pub(crate) fn new(merchant: Arc<dyn MerchantApi>, gateway: Option<Gateway>, settings: &Settings) -> Checker {
+    pub(crate) fn new(
+        merchant: Arc<dyn MerchantApi>,
+        gateway: Option<Gateway>,
+        settings: &Settings,
+        meters: Arc<Meters>,
+    ) -> Checker {
         Checker {
             merchant,
             gateway,
@@ -127,6 +133,7 @@ impl Checker {
             unknown_ttl: settings.unknown_ttl,
             rate: settings.checks_per_second.map(|rate| Mutex::new(Bucket::new(rate, settings.check_burst))),
             last_answer: AtomicU64::new(0),
+            meters,
         }
     }
 
@@ -185,7 +192,7 @@ impl Checker {
 
     async fn ask_merchant(&self, id: &InvoiceId, asker: Asker) -> Checked {
         if !self.may_call(asker) {
-            telemetry::checked("merchant", "rate_limited", Started::now());
+            self.meters.checked(Api::Merchant, Answer::RateLimited, Started::now());
             return Checked::Overloaded;
         }
         let started = Started::now();
@@ -194,19 +201,19 @@ impl Checker {
             Err(error) if is_no_such_invoice(&error) => Checked::Unknown,
             Err(error) => Checked::Unavailable(error),
         };
-        self.answered("merchant", &checked, started);
+        self.answered(Api::Merchant, &checked, started);
         checked
     }
 
     /// Counts a question to Pocket, and remembers when Pocket last answered one.
-    fn answered(&self, api: &'static str, checked: &Checked, started: Started) {
-        let result = match checked {
-            Checked::Status(_) => "found",
-            Checked::Unknown => "unknown",
-            _ => "error",
+    fn answered(&self, api: Api, checked: &Checked, started: Started) {
+        let answer = match checked {
+            Checked::Status(_) => Answer::Found,
+            Checked::Unknown => Answer::Unknown,
+            _ => Answer::Error,
         };
-        telemetry::checked(api, result, started);
-        if result != "error" {
+        self.meters.checked(api, answer, started);
+        if answer != Answer::Error {
             let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
             self.last_answer.store(u64::try_from(now.as_millis()).unwrap_or(u64::MAX), Ordering::Relaxed);
         }
@@ -231,7 +238,7 @@ impl Checker {
         let others = gateway.terminals.iter().copied().filter(|terminal| Some(*terminal) != preferred);
         for terminal in preferred.into_iter().chain(others) {
             if !self.may_call(asker) {
-                telemetry::checked("gateway", "rate_limited", Started::now());
+                self.meters.checked(Api::Gateway, Answer::RateLimited, Started::now());
                 return Checked::Overloaded;
             }
             let started = Started::now();
@@ -240,7 +247,7 @@ impl Checker {
                 Err(error) if is_no_such_invoice(&error) => Checked::Unknown,
                 Err(error) => Checked::Unavailable(error),
             };
-            self.answered("gateway", &checked, started);
+            self.answered(Api::Gateway, &checked, started);
             match checked {
                 Checked::Unknown => continue,
                 other => return other,

@@ -10,14 +10,14 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::store::{Claim, ClaimToken, PaymentStore};
-use crate::telemetry::{self, Callback, Ran, Started};
+use crate::counted::Store;
+use crate::store::{Claim, ClaimToken};
+use crate::telemetry::{Callback, Meters, Ran, Started};
 use crate::{HandlerError, Outcome};
 
 /// Called when a claim is abandoned (its delivery was cancelled mid-handler), so that someone
@@ -26,7 +26,8 @@ pub(crate) type OnAbandon = Box<dyn FnOnce() + Send>;
 
 /// One run of the merchant's code under a claim on `key`.
 pub(crate) struct Run<'a> {
-    pub store: &'a Arc<dyn PaymentStore>,
+    pub store: &'a Store,
+    pub meters: &'a Meters,
     pub key: String,
     /// Which of the merchant's callbacks runs (for its metrics).
     pub callback: Callback,
@@ -47,7 +48,7 @@ const COMPLETION_WAIT: Duration = Duration::from_secs(10);
 /// A held claim. Completing or releasing it consumes it; dropping it unconsumed (a cancelled
 /// delivery) releases it in the background and calls `on_abandon`.
 struct ClaimGuard {
-    store: Arc<dyn PaymentStore>,
+    store: Store,
     key: String,
     token: Option<ClaimToken>,
     lease: Duration,
@@ -95,7 +96,7 @@ impl ClaimGuard {
 /// lapsed (a store that lost or expired it) is taken again and completed at once, so a success
 /// is not lost to a clock or a restart when nobody else has the key.
 async fn record(
-    store: Arc<dyn PaymentStore>,
+    store: Store,
     key: String,
     token: ClaimToken,
     lease: Duration,
@@ -270,7 +271,7 @@ where
     }
     let started = Started::now();
     let ran = guarded(budget, work()).await;
-    telemetry::callback_ran(run.callback, Ran::of(&ran), started);
+    run.meters.callback_ran(run.callback, Ran::of(&ran), started);
     match ran {
         Ok(Ok(())) => match guard.complete().await {
             Some(Recorded::Stored) => run.done,

@@ -95,7 +95,7 @@ impl Payments {
             None => None,
         };
         let (watched, oldest) = inner.watching.census();
-        crate::telemetry::watching(watched, oldest.unwrap_or_default());
+        inner.meters.watching(watched, oldest.unwrap_or_default());
         let reconciler = ReconcilerHealth {
             alive: watched == 0 || inner.watching.is_running(),
             watched,

@@ -6,11 +6,10 @@
 mod builder;
 mod checks;
 mod claim;
+mod counted;
 mod handler;
 mod health;
 mod ledger;
-#[cfg(feature = "metrics")]
-mod metered;
 mod outcome;
 mod payment;
 mod pipeline;

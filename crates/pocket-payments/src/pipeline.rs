@@ -9,11 +9,12 @@ use pocket_core::{GatewayApi, InvoiceId, InvoiceState, InvoiceStatus, MerchantAp
 use crate::builder::PaymentsBuilder;
 use crate::checks::{Asker, Checked, Checker, Gateway, Prefer};
 use crate::claim::{Abnormal, OnAbandon, Run, guarded, run_once};
+use crate::counted::{Journal, Store};
 use crate::handler::{Handler, Job};
 use crate::reconciler::Reconciler;
 use crate::settings::{MissingAmount, ProcessedState, Settings};
 use crate::store::PaymentStore;
-use crate::telemetry::{self, Callback, Ran, Started};
+use crate::telemetry::{Callback, Meters, Ran, Started};
 use crate::watch_list::{WatchJournal, WatchList};
 use crate::{Expected, FailedPayment, OrderCheck, Outcome, PaymentHandler, Refusal, Source, VerifiedPayment};
 
@@ -59,12 +60,13 @@ pub struct Payments {
 
 pub(crate) struct Inner {
     checker: Checker,
-    pub(crate) store: Arc<dyn PaymentStore>,
+    pub(crate) store: Store,
     handler: Handler,
     order: Option<Arc<dyn OrderCheck>>,
     pub(crate) settings: Settings,
     pub(crate) watching: WatchList,
-    pub(crate) journal: Option<Arc<dyn WatchJournal>>,
+    pub(crate) journal: Option<Journal>,
+    pub(crate) meters: Arc<Meters>,
 }
 
 impl std::fmt::Debug for Payments {
@@ -111,7 +113,7 @@ impl Payments {
     /// notice only names an invoice to ask Pocket about; see the crate docs for every rule.
     pub async fn receive(&self, notice: WebhookNotice) -> Outcome {
         let outcome = self.confirm_notice(notice).await;
-        telemetry::delivered(Source::Webhook, &outcome);
+        self.inner.meters.delivered(Source::Webhook, &outcome);
         outcome
     }
 
@@ -152,7 +154,7 @@ impl Payments {
             }
             Err(outcome) => outcome,
         };
-        telemetry::delivered(Source::Poll, &outcome);
+        self.inner.meters.delivered(Source::Poll, &outcome);
         outcome
     }
 
@@ -340,7 +342,7 @@ impl Payments {
         let timeout = self.inner.settings.handler_timeout;
         let started = Started::now();
         let ran = guarded(timeout, order.expected(invoice_id)).await;
-        telemetry::callback_ran(Callback::OrderCheck, Ran::of(&ran), started);
+        self.inner.meters.callback_ran(Callback::OrderCheck, Ran::of(&ran), started);
         match ran {
             Ok(Ok(expected)) => Ok(expected),
             Ok(Err(error)) => {
@@ -370,6 +372,7 @@ impl Payments {
                 };
                 let run = Run {
                     store: &self.inner.store,
+                    meters: &self.inner.meters,
                     callback,
                     key,
                     lease: settings.lease,
@@ -385,8 +388,14 @@ impl Payments {
             }
             #[cfg(feature = "postgres")]
             Handler::InTransaction { handler, store } => {
-                let run =
-                    crate::postgres::InTransaction { key, job, timeout: settings.handler_timeout, done, on_abandon };
+                let run = crate::postgres::InTransaction {
+                    key,
+                    job,
+                    timeout: settings.handler_timeout,
+                    done,
+                    on_abandon,
+                    meters: self.inner.meters.clone(),
+                };
                 crate::postgres::run_in_transaction(store, handler.as_ref(), run).await
             }
         }
@@ -441,21 +450,19 @@ impl Payments {
         journal: Option<Arc<dyn WatchJournal>>,
         settings: Settings,
     ) -> Payments {
-        telemetry::describe();
-        #[cfg(feature = "metrics")]
-        let (store, journal): (Arc<dyn PaymentStore>, _) = (
-            Arc::new(crate::metered::Metered(store)),
-            journal.map(|journal| Arc::new(crate::metered::Metered(journal)) as Arc<dyn WatchJournal>),
-        );
+        let meters = Arc::new(Meters::register());
+        let (store, journal) =
+            (Store::new(store, &meters), journal.map(|journal| Journal::new(journal, &meters)));
         Payments {
             inner: Arc::new(Inner {
-                checker: Checker::new(merchant, gateway, &settings),
+                checker: Checker::new(merchant, gateway, &settings, meters.clone()),
                 store,
                 handler,
                 order,
                 watching: WatchList::new(settings.poll.concurrency),
                 journal,
                 settings,
+                meters,
             }),
         }
     }

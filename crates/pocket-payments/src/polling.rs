@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use crate::claim::{Abnormal, guarded};
 use crate::pipeline::Payments;
-use crate::telemetry::{self, Callback, Ran, Started};
+use crate::telemetry::{Callback, GiveUpReason, Poll, Ran, Started};
 use crate::{Outcome, Refusal, Unresolved, Watched};
 
 /// How long a replica keeps an invoice's polling to itself: long enough to cover its longest
@@ -61,7 +61,7 @@ pub(crate) async fn work(payments: Payments) {
     loop {
         let wake = list.wake.notified();
         let (count, oldest) = list.census();
-        telemetry::watching(count, oldest.unwrap_or_default());
+        payments.inner.meters.watching(count, oldest.unwrap_or_default());
         let (batch, next) = due(&payments);
         for (key, watched, permit) in batch {
             tokio::spawn(poll_one(payments.clone(), key, watched, permit));
@@ -120,12 +120,12 @@ async fn poll_one(payments: Payments, key: String, watched: Watched, permit: tok
         Ok(outcome) => outcome,
         Err(Abnormal::Panicked) => {
             tracing::error!(invoice_id = %watched.invoice_id, "a poll panicked (in the merchant's code?); polling the invoice again later");
-            telemetry::polled("failed");
+            payments.inner.meters.polled(Poll::Failed);
             return;
         }
         Err(Abnormal::TimedOut) => {
             tracing::error!(invoice_id = %watched.invoice_id, ?budget, "a poll ran out of time; polling the invoice again later");
-            telemetry::polled("failed");
+            payments.inner.meters.polled(Poll::Failed);
             return;
         }
     };
@@ -158,7 +158,7 @@ async fn ask(payments: &Payments, key: &str, watched: &Watched) -> Option<Outcom
 /// (and the `unresolved` callback) is that replica's — unless it goes away first, so the invoice
 /// stays here until the journal no longer holds it.
 async fn skipped(payments: &Payments, key: &str) {
-    telemetry::polled("skipped");
+    payments.inner.meters.polled(Poll::Skipped);
     let past_deadline =
         payments.inner.watching.lock().get(key).is_some_and(|slot| SystemTime::now() >= slot.watched.deadline);
     if past_deadline
@@ -175,8 +175,8 @@ enum Verdict {
     /// Settled: it leaves the list.
     Settled,
     /// It can never be confirmed, or its deadline passed: someone should look at it. The reason
-    /// in words, and as a metric label.
-    GiveUp(String, &'static str),
+    /// in words, and for the metrics.
+    GiveUp(String, GiveUpReason),
     /// Poll again later.
     Again,
 }
@@ -185,11 +185,11 @@ fn verdict(outcome: &Outcome, watched: &Watched) -> Verdict {
     match outcome {
         Outcome::Processed | Outcome::AlreadyProcessed | Outcome::NotPaid(_) => Verdict::Settled,
         Outcome::Refused(refusal @ (Refusal::OtherInvoice | Refusal::AmountMismatch | Refusal::OrderMismatch)) => {
-            Verdict::GiveUp(refusal.describe().to_owned(), telemetry::refusal_label(*refusal))
+            Verdict::GiveUp(refusal.describe().to_owned(), GiveUpReason::Refused(*refusal))
         }
         _ if SystemTime::now() >= watched.deadline => Verdict::GiveUp(
             format!("still {} at its deadline after {} polls", outcome.word(), watched.polls),
-            "deadline",
+            GiveUpReason::Deadline,
         ),
         _ => Verdict::Again,
     }
@@ -220,30 +220,30 @@ async fn after_poll(payments: &Payments, key: &str, outcome: Outcome) {
         (slot.watched.clone(), verdict)
     };
     if let Verdict::Again = verdict {
-        telemetry::polled("again");
+        payments.inner.meters.polled(Poll::Again);
         note_poll(payments, key, &watched).await;
         return;
     }
     let invoice_id = watched.invoice_id.clone();
     let unresolved = match verdict {
-        Verdict::GiveUp(reason, label) => {
-            telemetry::polled("gave_up");
+        Verdict::GiveUp(reason, why) => {
+            payments.inner.meters.polled(Poll::GaveUp);
             let at = SystemTime::now();
             Some((
                 Unresolved { invoice_id: invoice_id.clone(), last_state: watched.last_state.clone(), reason, at },
-                label,
+                why,
             ))
         }
         _ => {
-            telemetry::polled("settled");
+            payments.inner.meters.polled(Poll::Settled);
             None
         }
     };
     let Some(journal) = payments.inner.journal.clone() else {
         payments.inner.watching.lock().remove(key);
         tracing::info!(%invoice_id, outcome = outcome.word(), "the reconciler is done with an invoice");
-        if let Some((unresolved, label)) = unresolved {
-            report(payments, unresolved, label);
+        if let Some((unresolved, why)) = unresolved {
+            report(payments, unresolved, why);
         }
         return;
     };
@@ -256,8 +256,8 @@ async fn after_poll(payments: &Payments, key: &str, outcome: Outcome) {
             payments.inner.watching.lock().remove(key);
             tracing::info!(%invoice_id, outcome = outcome.word(), "the reconciler is done with an invoice");
             // Another replica crossed it out first: the report was its to make.
-            if let Some((unresolved, label)) = unresolved.filter(|_| crossed_out) {
-                report(payments, unresolved, label);
+            if let Some((unresolved, why)) = unresolved.filter(|_| crossed_out) {
+                report(payments, unresolved, why);
             }
         }
         Err(error) => {
@@ -272,14 +272,15 @@ async fn after_poll(payments: &Payments, key: &str, outcome: Outcome) {
 
 /// Hands an invoice to the `unresolved` callback in a task of its own, with its panics caught
 /// and its time bounded, so that it cannot stall or kill the reconciler.
-fn report(payments: &Payments, unresolved: Unresolved, label: &'static str) {
-    telemetry::unresolved(label);
+fn report(payments: &Payments, unresolved: Unresolved, why: GiveUpReason) {
+    payments.inner.meters.unresolved(why);
     let (handler, timeout) = (payments.inner.handler().clone(), payments.inner.settings.handler_timeout);
     let invoice_id = unresolved.invoice_id.clone();
+    let meters = payments.inner.meters.clone();
     tokio::spawn(async move {
         let started = Started::now();
         let ran = guarded(timeout, async { Ok::<(), ()>(handler.unresolved(unresolved).await) }).await;
-        telemetry::callback_ran(Callback::Unresolved, Ran::of(&ran), started);
+        meters.callback_ran(Callback::Unresolved, Ran::of(&ran), started);
         match ran {
             Ok(_) => {}
             Err(Abnormal::Panicked) => tracing::error!(%invoice_id, "the unresolved callback panicked"),

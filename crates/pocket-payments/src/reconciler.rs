@@ -234,14 +234,14 @@ impl Reconciler {
     /// so their invoices are polled again within two polling leases.
     pub async fn recover(&self) -> Result<usize, StoreError> {
         let Some(journal) = self.inner().journal.clone() else { return Ok(0) };
-        let added = self.take_over(&*journal).await?;
+        let added = self.take_over(&journal).await?;
         if !self.list().taking_over.swap(true, Ordering::AcqRel) {
             self.start_takeover();
         }
         Ok(added)
     }
 
-    async fn take_over(&self, journal: &dyn crate::WatchJournal) -> Result<usize, StoreError> {
+    async fn take_over(&self, journal: &crate::counted::Journal) -> Result<usize, StoreError> {
         let before = self.list().len();
         for watched in journal.load().await? {
             let _ = self.add(watched, Origin::Journal);
@@ -264,7 +264,7 @@ impl Reconciler {
                 }
                 let Some(journal) = inner.journal.clone() else { return };
                 let reconciler = Reconciler::new(Payments { inner });
-                match reconciler.take_over(&*journal).await {
+                match reconciler.take_over(&journal).await {
                     Ok(0) => {}
                     Ok(added) => tracing::info!(added, "took over invoices that no replica polls any more"),
                     Err(error) => tracing::warn!(%error, "could not read the watch journal; taking over later"),

@@ -17,7 +17,7 @@ use super::error::PgStoreError;
 use super::store::PgStore;
 use crate::claim::{Abnormal, OnAbandon, guarded};
 use crate::handler::{Job, log_unresolved};
-use crate::telemetry::{self, Callback, Ran, Started};
+use crate::telemetry::{Callback, Meters, Ran, Started};
 use crate::{FailedPayment, HandlerError, Outcome, Unresolved, VerifiedPayment};
 
 /// How long a delivery waits for PostgreSQL's answer to its COMMIT before it takes the outcome
@@ -105,6 +105,8 @@ pub(crate) struct InTransaction {
     pub done: Outcome,
     /// Called when the run ends without knowing whether it committed (or is cancelled).
     pub on_abandon: OnAbandon,
+    /// The pipeline's metrics.
+    pub meters: std::sync::Arc<Meters>,
 }
 
 /// Calls `on_abandon` when dropped armed: a cancelled delivery, or a commit whose outcome is
@@ -176,7 +178,7 @@ pub(crate) async fn run_in_transaction(
     };
     let started = Started::now();
     let ran = guarded(run.timeout, work).await;
-    telemetry::callback_ran(callback, Ran::of(&ran), started);
+    run.meters.callback_ran(callback, Ran::of(&ran), started);
     match ran {
         Ok(Ok(())) => {}
         Ok(Err(error)) => {
