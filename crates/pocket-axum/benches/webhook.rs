@@ -117,7 +117,9 @@ fn webhook(c: &mut Criterion) {
     #[cfg(feature = "metrics")]
     {
         let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
-        metrics::with_local_recorder(&recorder, || router(&mut group, "verified webhook router, metrics to Prometheus"));
+        metrics::with_local_recorder(&recorder, || {
+            router(&mut group, "verified webhook router, metrics to Prometheus")
+        });
     }
     group.finish();
 

@@ -95,13 +95,7 @@ impl ClaimGuard {
 /// Records `key` done under `token`, retrying store failures until `lease_ends`. A claim found
 /// lapsed (a store that lost or expired it) is taken again and completed at once, so a success
 /// is not lost to a clock or a restart when nobody else has the key.
-async fn record(
-    store: Store,
-    key: String,
-    token: ClaimToken,
-    lease: Duration,
-    lease_ends: Instant,
-) -> Recorded {
+async fn record(store: Store, key: String, token: ClaimToken, lease: Duration, lease_ends: Instant) -> Recorded {
     let mut token = token;
     let mut wait = Duration::from_millis(25);
     let mut retaken = false;

@@ -76,7 +76,12 @@ impl Journal {
         counted(&self.meters, StoreOp::TryPoll, self.inner.try_poll(key, lease).await)
     }
 
-    pub(crate) async fn give_up(&self, key: &str, unresolved: &Unresolved, watched: &Watched) -> Result<bool, StoreError> {
+    pub(crate) async fn give_up(
+        &self,
+        key: &str,
+        unresolved: &Unresolved,
+        watched: &Watched,
+    ) -> Result<bool, StoreError> {
         counted(&self.meters, StoreOp::GiveUp, self.inner.give_up(key, unresolved, watched).await)
     }
 }

@@ -451,8 +451,7 @@ impl Payments {
         settings: Settings,
     ) -> Payments {
         let meters = Arc::new(Meters::register());
-        let (store, journal) =
-            (Store::new(store, &meters), journal.map(|journal| Journal::new(journal, &meters)));
+        let (store, journal) = (Store::new(store, &meters), journal.map(|journal| Journal::new(journal, &meters)));
         Payments {
             inner: Arc::new(Inner {
                 checker: Checker::new(merchant, gateway, &settings, meters.clone()),

@@ -279,7 +279,11 @@ fn report(payments: &Payments, unresolved: Unresolved, why: GiveUpReason) {
     let meters = payments.inner.meters.clone();
     tokio::spawn(async move {
         let started = Started::now();
-        let ran = guarded(timeout, async { Ok::<(), ()>(handler.unresolved(unresolved).await) }).await;
+        let ran = guarded(timeout, async {
+            handler.unresolved(unresolved).await;
+            Ok::<(), ()>(())
+        })
+        .await;
         meters.callback_ran(Callback::Unresolved, Ran::of(&ran), started);
         match ran {
             Ok(_) => {}

@@ -352,7 +352,8 @@ mod handles {
                 unresolved: GIVE_UPS.map(|reason| counter(UNRESOLVED, &[("reason", reason)])),
                 polls: POLL_RESULTS.map(|result| counter(POLLS, &[("result", result)])),
                 store: STORE_OPS.map(|operation| {
-                    STORE_RESULTS.map(|result| counter(STORE_OPERATIONS, &[("operation", operation), ("result", result)]))
+                    STORE_RESULTS
+                        .map(|result| counter(STORE_OPERATIONS, &[("operation", operation), ("result", result)]))
                 }),
             }
         }
@@ -383,8 +384,14 @@ mod tests {
         }
         assert_eq!(GIVE_UPS[1..], REASONS, "a refusal's word is the same where the reconciler gives up");
         assert_eq!(REASONS[reason_index(Refusal::AmountMismatch)], "amount_mismatch");
-        assert_eq!((CALLBACKS[Callback::Unresolved as usize], RANS[Ran::TimedOut as usize]), ("unresolved", "timed_out"));
-        assert_eq!((ANSWERS[Answer::RateLimited as usize], POLL_RESULTS[Poll::Failed as usize]), ("rate_limited", "failed"));
+        assert_eq!(
+            (CALLBACKS[Callback::Unresolved as usize], RANS[Ran::TimedOut as usize]),
+            ("unresolved", "timed_out")
+        );
+        assert_eq!(
+            (ANSWERS[Answer::RateLimited as usize], POLL_RESULTS[Poll::Failed as usize]),
+            ("rate_limited", "failed")
+        );
         assert_eq!((STORE_OPS[StoreOp::GiveUp as usize], STORE_OPS[StoreOp::IsDone as usize]), ("give_up", "is_done"));
         assert_eq!(APIS[Api::Gateway as usize], "gateway");
     }
