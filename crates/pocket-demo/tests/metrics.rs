@@ -9,8 +9,10 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{checkout, until_paid};
 use pocket_demo::{Demo, DemoSettings};
 use pocket_sandbox::TestUser;
 use pocket_test_support::required_program;
@@ -83,35 +85,9 @@ async fn after_a_paid_flow_the_scrape_is_valid_documented_and_what_the_dashboard
     let token = sandbox.mint_consumer_token(&TestUser::default()).unwrap().access_token;
     let http = reqwest::Client::new();
 
-    let created: Value = http
-        .post(format!("{shop}/api/checkout"))
-        .bearer_auth(token.expose_secret())
-        .json(&json!({"items": [{"id": "buuz", "quantity": 1}]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let invoice = created["id"].as_str().map(str::to_owned).unwrap_or_else(|| created["id"].to_string());
+    let invoice = checkout(&shop, &http, token.expose_secret(), "buuz", 1).await;
     sandbox.pay(&pocket_core::InvoiceId::new(invoice.as_str()).unwrap()).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let order: Value = http
-            .get(format!("{shop}/api/orders/{invoice}"))
-            .bearer_auth(token.expose_secret())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if order["paid"] == json!(true) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the order did not turn paid: {order}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_paid(&shop, &http, token.expose_secret(), &invoice).await;
     let forged =
         http.post(format!("{shop}/pocket/webhook")).json(&json!({"invoiceId": "987654321", "invoiceState": "paid"}));
     assert_eq!(forged.send().await.unwrap().status(), 422, "a notice of an invoice Pocket does not know");

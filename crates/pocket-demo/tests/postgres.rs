@@ -1,8 +1,9 @@
 //! The café with `POCKET_DATABASE_URL`: its orders live in a real PostgreSQL, and a payment
 //! marks its order paid in the payment's own transaction — once, however often it is delivered.
 
-use std::time::{Duration, Instant};
+mod common;
 
+use common::{checkout, until_paid};
 use pocket_demo::{Demo, DemoSettings};
 use pocket_sandbox::TestUser;
 use pocket_test_support::PostgresServer;
@@ -18,36 +19,10 @@ async fn a_paid_order_is_marked_paid_in_postgres_once() {
     let sandbox = demo.sandbox().unwrap();
     let token = sandbox.mint_consumer_token(&TestUser::default()).unwrap().access_token;
     let http = reqwest::Client::new();
-    let created: serde_json::Value = http
-        .post(format!("{}/api/checkout", demo.shop_url()))
-        .bearer_auth(token.expose_secret())
-        .json(&json!({"items": [{"id": "tea", "quantity": 2}]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let invoice = created["id"].as_str().map(str::to_owned).unwrap_or_else(|| created["id"].to_string());
+    let invoice = checkout(demo.shop_url(), &http, token.expose_secret(), "tea", 2).await;
     assert_eq!(server.psql("cafe", "SELECT count(*), bool_or(paid) FROM cafe_orders"), "1|f");
     sandbox.pay(&pocket_core::InvoiceId::new(invoice.as_str()).unwrap()).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let order: serde_json::Value = http
-            .get(format!("{}/api/orders/{invoice}", demo.shop_url()))
-            .bearer_auth(token.expose_secret())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if order["paid"] == json!(true) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the order did not turn paid: {order}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_paid(demo.shop_url(), &http, token.expose_secret(), &invoice).await;
     assert_eq!(server.psql("cafe", "SELECT paid FROM cafe_orders"), "t");
     assert_eq!(server.psql("cafe", "SELECT count(*) FROM pocket_payments WHERE state = 'done'"), "1");
     // Another delivery of the same notice changes nothing: it is already processed.

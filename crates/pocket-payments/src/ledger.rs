@@ -95,6 +95,19 @@ pub(crate) fn rewatched(invoice: &InvoiceId, given_up: Option<GivenUp>, deadline
     watched
 }
 
+/// A record the store wrote as JSON, or `None` (logged) when it cannot be read: one unreadable
+/// record must not hide the others from an operator.
+#[cfg(any(feature = "redis", feature = "postgres"))]
+pub(crate) fn readable<T: serde::de::DeserializeOwned>(json: &str, what: &str, store: &str) -> Option<T> {
+    match serde_json::from_str(json) {
+        Ok(value) => Some(value),
+        Err(error) => {
+            tracing::error!(%error, "{what} in {store} is unreadable; skipped");
+            None
+        }
+    }
+}
+
 /// This process's name among replicas, for claims and polling marks: host, process id and a
 /// random part (two stores in one process are two replicas).
 #[cfg(any(feature = "redis", feature = "postgres"))]

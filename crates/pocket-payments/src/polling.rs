@@ -86,10 +86,14 @@ pub(crate) async fn work(payments: Payments) {
 }
 
 /// Marks a slot as no longer being polled when a poll ends in any way — a panic or a timeout
-/// included — and schedules the invoice again unless the poll settled it.
+/// included — and schedules the invoice again unless its outcome did (`scheduled`). Only here,
+/// at the very end: while a poll still writes its outcome down (the journal's answer awaited),
+/// the slot stays marked, so no second poll of the invoice starts and finds it crossed out
+/// behind it (it would watch it again, with a new deadline, after it was reported unresolved).
 struct PollingMark {
     payments: Payments,
     key: String,
+    scheduled: bool,
 }
 
 impl Drop for PollingMark {
@@ -100,7 +104,9 @@ impl Drop for PollingMark {
             && slot.polling
         {
             slot.polling = false;
-            slot.next_poll = Instant::now() + backoff(settings.first, settings.max, slot.watched.polls.max(1));
+            if !self.scheduled {
+                slot.next_poll = Instant::now() + backoff(settings.first, settings.max, slot.watched.polls.max(1));
+            }
         }
         list.wake.notify_one();
     }
@@ -114,7 +120,7 @@ fn poll_budget(payments: &Payments) -> Duration {
 
 async fn poll_one(payments: Payments, key: String, watched: Watched, permit: tokio::sync::OwnedSemaphorePermit) {
     let _permit = permit;
-    let _mark = PollingMark { payments: payments.clone(), key: key.clone() };
+    let mut mark = PollingMark { payments: payments.clone(), key: key.clone(), scheduled: false };
     let budget = poll_budget(&payments);
     let outcome = match guarded(budget, ask(&payments, &key, &watched)).await {
         Ok(outcome) => outcome,
@@ -130,7 +136,10 @@ async fn poll_one(payments: Payments, key: String, watched: Watched, permit: tok
         }
     };
     match outcome {
-        Some(outcome) => after_poll(&payments, &key, outcome).await,
+        Some(outcome) => {
+            after_poll(&payments, &key, outcome).await;
+            mark.scheduled = true;
+        }
         None => skipped(&payments, &key).await,
     }
 }
@@ -203,7 +212,6 @@ async fn after_poll(payments: &Payments, key: &str, outcome: Outcome) {
     let (watched, verdict) = {
         let mut slots = payments.inner.watching.lock();
         let Some(slot) = slots.get_mut(key) else { return };
-        slot.polling = false;
         slot.watched.polls += 1;
         if let Outcome::NotFinal(state) = &outcome {
             slot.watched.last_state = Some(state.clone());

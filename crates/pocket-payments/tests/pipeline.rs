@@ -362,21 +362,3 @@ async fn an_unavailable_pocket_or_store_asks_for_redelivery_and_runs_nothing() {
     assert_eq!(broken.receive(notice("80")).await, Outcome::StoreUnavailable);
     assert_eq!(recorder.calls(), 1, "never without a claim");
 }
-
-struct BrokenStore;
-
-#[async_trait::async_trait]
-impl pocket_payments::PaymentStore for BrokenStore {
-    async fn claim(&self, _: &str, _: Duration) -> Result<pocket_payments::Claim, pocket_payments::StoreError> {
-        Err("connection refused".into())
-    }
-    async fn complete(&self, _: &str, _: &pocket_payments::ClaimToken) -> Result<bool, pocket_payments::StoreError> {
-        Err("connection refused".into())
-    }
-    async fn release(&self, _: &str, _: &pocket_payments::ClaimToken) -> Result<bool, pocket_payments::StoreError> {
-        Err("connection refused".into())
-    }
-    async fn is_done(&self, _: &str) -> Result<bool, pocket_payments::StoreError> {
-        Err("connection refused".into())
-    }
-}

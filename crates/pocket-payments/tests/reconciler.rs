@@ -160,3 +160,52 @@ async fn an_invoice_pocket_does_not_know_yet_is_polled_on_and_its_webhook_is_not
     );
     assert_eq!(recorder.calls(), 1);
 }
+
+/// A journal whose writes take a while, as a remote one's do.
+struct SlowJournal(MemJournal);
+
+#[async_trait::async_trait]
+impl pocket_payments::WatchJournal for SlowJournal {
+    async fn save(&self, key: &str, watched: &Watched) -> Result<(), pocket_payments::StoreError> {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        self.0.save(key, watched).await
+    }
+    async fn forget(&self, key: &str) -> Result<bool, pocket_payments::StoreError> {
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        self.0.forget(key).await
+    }
+    async fn load(&self) -> Result<Vec<Watched>, pocket_payments::StoreError> {
+        self.0.load().await
+    }
+    async fn find(&self, key: &str) -> Result<Option<Watched>, pocket_payments::StoreError> {
+        self.0.find(key).await
+    }
+    async fn try_poll(&self, key: &str, lease: Duration) -> Result<bool, pocket_payments::StoreError> {
+        self.0.try_poll(key, lease).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invoice_given_up_is_not_watched_again_by_a_poll_that_started_while_it_was_crossed_out() {
+    let (pocket, recorder) = (FakePocket::default(), Recorder::default());
+    pocket.state(21, json!("PENDING"), 560);
+    pocket.state(22, json!("PENDING"), 560);
+    // A second poll that began while the first crossed the invoice out answers after it did.
+    pocket.slow(Duration::from_millis(40));
+    let payments = Payments::builder(pocket.clone(), recorder.clone())
+        .watch_journal(SlowJournal(MemJournal::default()))
+        .poll_schedule(Duration::from_millis(5), Duration::from_millis(10))
+        .build();
+    let deadline = SystemTime::now() + Duration::from_millis(150);
+    payments.reconciler().watch_until(InvoiceId::from(21), None, deadline).durable().await.unwrap();
+    // Another invoice's polls wake the reconciler while the first is being crossed out.
+    payments.reconciler().watch(InvoiceId::from(22), None).durable().await.unwrap();
+    eventually("the unresolved callback", || recorder.unresolved().len() == 1).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(recorder.unresolved().len(), 1);
+    let pending = payments.reconciler().pending();
+    assert!(pending.iter().all(|watched| watched.invoice_id != InvoiceId::from(21)), "watched again: {pending:?}");
+    let checks = pocket.checks_of(21);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(pocket.checks_of(21), checks, "and no longer polled");
+}

@@ -9,7 +9,9 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 
 use super::store::PgStore;
-use crate::ledger::{GivenUp, JournalEntry, Ledger, PaymentRecord, Record, rewatched, token_owner};
+use crate::ledger::{GivenUp, JournalEntry, Ledger, PaymentRecord, Record, readable, rewatched, token_owner};
+
+const STORE: &str = "PostgreSQL";
 use crate::pipeline::invoice_key;
 use crate::store::StoreError;
 use crate::{Unresolved, Watched};
@@ -28,16 +30,6 @@ fn record(row: Option<&PgRow>) -> Record {
     }
     let token: Option<String> = row.try_get("token").ok().flatten();
     Record::Claimed { by: token.as_deref().and_then(token_owner), until: moment(row, "until_ms") }
-}
-
-fn readable<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> Option<T> {
-    match serde_json::from_str(json) {
-        Ok(value) => Some(value),
-        Err(error) => {
-            tracing::error!(%error, "{what} in PostgreSQL is unreadable; skipped");
-            None
-        }
-    }
 }
 
 #[async_trait]
@@ -65,7 +57,7 @@ impl Ledger for PgStore {
             .iter()
             .filter_map(|row| {
                 let json: String = row.try_get("watched").ok()?;
-                let watched = readable::<Watched>(&json, "a watched invoice")?;
+                let watched = readable::<Watched>(&json, "a watched invoice", STORE)?;
                 Some(JournalEntry { watched, polled_by: row.try_get("replica").ok().flatten() })
             })
             .collect())
@@ -79,7 +71,7 @@ impl Ledger for PgStore {
         let rows = shared.bounded(operation, query.fetch_all(&mut *connection)).await?;
         Ok(rows
             .iter()
-            .filter_map(|json| readable::<GivenUp>(json, "an unresolved invoice"))
+            .filter_map(|json| readable::<GivenUp>(json, "an unresolved invoice", STORE))
             .map(|g| g.unresolved)
             .collect())
     }
@@ -91,7 +83,7 @@ impl Ledger for PgStore {
         let mut connection = shared.acquire(operation).await?;
         let before = sqlx::query_scalar::<_, String>(shared.sql.given_up.clone()).bind(&key);
         let before = shared.bounded(operation, before.fetch_optional(&mut *connection)).await?;
-        let given_up = before.and_then(|json| readable::<GivenUp>(&json, "an unresolved invoice"));
+        let given_up = before.and_then(|json| readable::<GivenUp>(&json, "an unresolved invoice", STORE));
         let json = serde_json::to_string(&rewatched(invoice, given_up, deadline))?;
         let query = sqlx::query_scalar(shared.sql.rewatch.clone()).bind(&key).bind(json);
         Ok(shared.bounded(operation, query.fetch_one(&mut *connection)).await?)

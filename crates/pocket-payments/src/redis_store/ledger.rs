@@ -7,7 +7,9 @@ use async_trait::async_trait;
 use pocket_core::InvoiceId;
 
 use super::{DONE, RedisStore};
-use crate::ledger::{GivenUp, JournalEntry, Ledger, PaymentRecord, Record, rewatched, token_owner};
+use crate::ledger::{GivenUp, JournalEntry, Ledger, PaymentRecord, Record, readable, rewatched, token_owner};
+
+const STORE: &str = "Redis";
 use crate::pipeline::invoice_key;
 use crate::store::StoreError;
 use crate::{Unresolved, Watched};
@@ -28,16 +30,6 @@ fn record(value: Option<String>, ttl_millis: i64) -> Record {
     }
 }
 
-fn readable<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> Option<T> {
-    match serde_json::from_str(json) {
-        Ok(value) => Some(value),
-        Err(error) => {
-            tracing::error!(%error, "{what} in Redis is unreadable; skipped");
-            None
-        }
-    }
-}
-
 impl RedisStore {
     async fn given_up(&self, key: &str) -> Result<Option<GivenUp>, StoreError> {
         let mut connection = self.connection.clone();
@@ -47,7 +39,7 @@ impl RedisStore {
             .query_async(&mut connection)
             .await
             .map_err(|error| self.failed("read an unresolved invoice", error))?;
-        Ok(json.and_then(|json| readable(&json, "an unresolved invoice")))
+        Ok(json.and_then(|json| readable(&json, "an unresolved invoice", STORE)))
     }
 }
 
@@ -89,7 +81,7 @@ impl Ledger for RedisStore {
             .iter()
             .zip(owners)
             .filter_map(|((_, json), polled_by)| {
-                readable::<Watched>(json, "a watched invoice").map(|watched| JournalEntry { watched, polled_by })
+                readable::<Watched>(json, "a watched invoice", STORE).map(|watched| JournalEntry { watched, polled_by })
             })
             .collect();
         entries.sort_by_key(|entry| entry.watched.since);
@@ -105,7 +97,7 @@ impl Ledger for RedisStore {
             .map_err(|error| self.failed("read the unresolved invoices", error))?;
         let mut unresolved: Vec<Unresolved> = values
             .iter()
-            .filter_map(|json| readable::<GivenUp>(json, "an unresolved invoice"))
+            .filter_map(|json| readable::<GivenUp>(json, "an unresolved invoice", STORE))
             .map(|given_up| given_up.unresolved)
             .collect();
         unresolved.sort_by_key(|unresolved| unresolved.at);

@@ -365,3 +365,22 @@ impl GatewayApi for FakeGateway {
         Ok(())
     }
 }
+
+/// A store that cannot be reached: every operation fails.
+pub struct BrokenStore;
+
+#[async_trait::async_trait]
+impl pocket_payments::PaymentStore for BrokenStore {
+    async fn claim(&self, _: &str, _: Duration) -> Result<pocket_payments::Claim, pocket_payments::StoreError> {
+        Err("connection refused".into())
+    }
+    async fn complete(&self, _: &str, _: &pocket_payments::ClaimToken) -> Result<bool, pocket_payments::StoreError> {
+        Err("connection refused".into())
+    }
+    async fn release(&self, _: &str, _: &pocket_payments::ClaimToken) -> Result<bool, pocket_payments::StoreError> {
+        Err("connection refused".into())
+    }
+    async fn is_done(&self, _: &str) -> Result<bool, pocket_payments::StoreError> {
+        Err("connection refused".into())
+    }
+}
