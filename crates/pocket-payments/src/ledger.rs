@@ -15,7 +15,7 @@ use crate::{Unresolved, Watched};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 #[non_exhaustive]
-pub enum Record {
+pub enum StoreEntry {
     /// Nothing: never acted on, or forgotten after the store's retention.
     Absent,
     /// A delivery or poll is acting on it now.
@@ -42,9 +42,9 @@ pub struct PaymentRecord {
     /// The invoice as Pocket identifies it (every spelling of one number is one key).
     pub key: String,
     /// Its payment (the `paid` handler).
-    pub paid: Record,
+    pub paid: StoreEntry,
     /// Its refusal (the `failed` callback: Pocket said it will not be paid).
-    pub failed: Record,
+    pub failed: StoreEntry,
 }
 
 /// A watched invoice as the shared journal holds it, and who polls it now.

@@ -29,7 +29,7 @@ mod watch_list;
 pub use builder::PaymentsBuilder;
 pub use handler::{HandlerError, HandlerFn, OrderCheck, PaymentHandler, handler_fn};
 pub use health::{HEALTH_PROBE_TIMEOUT, Health, Probe, ReconcilerHealth};
-pub use ledger::{JournalEntry, Ledger, PaymentRecord, Record};
+pub use ledger::{JournalEntry, Ledger, PaymentRecord, StoreEntry};
 pub use outcome::{Outcome, Refusal};
 pub use payment::{Expected, FailedPayment, Source, Unresolved, VerifiedPayment};
 pub use pipeline::Payments;

@@ -5,7 +5,7 @@
 use std::time::{Duration, SystemTime};
 
 use pocket_core::InvoiceId;
-use pocket_payments::{JournalEntry, Ledger, PaymentRecord, Record as Held, Unresolved};
+use pocket_payments::{JournalEntry, Ledger, PaymentRecord, StoreEntry, Unresolved};
 use serde_json::{Value, json};
 
 use crate::cli::{PaymentsArgs, PaymentsCommand, StoreArgs};
@@ -144,14 +144,14 @@ fn entry_json(entry: &JournalEntry) -> Value {
 }
 
 /// A held record as people read it, its tone, and as JSON.
-fn held(record: &Held) -> (String, Tone, Value) {
-    match record {
-        Held::Absent => (
+fn held(entry: &StoreEntry) -> (String, Tone, Value) {
+    match entry {
+        StoreEntry::Absent => (
             "nothing (never acted on, or past the store's retention)".to_owned(),
             Tone::Quiet,
             json!({"state": "absent"}),
         ),
-        Held::Claimed { by, until } => {
+        StoreEntry::Claimed { by, until } => {
             let text = format!(
                 "claimed by {}{}",
                 by.as_deref().unwrap_or("an unnamed replica"),
@@ -159,7 +159,7 @@ fn held(record: &Held) -> (String, Tone, Value) {
             );
             (text, Tone::Warn, json!({"state": "claimed", "by": by, "until": unix(*until)}))
         }
-        Held::Done { at } => {
+        StoreEntry::Done { at } => {
             let text = match at {
                 Some(at) => format!("done {} ({})", relative(*at), super::moment(*at).0),
                 None => "done".to_owned(),

@@ -9,7 +9,7 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 
 use super::store::PgStore;
-use crate::ledger::{GivenUp, JournalEntry, Ledger, PaymentRecord, Record, readable, rewatched, token_owner};
+use crate::ledger::{GivenUp, JournalEntry, Ledger, PaymentRecord, StoreEntry, readable, rewatched, token_owner};
 
 const STORE: &str = "PostgreSQL";
 use crate::pipeline::invoice_key;
@@ -22,14 +22,14 @@ fn moment(row: &PgRow, column: &str) -> Option<SystemTime> {
     Some(SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(millis).ok()?))
 }
 
-fn record(row: Option<&PgRow>) -> Record {
-    let Some(row) = row else { return Record::Absent };
+fn record(row: Option<&PgRow>) -> StoreEntry {
+    let Some(row) = row else { return StoreEntry::Absent };
     let state: String = row.try_get("state").unwrap_or_default();
     if state == "done" {
-        return Record::Done { at: moment(row, "done_ms") };
+        return StoreEntry::Done { at: moment(row, "done_ms") };
     }
     let token: Option<String> = row.try_get("token").ok().flatten();
-    Record::Claimed { by: token.as_deref().and_then(token_owner), until: moment(row, "until_ms") }
+    StoreEntry::Claimed { by: token.as_deref().and_then(token_owner), until: moment(row, "until_ms") }
 }
 
 #[async_trait]

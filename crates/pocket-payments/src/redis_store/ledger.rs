@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use pocket_core::InvoiceId;
 
 use super::{DONE, RedisStore};
-use crate::ledger::{GivenUp, JournalEntry, Ledger, PaymentRecord, Record, readable, rewatched, token_owner};
+use crate::ledger::{GivenUp, JournalEntry, Ledger, PaymentRecord, StoreEntry, readable, rewatched, token_owner};
 
 const STORE: &str = "Redis";
 use crate::pipeline::invoice_key;
@@ -15,18 +15,18 @@ use crate::store::StoreError;
 use crate::{Unresolved, Watched};
 
 /// A key's value and what is left of its expiry (`PTTL`: milliseconds, or negative for none).
-fn record(value: Option<String>, ttl_millis: i64) -> Record {
+fn record(value: Option<String>, ttl_millis: i64) -> StoreEntry {
     let until = u64::try_from(ttl_millis).ok().map(|millis| SystemTime::now() + Duration::from_millis(millis));
     match value {
-        None => Record::Absent,
+        None => StoreEntry::Absent,
         Some(value) if value.starts_with(DONE) => {
             let at = value
                 .strip_prefix("done:")
                 .and_then(|millis| millis.parse::<u64>().ok())
                 .map(|millis| SystemTime::UNIX_EPOCH + Duration::from_millis(millis));
-            Record::Done { at }
+            StoreEntry::Done { at }
         }
-        Some(token) => Record::Claimed { by: token_owner(&token), until },
+        Some(token) => StoreEntry::Claimed { by: token_owner(&token), until },
     }
 }
 
