@@ -135,24 +135,30 @@ fn metrics_cost(c: &mut Criterion, s: &Setup) {
         client
     });
     let client = &client;
-    let mut group = c.benchmark_group("check_invoice, metrics");
-    group.bench_function("PocketClient", |b| {
-        b.to_async(&local).iter(|| async { black_box(client.check_invoice(&s.check_id).await.unwrap()) })
+    pair(c, &local, &recorder, "check_invoice, metrics", || async {
+        black_box(client.check_invoice(&s.check_id).await.unwrap());
     });
-    metrics::with_local_recorder(&recorder, || {
-        group.bench_function("PocketClient, metrics to Prometheus", |b| {
-            b.to_async(&local).iter(|| async { black_box(client.check_invoice(&s.check_id).await.unwrap()) })
-        })
+    pair(c, &local, &recorder, "create_invoice, metrics", || async {
+        black_box(client.create_invoice(&s.invoice).await.unwrap());
     });
-    group.finish();
-    let mut group = c.benchmark_group("create_invoice, metrics");
-    group.bench_function("PocketClient", |b| {
-        b.to_async(&local).iter(|| async { black_box(client.create_invoice(&s.invoice).await.unwrap()) })
-    });
-    metrics::with_local_recorder(&recorder, || {
-        group.bench_function("PocketClient, metrics to Prometheus", |b| {
-            b.to_async(&local).iter(|| async { black_box(client.create_invoice(&s.invoice).await.unwrap()) })
-        })
+}
+
+/// `call` measured without a recorder, then with `recorder` local to this thread.
+#[cfg(feature = "metrics")]
+fn pair<F, Fut>(
+    c: &mut Criterion,
+    local: &tokio::runtime::Runtime,
+    recorder: &metrics_exporter_prometheus::PrometheusRecorder,
+    name: &str,
+    call: F,
+) where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut group = c.benchmark_group(name);
+    group.bench_function("PocketClient", |b| b.to_async(local).iter(&call));
+    metrics::with_local_recorder(recorder, || {
+        group.bench_function("PocketClient, metrics to Prometheus", |b| b.to_async(local).iter(&call))
     });
     group.finish();
 }
