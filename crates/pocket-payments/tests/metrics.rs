@@ -170,10 +170,10 @@ fn the_oldest_watched_invoice_ages_in_the_gauge() {
         tokio::time::sleep(Duration::from_millis(1100)).await;
         payments.health().await
     });
-    assert_eq!(health.reconciler.oldest_watched_seconds, Some(1));
+    assert!(health.reconciler.oldest_watched_seconds.is_some_and(|age| (1..=3).contains(&age)), "{health:?}");
     assert_eq!(metrics.gauge("pocket_payments_watched_invoices", &[]), Some(1.0));
     let oldest = metrics.gauge("pocket_payments_oldest_watched_seconds", &[]).unwrap();
-    assert!((1.0..2.0).contains(&oldest), "{oldest}");
+    assert!((1.0..4.0).contains(&oldest), "{oldest}");
     assert!(health.last_pocket_answer_seconds.is_some_and(|seconds| seconds <= 1));
 }
 
