@@ -73,8 +73,25 @@ impl From<Error> for Failure {
     }
 }
 
+/// A value the SDK refused; its message names the field already ("amount: …").
 impl From<pocket_core::ValidationError> for Failure {
     fn from(error: pocket_core::ValidationError) -> Failure {
-        Failure::usage(format!("{}: {error}", error.field()))
+        Failure::usage(error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_value_names_its_field_once() {
+        let amount = pocket_core::Amount::from_tugrik(100).expect("an amount");
+        let note = pocket_core::InvoiceNote::new("x").expect("a note");
+        let refused =
+            pocket_core::NewMerchantInvoice::new(amount, note).expect_err("100 ₮ is below the smallest invoice");
+        let said = Failure::from(refused).to_string();
+        assert!(said.starts_with("amount: ") && !said.contains("amount: amount"), "{said}");
+        assert!(said.contains("500"), "it says the smallest amount: {said}");
     }
 }
