@@ -151,10 +151,19 @@ impl IntoResponse for AuthRejection {
         if let Some(value) = Some(challenge).filter(|c| !c.is_empty()).and_then(|c| HeaderValue::from_str(&c).ok()) {
             headers.insert(WWW_AUTHENTICATE, value);
         }
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            headers.insert(RETRY_AFTER, HeaderValue::from_static("5"));
+        if let AuthRejection::Unavailable(error) = &self {
+            headers.insert(RETRY_AFTER, HeaderValue::from(retry_after_seconds(error)));
         }
         response
+    }
+}
+
+/// Whole seconds to wait, as the verifier's error says (rounded up, at least 1, at most an
+/// hour), or 5 when it does not say.
+fn retry_after_seconds(error: &pocket_core::Error) -> u64 {
+    match error.retry_after() {
+        Some(wait) => wait.as_secs().saturating_add(u64::from(wait.subsec_nanos() > 0)).clamp(1, 3600),
+        None => 5,
     }
 }
 
@@ -233,5 +242,32 @@ where
             Some(token) => verify(&auth, token).await.map(Some),
             None => Ok(None),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use pocket_core::{Error, ErrorKind};
+
+    use super::*;
+
+    fn retry_after(rejection: AuthRejection) -> String {
+        let response = rejection.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        response.headers()[RETRY_AFTER].to_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn retry_after_is_what_the_error_carries() {
+        let unavailable = || Error::new(ErrorKind::Unavailable, "the realm's keys cannot be fetched");
+        assert_eq!(retry_after(AuthRejection::Unavailable(unavailable())), "5", "nothing said: 5 s");
+        let said = unavailable().with_retry_after(Duration::from_secs(30));
+        assert_eq!(retry_after(AuthRejection::Unavailable(said)), "30");
+        let part = unavailable().with_retry_after(Duration::from_millis(1500));
+        assert_eq!(retry_after(AuthRejection::Unavailable(part)), "2", "rounded up");
+        let huge = unavailable().with_retry_after(Duration::from_secs(86_400));
+        assert_eq!(retry_after(AuthRejection::Unavailable(huge)), "3600", "at most an hour");
     }
 }
