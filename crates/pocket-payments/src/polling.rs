@@ -21,14 +21,22 @@ pub(crate) fn polling_lease(poll: &crate::settings::PollSettings) -> Duration {
 }
 
 /// Takes the invoices due now (marking them as being polled), as many as there are free polls,
-/// and says when the next one is due.
+/// and says when the next one is due. Brings the watched-invoices gauges up to date on the way
+/// (the same pass over the list).
 fn due(payments: &Payments) -> (Vec<(String, Watched, tokio::sync::OwnedSemaphorePermit)>, Option<Instant>) {
     let now = Instant::now();
     let list = &payments.inner.watching;
     let mut slots = list.lock();
     let mut taken = Vec::new();
     let mut next = None::<Instant>;
-    for (key, slot) in slots.iter_mut().filter(|(_, slot)| !slot.polling) {
+    let mut oldest = None::<SystemTime>;
+    for (key, slot) in slots.iter_mut() {
+        if let Some(since) = slot.watched.since {
+            oldest = Some(oldest.map_or(since, |oldest| oldest.min(since)));
+        }
+        if slot.polling {
+            continue;
+        }
         if slot.next_poll <= now {
             let Ok(permit) = list.polls.clone().try_acquire_owned() else {
                 // Every poll is busy: look again when one ends (its end wakes the worker).
@@ -40,6 +48,8 @@ fn due(payments: &Payments) -> (Vec<(String, Watched, tokio::sync::OwnedSemaphor
             next = Some(next.map_or(slot.next_poll, |next| next.min(slot.next_poll)));
         }
     }
+    let age = oldest.map(|since| SystemTime::now().duration_since(since).unwrap_or_default());
+    payments.inner.meters.watching(slots.len(), age.unwrap_or_default());
     (taken, next)
 }
 
@@ -60,8 +70,6 @@ pub(crate) async fn work(payments: Payments) {
     let _worker = Worker(&list.running);
     loop {
         let wake = list.wake.notified();
-        let (count, oldest) = list.census();
-        payments.inner.meters.watching(count, oldest.unwrap_or_default());
         let (batch, next) = due(&payments);
         for (key, watched, permit) in batch {
             tokio::spawn(poll_one(payments.clone(), key, watched, permit));

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncTypedCommands, Script};
 
-use crate::ledger::{GivenUp, claim_token, replica_name};
+use crate::ledger::{GivenUp, claim_token, readable, replica_name};
 use crate::redact::redact_url;
 use crate::store::{Claim, ClaimToken, PaymentStore, StoreError};
 use crate::{Unresolved, WatchJournal, Watched};
@@ -348,14 +348,7 @@ impl WatchJournal for RedisStore {
             .query_async(&mut connection)
             .await
             .map_err(|error| self.failed("read a watched invoice", error))?;
-        match value.map(|json| serde_json::from_str(&json)) {
-            None => Ok(None),
-            Some(Ok(watched)) => Ok(Some(watched)),
-            Some(Err(error)) => {
-                tracing::error!(%error, "a watched invoice in Redis is unreadable; taken as absent");
-                Ok(None)
-            }
-        }
+        Ok(value.and_then(|json| readable(&json, "a watched invoice", "Redis")))
     }
 
     async fn load(&self) -> Result<Vec<Watched>, StoreError> {
@@ -365,14 +358,7 @@ impl WatchJournal for RedisStore {
             .query_async(&mut connection)
             .await
             .map_err(|error| self.failed("read the watched invoices", error))?;
-        let mut watched = Vec::with_capacity(values.len());
-        for value in values {
-            match serde_json::from_str(&value) {
-                Ok(entry) => watched.push(entry),
-                Err(error) => tracing::error!(%error, "a watched invoice in Redis is unreadable; skipped"),
-            }
-        }
-        Ok(watched)
+        Ok(values.iter().filter_map(|json| readable(json, "a watched invoice", "Redis")).collect())
     }
 
     async fn try_poll(&self, key: &str, lease: Duration) -> Result<bool, StoreError> {

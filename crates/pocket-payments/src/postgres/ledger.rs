@@ -8,13 +8,13 @@ use pocket_core::InvoiceId;
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
-use super::store::PgStore;
+use super::store::{PgStore, read_watched};
 use crate::ledger::{GivenUp, JournalEntry, Ledger, PaymentRecord, StoreEntry, readable, rewatched, token_owner};
 
 const STORE: &str = "PostgreSQL";
+use crate::Unresolved;
 use crate::pipeline::invoice_key;
 use crate::store::StoreError;
-use crate::{Unresolved, Watched};
 
 /// A moment the database wrote as milliseconds since the epoch.
 fn moment(row: &PgRow, column: &str) -> Option<SystemTime> {
@@ -56,8 +56,7 @@ impl Ledger for PgStore {
         Ok(rows
             .iter()
             .filter_map(|row| {
-                let json: String = row.try_get("watched").ok()?;
-                let watched = readable::<Watched>(&json, "a watched invoice", STORE)?;
+                let watched = read_watched(row)?;
                 Some(JournalEntry { watched, polled_by: row.try_get("replica").ok().flatten() })
             })
             .collect())

@@ -12,7 +12,7 @@ use sqlx::{Postgres, Row};
 
 use super::error::{PgFailure, PgStoreError};
 use super::schema::{Names, SCHEMA_VERSION, Statements};
-use crate::ledger::{GivenUp, claim_token, replica_name};
+use crate::ledger::{GivenUp, claim_token, readable, replica_name};
 use crate::redact::redact_url;
 use crate::store::{Claim, ClaimToken, PaymentStore, StoreError};
 use crate::{Unresolved, WatchJournal, Watched};
@@ -422,15 +422,10 @@ impl PaymentStore for PgStore {
     }
 }
 
-fn read_watched(row: &PgRow) -> Option<Watched> {
+/// The watched invoice of a journal row; `None` (logged) when it cannot be read.
+pub(super) fn read_watched(row: &PgRow) -> Option<Watched> {
     let json: String = row.try_get("watched").ok()?;
-    match serde_json::from_str(&json) {
-        Ok(watched) => Some(watched),
-        Err(error) => {
-            tracing::error!(%error, "a watched invoice in PostgreSQL is unreadable; taken as absent");
-            None
-        }
-    }
+    readable(&json, "a watched invoice", "PostgreSQL")
 }
 
 /// The reconciler's shared list: a table of watched invoices (JSON, by key), and a table of
