@@ -79,14 +79,10 @@ pub fn webhook_router(merchant: impl MerchantApi + 'static, handler: impl Paymen
 
 impl PocketWebhook {
     /// A webhook that asks `merchant` (Pocket's merchant API) about every notice and calls
-    /// `handler` for confirmed payments.
+    /// `handler` for confirmed payments. An app that shares them elsewhere passes its `Arc`s
+    /// (`Arc<dyn MerchantApi>`, say): both traits are implemented for them.
     pub fn new(merchant: impl MerchantApi + 'static, handler: impl PaymentHandler) -> PocketWebhook {
         PocketWebhook::around(Payments::builder(merchant, handler))
-    }
-
-    /// Like [`new`](Self::new), sharing a merchant API the app already holds.
-    pub fn shared(merchant: Arc<dyn MerchantApi>, handler: impl PaymentHandler) -> PocketWebhook {
-        PocketWebhook::around(Payments::builder_shared(merchant, Arc::new(handler)))
     }
 
     /// A webhook whose handler runs inside the PostgreSQL transaction that records the payment,

@@ -5,10 +5,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{
-    Amount, AmountError, ConsumerTokenError, EnvironmentError, InvoiceIdError, InvoiceNote, NoteError, OrderNumber,
-    TerminalId,
-};
+use crate::ids::{BranchIdError, InvoiceIdError, OrderNumber, OrderNumberError, TerminalId, TerminalIdError};
+use crate::{Amount, AmountError, ConsumerTokenError, EnvironmentError, InvoiceNote, NoteError};
 
 /// What kind of failure an [`Error`] is: match on this, never on message text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -121,6 +119,15 @@ pub enum ValidationError {
     /// The environment.
     #[error("environment: {0}")]
     Environment(#[from] EnvironmentError),
+    /// A gateway order number (its message names it).
+    #[error("{0}")]
+    OrderNumber(#[from] OrderNumberError),
+    /// A gateway terminal id (its message names it).
+    #[error("{0}")]
+    TerminalId(#[from] TerminalIdError),
+    /// A gateway branch id (its message names it).
+    #[error("{0}")]
+    BranchId(#[from] BranchIdError),
     /// Any other field.
     #[error("{field}: {reason}")]
     Invalid {
@@ -140,6 +147,9 @@ impl ValidationError {
             ValidationError::ConsumerToken(_) => "consumerToken",
             ValidationError::InvoiceId(_) => "invoiceId",
             ValidationError::Environment(_) => "environment",
+            ValidationError::OrderNumber(_) => "orderNumber",
+            ValidationError::TerminalId(_) => "terminalId",
+            ValidationError::BranchId(_) => "branchId",
             ValidationError::Invalid { field, .. } => field,
         }
     }
@@ -205,31 +215,12 @@ impl Error {
         Error::new(ErrorKind::Protocol, message).with_json_path(json_path)
     }
 
-    /// An invoice creation that may have reached Pocket before it failed.
-    pub fn ambiguous_invoice(invoice: &crate::NewInvoice, message: impl Into<String>) -> Error {
+    /// An invoice creation that may have reached Pocket before it failed: what was asked for is
+    /// kept (`UnconfirmedInvoice::from(&new_invoice)`), so it can be looked up before it is
+    /// created again.
+    pub fn ambiguous(unconfirmed: UnconfirmedInvoice, message: impl Into<String>) -> Error {
         let mut error = Error::new(ErrorKind::Ambiguous, message);
-        error.0.unconfirmed_invoice =
-            Some(UnconfirmedInvoice { amount: invoice.amount(), info: invoice.info().clone(), order: None });
-        error
-    }
-
-    /// A merchant QR invoice creation that may have reached Pocket before it failed.
-    pub fn ambiguous_merchant_invoice(invoice: &crate::NewMerchantInvoice, message: impl Into<String>) -> Error {
-        let mut error = Error::new(ErrorKind::Ambiguous, message);
-        error.0.unconfirmed_invoice =
-            Some(UnconfirmedInvoice { amount: invoice.amount(), info: invoice.info().clone(), order: None });
-        error
-    }
-
-    /// A gateway invoice generation that may have reached Pocket before it failed; the
-    /// terminal and order number it was for are kept, so it can be looked up.
-    pub fn ambiguous_gateway_invoice(invoice: &crate::NewGatewayInvoice, message: impl Into<String>) -> Error {
-        let mut error = Error::new(ErrorKind::Ambiguous, message);
-        error.0.unconfirmed_invoice = Some(UnconfirmedInvoice {
-            amount: invoice.amount(),
-            info: invoice.info().clone(),
-            order: Some((invoice.terminal_id(), invoice.order_number().clone())),
-        });
+        error.0.unconfirmed_invoice = Some(unconfirmed);
         error
     }
 
@@ -335,7 +326,16 @@ macro_rules! validation_from {
         }
     )*};
 }
-validation_from!(AmountError, NoteError, ConsumerTokenError, InvoiceIdError, EnvironmentError);
+validation_from!(
+    AmountError,
+    NoteError,
+    ConsumerTokenError,
+    InvoiceIdError,
+    EnvironmentError,
+    OrderNumberError,
+    TerminalIdError,
+    BranchIdError
+);
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -391,6 +391,20 @@ impl StdError for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{BranchId, OrderNumber};
+
+    #[test]
+    fn each_ids_error_names_its_field() {
+        let order = ValidationError::from(OrderNumber::new("").unwrap_err());
+        assert_eq!((order.field(), order.to_string().as_str()), ("orderNumber", "the order number is empty"));
+        let terminal = ValidationError::from("T-1".parse::<TerminalId>().unwrap_err());
+        assert_eq!(terminal.field(), "terminalId");
+        let branch = ValidationError::from(BranchId::new("..").unwrap_err());
+        assert_eq!(branch.field(), "branchId");
+        let error = Error::from(OrderNumber::new("x".repeat(25)).unwrap_err());
+        assert_eq!(error.kind(), ErrorKind::Validation);
+        assert_eq!(error.validation().map(ValidationError::field), Some("orderNumber"));
+    }
 
     #[test]
     fn only_transient_failures_are_retryable() {

@@ -2,10 +2,10 @@
 //! for the merchant's own order numbers on its terminals, and the listings of its branches and
 //! terminals.
 
-mod ids;
+mod codes;
 mod invoice;
 mod listing;
 
-pub use ids::{BranchId, Channel, InvoiceType, OrderNumber, TerminalId};
+pub use codes::{Channel, InvoiceType};
 pub use invoice::{GatewayInvoice, InvoiceDetail, NewGatewayInvoice};
 pub use listing::{Branch, Page, Terminal};

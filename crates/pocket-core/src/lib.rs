@@ -8,6 +8,7 @@ mod environment;
 mod error;
 mod extra_claims;
 mod gateway;
+mod ids;
 mod invoice;
 mod java_long;
 mod lenient;
@@ -26,11 +27,11 @@ pub use amount::{Amount, AmountError};
 pub use environment::{CustomEnvironment, CustomEnvironmentBuilder, Environment, EnvironmentError};
 pub use error::{Error, ErrorKind, TokenRejection, UnconfirmedInvoice, ValidationError};
 pub use extra_claims::{ClaimNames, ExtraClaims};
-pub use gateway::{
-    Branch, BranchId, Channel, GatewayInvoice, InvoiceDetail, InvoiceType, NewGatewayInvoice, OrderNumber, Page,
-    Terminal, TerminalId,
+pub use gateway::{Branch, Channel, GatewayInvoice, InvoiceDetail, InvoiceType, NewGatewayInvoice, Page, Terminal};
+pub use ids::{
+    BranchId, BranchIdError, InvoiceId, InvoiceIdError, OrderNumber, OrderNumberError, TerminalId, TerminalIdError,
 };
-pub use invoice::{Invoice, InvoiceId, InvoiceIdError, InvoiceStatus, NewInvoice};
+pub use invoice::{Invoice, InvoiceStatus, NewInvoice};
 pub use merchant_invoice::{MerchantInvoice, NewMerchantInvoice};
 pub use note::{InvoiceNote, NoteError};
 pub use pins::check_pins;

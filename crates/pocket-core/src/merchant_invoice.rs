@@ -9,7 +9,7 @@ use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::{Amount, AmountError, InvoiceId, InvoiceNote, ValidationError, lenient};
+use crate::{Amount, AmountError, InvoiceId, InvoiceNote, UnconfirmedInvoice, ValidationError, lenient};
 
 /// A request to create a merchant QR invoice, validated when it is made: an amount of at least
 /// [`Amount::MIN_INVOICE`] and a note, as for [`NewInvoice`](crate::NewInvoice), but for no
@@ -85,6 +85,12 @@ impl MerchantInvoice {
 impl fmt::Display for MerchantInvoice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "QR invoice {}", self.id)
+    }
+}
+
+impl From<&NewMerchantInvoice> for UnconfirmedInvoice {
+    fn from(invoice: &NewMerchantInvoice) -> UnconfirmedInvoice {
+        UnconfirmedInvoice { amount: invoice.amount(), info: invoice.info().clone(), order: None }
     }
 }
 

@@ -36,7 +36,7 @@ struct Cart {
 fn next_order_number() -> Result<OrderNumber, pocket_core::ValidationError> {
     static NEXT: AtomicU64 = AtomicU64::new(1);
     let seconds = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
-    OrderNumber::new(format!("CAFE-{seconds}-{}", NEXT.fetch_add(1, Ordering::Relaxed) % 1_000_000))
+    Ok(OrderNumber::new(format!("CAFE-{seconds}-{}", NEXT.fetch_add(1, Ordering::Relaxed) % 1_000_000))?)
 }
 
 async fn checkout(State(state): State<ShopState>, Json(cart): Json<Cart>) -> Response {

@@ -10,6 +10,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+#[path = "it/common/mod.rs"]
 mod common;
 
 use common::{checkout, until_paid};

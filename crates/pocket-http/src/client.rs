@@ -78,19 +78,19 @@ impl Creation<'_> {
     /// The ambiguous error for this creation, `cause` being what went wrong, with what to do.
     pub(crate) fn ambiguous(self, cause: impl std::fmt::Display) -> Error {
         match self {
-            Creation::Invoice(invoice) => Error::ambiguous_invoice(
-                invoice,
+            Creation::Invoice(invoice) => Error::ambiguous(
+                invoice.into(),
                 format!("{cause}; the invoice may or may not have been created — check before creating it again"),
             ),
-            Creation::Merchant(invoice) => Error::ambiguous_merchant_invoice(
-                invoice,
+            Creation::Merchant(invoice) => Error::ambiguous(
+                invoice.into(),
                 format!(
                     "{cause}; the QR invoice may or may not have been created — an unscanned one is harmless, but \
                      do not show two codes for one sale"
                 ),
             ),
-            Creation::Gateway(invoice) => Error::ambiguous_gateway_invoice(
-                invoice,
+            Creation::Gateway(invoice) => Error::ambiguous(
+                invoice.into(),
                 format!(
                     "{cause}; the invoice may or may not have been generated — look it up by its order number \
                      {} on terminal {} (PocketClient::recover_invoice) before generating it again",

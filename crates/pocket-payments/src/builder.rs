@@ -6,10 +6,32 @@ use std::time::Duration;
 use pocket_core::{GatewayApi, MerchantApi, TerminalId};
 
 use crate::checks::Gateway;
-use crate::handler::Handler;
+use crate::handler::{Handler, OrderCheck, PaymentHandler};
+use crate::journal::WatchJournal;
+use crate::pipeline::{Parts, Payments};
 use crate::settings::{MissingAmount, ProcessedState, Settings};
 use crate::store::{InMemoryStore, PaymentStore};
-use crate::{OrderCheck, Payments, WatchJournal};
+
+impl Payments {
+    /// A pipeline that asks `merchant` (Pocket's merchant API) about invoices and calls `handler`.
+    /// An app that shares them elsewhere passes its `Arc`s: both traits are implemented for them.
+    pub fn builder(merchant: impl MerchantApi + 'static, handler: impl PaymentHandler) -> PaymentsBuilder {
+        PaymentsBuilder::new(Arc::new(merchant), Handler::Plain(Arc::new(handler)))
+    }
+
+    /// A pipeline whose handler runs inside a PostgreSQL transaction of `store`'s database, in
+    /// which the payment is recorded too: the handler's writes and "this payment is done"
+    /// commit together or not at all (see [`TransactionalHandler`](crate::TransactionalHandler)).
+    /// `store` is the pipeline's payment store and, unless set otherwise, its watch journal.
+    #[cfg(feature = "postgres")]
+    pub fn transactional(
+        merchant: impl MerchantApi + 'static,
+        store: crate::PgStore,
+        handler: impl crate::TransactionalHandler,
+    ) -> PaymentsBuilder {
+        PaymentsBuilder::new(Arc::new(merchant), Handler::InTransaction { handler: Arc::new(handler), store })
+    }
+}
 
 /// Builds [`Payments`]. Every setting has a production default.
 #[must_use]
@@ -167,6 +189,14 @@ impl PaymentsBuilder {
     /// The pipeline.
     pub fn build(self) -> Payments {
         let settings = self.settings.settle();
-        Payments::from_parts(self.merchant, self.gateway, self.store, self.handler, self.order, self.journal, settings)
+        Payments::new(Parts {
+            merchant: self.merchant,
+            gateway: self.gateway,
+            store: self.store,
+            handler: self.handler,
+            order: self.order,
+            journal: self.journal,
+            settings,
+        })
     }
 }

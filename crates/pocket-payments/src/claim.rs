@@ -8,14 +8,15 @@
 //! recorded is never reported as processed.
 
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::backoff::Backoff;
 use crate::counted::Store;
+use crate::guard::{Abnormal, guarded};
 use crate::store::{Claim, ClaimToken};
 use crate::telemetry::{Callback, Meters, Ran, Started};
 use crate::{HandlerError, Outcome};
@@ -97,7 +98,7 @@ impl ClaimGuard {
 /// is not lost to a clock or a restart when nobody else has the key.
 async fn record(store: Store, key: String, token: ClaimToken, lease: Duration, lease_ends: Instant) -> Recorded {
     let mut token = token;
-    let mut wait = Duration::from_millis(25);
+    let mut retry = Backoff::new(Duration::from_millis(25), Duration::from_secs(1));
     let mut retaken = false;
     loop {
         let attempt = tokio::time::timeout_at(lease_ends, store.complete(&key, &token)).await;
@@ -118,21 +119,15 @@ async fn record(store: Store, key: String, token: ClaimToken, lease: Duration, l
             Ok(Err(error)) => tracing::warn!(%key, %error, "could not record a processed payment yet; retrying"),
             Err(_) => {}
         }
-        if Instant::now() + wait >= lease_ends {
+        if Instant::now() + retry.step() >= lease_ends {
             tracing::error!(
                 %key,
                 "the handler succeeded but the payment store could not record it before the claim's lease ended; another delivery may run it again"
             );
             return Recorded::Unrecorded;
         }
-        tokio::time::sleep(jittered(wait)).await;
-        wait = (wait * 2).min(Duration::from_secs(1));
+        tokio::time::sleep(retry.next_wait()).await;
     }
-}
-
-/// Between half of `wait` and all of it, so that replicas retrying at once spread out.
-fn jittered(wait: Duration) -> Duration {
-    wait.mul_f64(0.5 + fastrand::f64() / 2.0)
 }
 
 impl Drop for ClaimGuard {
@@ -188,40 +183,6 @@ impl<T: Send + 'static> Drop for Detached<T> {
             runtime.spawn(async move {
                 unfinished.await;
             });
-        }
-    }
-}
-
-/// How a run of the merchant's code (or of anything that calls it) ended, when not by itself.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Abnormal {
-    Panicked,
-    TimedOut,
-}
-
-/// Runs `future` with its panics caught and its time bounded by `timeout`: the one way every
-/// callback — handler, order check, `unresolved`, a whole poll — is run.
-pub(crate) async fn guarded<T>(timeout: Duration, future: impl Future<Output = T>) -> Result<T, Abnormal> {
-    match tokio::time::timeout(timeout, CatchPanic(Box::pin(future))).await {
-        Ok(Ok(output)) => Ok(output),
-        Ok(Err(())) => Err(Abnormal::Panicked),
-        Err(_) => Err(Abnormal::TimedOut),
-    }
-}
-
-/// A future that turns a panic while polling `inner` into `Err(())`.
-struct CatchPanic<F>(Pin<Box<F>>);
-
-impl<F: Future> Future for CatchPanic<F> {
-    type Output = Result<F::Output, ()>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = self.0.as_mut();
-        // The merchant's future is never polled again after a panic, so no broken state is seen.
-        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
-            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(_) => Poll::Ready(Err(())),
         }
     }
 }

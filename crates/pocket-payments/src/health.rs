@@ -84,7 +84,7 @@ impl Payments {
     pub async fn health(&self) -> Health {
         let inner = &self.inner;
         // The journal's probe runs beside the store's, so the report takes one probe's bound.
-        let journal = inner.journal.clone().map(|journal| {
+        let journal = inner.watcher.journal().cloned().map(|journal| {
             tokio::spawn(async move {
                 probe("watch journal write", journal.try_poll(PROBE_KEY, Duration::from_secs(1))).await
             })
@@ -94,10 +94,10 @@ impl Payments {
             Some(probing) => Some(probing.await.unwrap_or(Probe { ok: false, status: "failed", millis: 0 })),
             None => None,
         };
-        let (watched, oldest) = inner.watching.census();
+        let (watched, oldest) = inner.watcher.census();
         inner.meters.watching(watched, oldest.unwrap_or_default());
         let reconciler = ReconcilerHealth {
-            alive: watched == 0 || inner.watching.is_running(),
+            alive: watched == 0 || inner.watcher.is_running(),
             watched,
             oldest_watched_seconds: oldest.map(|age| age.as_secs()),
         };

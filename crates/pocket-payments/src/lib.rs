@@ -3,17 +3,19 @@
 #![forbid(unsafe_code)]
 #![warn(clippy::unwrap_used)]
 
+mod backoff;
 mod builder;
 mod checks;
 mod claim;
 mod counted;
+mod guard;
 mod handler;
 mod health;
+mod journal;
 mod ledger;
 mod outcome;
 mod payment;
 mod pipeline;
-mod polling;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod reconciler;
@@ -24,11 +26,12 @@ mod redis_store;
 mod settings;
 mod store;
 mod telemetry;
-mod watch_list;
+mod watching;
 
 pub use builder::PaymentsBuilder;
 pub use handler::{HandlerError, HandlerFn, OrderCheck, PaymentHandler, handler_fn};
 pub use health::{HEALTH_PROBE_TIMEOUT, Health, Probe, ReconcilerHealth};
+pub use journal::{WatchJournal, Watched};
 pub use ledger::{JournalEntry, Ledger, PaymentRecord, StoreEntry};
 pub use outcome::{Outcome, Refusal};
 pub use payment::{Expected, FailedPayment, Source, Unresolved, VerifiedPayment};
@@ -47,4 +50,4 @@ pub use store::{Claim, ClaimToken, InMemoryStore, PaymentStore, StoreError};
 /// The metrics this crate records (feature `metrics`): name, Prometheus type, meaning.
 #[cfg(feature = "metrics")]
 pub use telemetry::METRICS;
-pub use watch_list::{Watch, WatchError, WatchJournal, Watched};
+pub use watching::{Watch, WatchError};

@@ -4,27 +4,24 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use pocket_core::{GatewayApi, InvoiceId, InvoiceState, InvoiceStatus, MerchantApi, TerminalId, WebhookNotice};
+use pocket_core::{InvoiceId, InvoiceState, InvoiceStatus, MerchantApi, TerminalId, WebhookNotice};
 
-use crate::builder::PaymentsBuilder;
 use crate::checks::{Asker, Checked, Checker, Gateway, Prefer};
-use crate::claim::{Abnormal, OnAbandon, Run, guarded, run_once};
+use crate::claim::{OnAbandon, Run, run_once};
 use crate::counted::{Journal, Store};
+use crate::guard::{Abnormal, guarded};
 use crate::handler::{Handler, Job};
+use crate::journal::{WatchJournal, Watched};
 use crate::reconciler::Reconciler;
 use crate::settings::{MissingAmount, ProcessedState, Settings};
 use crate::store::PaymentStore;
 use crate::telemetry::{Callback, Meters, Ran, Started};
-use crate::watch_list::{WatchJournal, WatchList};
-use crate::{Expected, FailedPayment, OrderCheck, Outcome, PaymentHandler, Refusal, Source, VerifiedPayment};
+use crate::watching::{Pending, Poller, Watcher};
+use crate::{Expected, FailedPayment, OrderCheck, Outcome, Refusal, Source, Unresolved, VerifiedPayment};
 
-/// The key of an invoice as Pocket identifies it: the number a `Long` path variable reads from
-/// the id (so `4242`, `04242`, `+4242` and `٤٢٤٢` are one invoice), or the id's exact text when
-/// it is no number. No text that is no number can equal a number's key: a number's key is its
-/// plain decimal form, which reads as that number.
-pub(crate) fn invoice_key(id: &InvoiceId) -> String {
-    id.key()
-}
+// Payments are keyed on `InvoiceId::key`: the number a `Long` path variable reads from the id
+// (so `4242`, `04242`, `+4242` and `٤٢٤٢` are one invoice), or the id's exact text when it is
+// no number.
 
 fn paid_key(key: &str) -> String {
     format!("paid:{key}")
@@ -64,14 +61,13 @@ pub(crate) struct Inner {
     handler: Handler,
     order: Option<Arc<dyn OrderCheck>>,
     pub(crate) settings: Settings,
-    pub(crate) watching: WatchList,
-    pub(crate) journal: Option<Journal>,
+    pub(crate) watcher: Arc<Watcher>,
     pub(crate) meters: Arc<Meters>,
 }
 
 impl std::fmt::Debug for Payments {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Payments").field("watching", &self.inner.watching.len()).finish_non_exhaustive()
+        f.debug_struct("Payments").field("watched", &self.inner.watcher.census().0).finish_non_exhaustive()
     }
 }
 
@@ -86,29 +82,6 @@ struct Seen {
 }
 
 impl Payments {
-    /// A pipeline that asks `merchant` (Pocket's merchant API) about invoices and calls `handler`.
-    pub fn builder(merchant: impl MerchantApi + 'static, handler: impl PaymentHandler) -> PaymentsBuilder {
-        PaymentsBuilder::new(Arc::new(merchant), Handler::Plain(Arc::new(handler)))
-    }
-
-    /// A pipeline whose handler runs inside a PostgreSQL transaction of `store`'s database, in
-    /// which the payment is recorded too: the handler's writes and "this payment is done"
-    /// commit together or not at all (see [`TransactionalHandler`](crate::TransactionalHandler)).
-    /// `store` is the pipeline's payment store and, unless set otherwise, its watch journal.
-    #[cfg(feature = "postgres")]
-    pub fn transactional(
-        merchant: impl MerchantApi + 'static,
-        store: crate::PgStore,
-        handler: impl crate::TransactionalHandler,
-    ) -> PaymentsBuilder {
-        PaymentsBuilder::new(Arc::new(merchant), Handler::InTransaction { handler: Arc::new(handler), store })
-    }
-
-    /// Like [`builder`](Self::builder), with a merchant API and handler the app already shares.
-    pub fn builder_shared(merchant: Arc<dyn MerchantApi>, handler: Arc<dyn PaymentHandler>) -> PaymentsBuilder {
-        PaymentsBuilder::new(merchant, Handler::Plain(handler))
-    }
-
     /// Takes a webhook notice — unverified, from anyone — and returns what became of it. The
     /// notice only names an invoice to ask Pocket about; see the crate docs for every rule.
     pub async fn receive(&self, notice: WebhookNotice) -> Outcome {
@@ -166,13 +139,13 @@ impl Payments {
         asker: Asker,
         prefer: Prefer,
     ) -> Result<(String, InvoiceStatus), Outcome> {
-        let key = invoice_key(invoice);
+        let key = invoice.key();
         if let Some(outcome) = self.already_done(&key).await {
             return Err(outcome);
         }
         let from_notice = asker == Asker::Notice;
         // An invoice the app watches is one it made: Pocket not knowing it is Pocket lagging.
-        let watched = self.inner.watching.contains(&key);
+        let watched = self.inner.watcher.is_watching(&key);
         match self.inner.checker.check(&key, invoice, asker, prefer, !watched).await {
             Checked::Status(status) => Ok((key, status)),
             Checked::Unknown if watched || !from_notice => {
@@ -200,7 +173,8 @@ impl Payments {
     /// The reconciler: watches invoices until Pocket settles them, for payments whose webhook
     /// never comes.
     pub fn reconciler(&self) -> Reconciler {
-        Reconciler::new(self.clone())
+        let inner = &self.inner;
+        Reconciler::new(inner.watcher.clone(), inner.clone(), inner.checker.gateway_api().cloned())
     }
 
     /// How long a sender should wait before delivering again, for outcomes answered 503.
@@ -234,7 +208,7 @@ impl Payments {
     async fn decide(&self, seen: Seen) -> Outcome {
         let settings = &self.inner.settings;
         let (invoice_id, key) = match &seen.status.id {
-            Some(pockets) if invoice_key(pockets) != seen.key => {
+            Some(pockets) if pockets.key() != seen.key => {
                 tracing::warn!(pockets = %pockets, "Pocket's answer names another invoice than the one asked about");
                 return Outcome::Refused(Refusal::OtherInvoice);
             }
@@ -248,7 +222,7 @@ impl Payments {
                 return self.not_paid(invoice_id, key, seen).await;
             }
             tracing::info!(state = %state, "Pocket's state is not final yet; the reconciler watches the invoice");
-            self.reconciler().watch_quietly(invoice_id, seen.expected);
+            self.inner.watcher.watch_quietly(invoice_id, seen.expected);
             return Outcome::NotFinal(state.clone());
         }
         let expected = match self.amount_rule(&invoice_id, &seen).await {
@@ -311,7 +285,7 @@ impl Payments {
             tracing::error!(
                 "Pocket says the invoice is paid but reports no amount; not confirmed (see MissingAmount), the reconciler watches it"
             );
-            self.reconciler().watch_quietly(invoice_id.clone(), expected);
+            self.inner.watcher.watch_quietly(invoice_id.clone(), expected);
             return Err(Outcome::AmountUnconfirmed);
         }
         Ok(expected)
@@ -320,12 +294,8 @@ impl Payments {
     /// The order the app gave when it watched this invoice — here, or on another replica (the
     /// shared journal) — if it gave one.
     async fn watched_order(&self, key: &str) -> Result<Option<Expected>, Outcome> {
-        if let Some(expected) = self.inner.watching.expected(key) {
-            return Ok(Some(expected));
-        }
-        let Some(journal) = &self.inner.journal else { return Ok(None) };
-        match journal.find(key).await {
-            Ok(found) => Ok(found.and_then(|watched| watched.expected)),
+        match self.inner.watcher.expected(key).await {
+            Ok(expected) => Ok(expected),
             Err(error) => {
                 tracing::error!(%error, "the watch journal could not be read; the app's order is not known");
                 Err(Outcome::StoreUnavailable)
@@ -405,10 +375,10 @@ impl Payments {
     /// commit whose reply was lost), the reconciler takes the invoice over, so the payment is
     /// finished — or found finished — by a poll that no sender can cut short.
     fn watch_if_abandoned(&self, invoice: &InvoiceId, expected: Option<Expected>) -> OnAbandon {
-        let (reconciler, invoice) = (self.reconciler(), invoice.clone());
+        let (watcher, invoice) = (self.inner.watcher.clone(), invoice.clone());
         Box::new(move || {
             tracing::warn!(invoice_id = %invoice, "a delivery ended without knowing its handler's outcome; the reconciler takes the invoice over");
-            reconciler.watch_quietly(invoice, expected);
+            watcher.watch_quietly(invoice, expected);
         })
     }
 
@@ -427,43 +397,60 @@ impl Payments {
 }
 
 impl Inner {
-    pub(crate) fn handler(&self) -> &Handler {
-        &self.handler
-    }
-
     pub(crate) fn checker_last_answer(&self) -> Option<std::time::SystemTime> {
         self.checker.last_answer()
     }
+}
 
-    pub(crate) fn gateway(&self) -> Option<&Arc<dyn GatewayApi>> {
-        self.checker.gateway_api()
-    }
+/// Everything a pipeline is made of, as the builder settled it.
+pub(crate) struct Parts {
+    pub merchant: Arc<dyn MerchantApi>,
+    pub gateway: Option<Gateway>,
+    pub store: Arc<dyn PaymentStore>,
+    pub handler: Handler,
+    pub order: Option<Arc<dyn OrderCheck>>,
+    pub journal: Option<Arc<dyn WatchJournal>>,
+    pub settings: Settings,
 }
 
 impl Payments {
-    pub(crate) fn from_parts(
-        merchant: Arc<dyn MerchantApi>,
-        gateway: Option<Gateway>,
-        store: Arc<dyn PaymentStore>,
-        handler: Handler,
-        order: Option<Arc<dyn OrderCheck>>,
-        journal: Option<Arc<dyn WatchJournal>>,
-        settings: Settings,
-    ) -> Payments {
+    pub(crate) fn new(parts: Parts) -> Payments {
+        let Parts { merchant, gateway, store, handler, order, journal, settings } = parts;
         let meters = Arc::new(Meters::register());
-        let (store, journal) = (Store::new(store, &meters), journal.map(|journal| Journal::new(journal, &meters)));
-        Payments {
-            inner: Arc::new(Inner {
+        let store = Store::new(store, &meters);
+        let journal = journal.map(|journal| Journal::new(journal, &meters));
+        let inner = Arc::new_cyclic(|pipeline: &std::sync::Weak<Inner>| {
+            let pipeline: std::sync::Weak<dyn Poller> = pipeline.clone();
+            let watcher =
+                Watcher::new(settings.poll.clone(), journal, settings.handler_timeout, meters.clone(), pipeline);
+            Inner {
                 checker: Checker::new(merchant, gateway, &settings, meters.clone()),
                 store,
                 handler,
                 order,
-                watching: WatchList::new(settings.poll.concurrency),
-                journal,
+                watcher: Arc::new(watcher),
                 settings,
                 meters,
-            }),
-        }
+            }
+        });
+        Payments { inner }
+    }
+}
+
+/// The watcher polls through the pipeline, exactly as a notice is confirmed.
+impl Poller for Inner {
+    fn poll(self: Arc<Self>, watched: Watched) -> Pending<Outcome> {
+        Box::pin(async move {
+            let payments = Payments { inner: self };
+            match watched.terminal {
+                Some(terminal) => payments.poll_gateway(terminal, &watched.invoice_id, watched.expected).await,
+                None => payments.poll(&watched.invoice_id, watched.expected).await,
+            }
+        })
+    }
+
+    fn unresolved(self: Arc<Self>, unresolved: Unresolved) -> Pending<()> {
+        Box::pin(async move { self.handler.unresolved(unresolved).await })
     }
 }
 
@@ -473,7 +460,7 @@ mod tests {
 
     #[test]
     fn spellings_of_one_number_share_a_key() {
-        let key = |id: &str| invoice_key(&InvoiceId::new(id).unwrap());
+        let key = |id: &str| InvoiceId::new(id).unwrap().key();
         for spelling in ["4242", "04242", "+4242", " 4242 ", "0x1092", "٤٢٤٢"] {
             assert_eq!(key(spelling), "4242", "{spelling}");
         }

@@ -64,6 +64,14 @@ pub(crate) struct PollSettings {
     pub capacity: usize,
 }
 
+impl PollSettings {
+    /// How long a replica keeps an invoice's polling to itself: long enough to cover its longest
+    /// wait between polls.
+    pub(crate) fn polling_lease(&self) -> Duration {
+        self.max * 2
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {

@@ -115,12 +115,12 @@ pub(crate) enum Ran {
 }
 
 impl Ran {
-    pub(crate) fn of<T, E>(result: &Result<Result<T, E>, crate::claim::Abnormal>) -> Ran {
+    pub(crate) fn of<T, E>(result: &Result<Result<T, E>, crate::guard::Abnormal>) -> Ran {
         match result {
             Ok(Ok(_)) => Ran::Ok,
             Ok(Err(_)) => Ran::Error,
-            Err(crate::claim::Abnormal::Panicked) => Ran::Panicked,
-            Err(crate::claim::Abnormal::TimedOut) => Ran::TimedOut,
+            Err(crate::guard::Abnormal::Panicked) => Ran::Panicked,
+            Err(crate::guard::Abnormal::TimedOut) => Ran::TimedOut,
         }
     }
 }

@@ -5,6 +5,8 @@
 //! makes the test say it was skipped, in plain words; with `CI=true` it is a failure.
 
 pub mod fuzz;
+#[cfg(feature = "payments")]
+mod handler;
 mod logs;
 #[cfg(feature = "metrics")]
 pub mod metrics;
@@ -12,12 +14,16 @@ mod postgres;
 mod redis;
 mod serve;
 mod spring;
+mod wait;
 
+#[cfg(feature = "payments")]
+pub use handler::{Misbehave, Recorder};
 pub use logs::LogCapture;
 pub use postgres::PostgresServer;
 pub use redis::RedisServer;
 pub use serve::{free_port, serve};
 pub use spring::spring_long;
+pub use wait::eventually;
 
 use std::path::PathBuf;
 

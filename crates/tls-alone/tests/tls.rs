@@ -4,15 +4,13 @@
 //! no ClientHello and the test fails (checked: `--features http-rustls` with the feature's
 //! `pocket-http/rustls` part removed fails).
 
-use std::time::Duration;
-
-use tls_alone::TlsProbe;
-
 #[cfg(any(feature = "http-rustls", feature = "http-native-tls"))]
 #[tokio::test]
 async fn pocket_http_reaches_an_https_sso_over_tls() {
     use pocket_core::{Credentials, Environment};
     use pocket_http::{PocketClient, RetryPolicy};
+    use std::time::Duration;
+    use tls_alone::TlsProbe;
 
     let probe = TlsProbe::start().await;
     let environment =
@@ -33,6 +31,8 @@ async fn pocket_http_reaches_an_https_sso_over_tls() {
 #[tokio::test]
 async fn pocket_jwt_fetches_an_https_jwks_over_tls() {
     use pocket_jwt::JwtVerifier;
+    use std::time::Duration;
+    use tls_alone::TlsProbe;
 
     let probe = TlsProbe::start().await;
     let verifier = JwtVerifier::builder_for_issuer(format!("{}/realms/invescore", probe.url()))
@@ -50,6 +50,8 @@ async fn pocket_jwt_fetches_an_https_jwks_over_tls() {
 #[tokio::test]
 async fn pocket_sandbox_delivers_to_an_https_webhook_over_tls() {
     use pocket_sandbox::{Forgery, Sandbox};
+    use std::time::Duration;
+    use tls_alone::TlsProbe;
 
     let sandbox = Sandbox::start().await.unwrap();
     let probe = TlsProbe::start().await;

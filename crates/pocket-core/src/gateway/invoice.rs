@@ -6,9 +6,12 @@ use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use super::{Channel, InvoiceType, OrderNumber, TerminalId};
+use super::{Channel, InvoiceType};
 use crate::invoice::resolve_state;
-use crate::{Amount, AmountError, InvoiceId, InvoiceNote, InvoiceState, InvoiceStatus, ValidationError, lenient};
+use crate::{
+    Amount, AmountError, InvoiceId, InvoiceNote, InvoiceState, InvoiceStatus, OrderNumber, TerminalId,
+    UnconfirmedInvoice, ValidationError, lenient,
+};
 
 /// A request to generate a QR / deep-link invoice for an order on one of the merchant's
 /// terminals (`POST v2/invoicing/generate-invoice`), validated when it is made.
@@ -391,6 +394,17 @@ impl fmt::Debug for InvoiceDetail {
             .field("created_at", &self.created_at)
             .field("extra", &self.extra.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
+    }
+}
+
+/// A gateway invoice keeps its terminal and order number, by which it can be looked up.
+impl From<&NewGatewayInvoice> for UnconfirmedInvoice {
+    fn from(invoice: &NewGatewayInvoice) -> UnconfirmedInvoice {
+        UnconfirmedInvoice {
+            amount: invoice.amount(),
+            info: invoice.info().clone(),
+            order: Some((invoice.terminal_id(), invoice.order_number().clone())),
+        }
     }
 }
 

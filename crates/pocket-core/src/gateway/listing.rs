@@ -4,8 +4,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-use super::{BranchId, TerminalId};
-use crate::lenient;
+use crate::{BranchId, TerminalId, lenient};
 
 /// One page of a Spring `Page` answer: `{content, totalElements, totalPages, number, size,
 /// first, last, …}`. Only `content` matters to the SDK (a missing or `null` one is empty); the

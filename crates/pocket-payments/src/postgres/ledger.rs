@@ -13,7 +13,6 @@ use crate::ledger::{GivenUp, JournalEntry, Ledger, PaymentRecord, StoreEntry, re
 
 const STORE: &str = "PostgreSQL";
 use crate::Unresolved;
-use crate::pipeline::invoice_key;
 use crate::store::StoreError;
 
 /// A moment the database wrote as milliseconds since the epoch.
@@ -36,7 +35,7 @@ fn record(row: Option<&PgRow>) -> StoreEntry {
 impl Ledger for PgStore {
     async fn payment(&self, invoice: &InvoiceId) -> Result<PaymentRecord, StoreError> {
         let shared = self.shared();
-        let key = invoice_key(invoice);
+        let key = invoice.key();
         let (paid, failed) = (format!("paid:{key}"), format!("failed:{key}"));
         let operation = "read a payment";
         let mut connection = shared.acquire(operation).await?;
@@ -77,7 +76,7 @@ impl Ledger for PgStore {
 
     async fn rewatch(&self, invoice: &InvoiceId, deadline: SystemTime) -> Result<bool, StoreError> {
         let shared = self.shared();
-        let key = invoice_key(invoice);
+        let key = invoice.key();
         let operation = "watch an invoice again";
         let mut connection = shared.acquire(operation).await?;
         let before = sqlx::query_scalar::<_, String>(shared.sql.given_up.clone()).bind(&key);

@@ -15,7 +15,8 @@ use sqlx::{Connection, Row};
 
 use super::error::PgStoreError;
 use super::store::PgStore;
-use crate::claim::{Abnormal, OnAbandon, guarded};
+use crate::claim::OnAbandon;
+use crate::guard::{Abnormal, guarded};
 use crate::handler::{Job, log_unresolved};
 use crate::telemetry::{Callback, Meters, Ran, Started};
 use crate::{FailedPayment, HandlerError, Outcome, Unresolved, VerifiedPayment};

@@ -10,7 +10,6 @@ use super::{DONE, RedisStore};
 use crate::ledger::{GivenUp, JournalEntry, Ledger, PaymentRecord, StoreEntry, readable, rewatched, token_owner};
 
 const STORE: &str = "Redis";
-use crate::pipeline::invoice_key;
 use crate::store::StoreError;
 use crate::{Unresolved, Watched};
 
@@ -46,7 +45,7 @@ impl RedisStore {
 #[async_trait]
 impl Ledger for RedisStore {
     async fn payment(&self, invoice: &InvoiceId) -> Result<PaymentRecord, StoreError> {
-        let key = invoice_key(invoice);
+        let key = invoice.key();
         let (paid, failed) = (self.key(&format!("paid:{key}")), self.key(&format!("failed:{key}")));
         let mut connection = self.connection.clone();
         let (paid_value, paid_ttl, failed_value, failed_ttl): (Option<String>, i64, Option<String>, i64) =
@@ -105,7 +104,7 @@ impl Ledger for RedisStore {
     }
 
     async fn rewatch(&self, invoice: &InvoiceId, deadline: SystemTime) -> Result<bool, StoreError> {
-        let key = invoice_key(invoice);
+        let key = invoice.key();
         let given_up = self.given_up(&key).await?;
         let was_unresolved = given_up.is_some();
         let watched = rewatched(invoice, given_up, deadline);
