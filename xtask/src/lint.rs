@@ -1,5 +1,5 @@
-//! `cargo xtask lint`: the dependency rules, formatting, clippy and docs with warnings denied,
-//! and OpenAPI drift.
+//! `cargo xtask lint`: the dependency rules, no module cycles, formatting, clippy and docs with
+//! warnings denied, and OpenAPI drift.
 
 use crate::{Cargo, cargo, codegen, run};
 
@@ -64,6 +64,7 @@ const LINT_STEPS: &[Cargo] = &[
 
 pub fn lint() -> Result<(), String> {
     DEPENDENCY_RULES.iter().try_for_each(|(krate, forbidden)| check_dependencies(krate, forbidden))?;
+    crate::modules::check(&crate::root())?;
     LINT_STEPS.iter().try_for_each(run)?;
     codegen::codegen(true)
 }

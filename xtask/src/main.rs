@@ -4,8 +4,9 @@
 //! - `codegen [--check]` — writes the OpenAPI documents under `docs/openapi/`; with `--check`,
 //!   fails if they differ from what the code produces (drift).
 //! - `lint` — the dependency rules (pocket-core: no runtime, HTTP or crypto; pocket-payments:
-//!   no web framework or HTTP client; the sandbox: none of the clients it tests), formatting,
-//!   clippy and docs with warnings denied, and `codegen --check`.
+//!   no web framework or HTTP client; the sandbox: none of the clients it tests), no two modules
+//!   of a crate importing each other, formatting, clippy and docs with warnings denied, and
+//!   `codegen --check`.
 //! - `features` — every published crate checked alone (no other crate's features unified in),
 //!   with no features, its defaults, each feature alone and all of them; then the TLS tests of
 //!   the crates that make https requests, for each crate alone, once per TLS feature; then every
@@ -18,6 +19,7 @@
 mod codegen;
 mod features;
 mod lint;
+mod modules;
 mod release;
 
 use std::env;

@@ -8,7 +8,21 @@ use axum::http::HeaderName;
 use pocket_core::{ConsumerTokenVerifier, Environment, Error, PocketUser};
 use pocket_jwt::JwtVerifier;
 
-use crate::PocketAuth;
+use crate::user::PocketAuth;
+
+impl PocketAuth {
+    /// Users verified locally with pocket-jwt against `environment`'s realm, with the default
+    /// rules; [`PocketAuth::builder`] pins `azp`/`aud`, sets the leeway or uses introspection.
+    pub fn for_environment(environment: impl Into<Environment>) -> Result<PocketAuth, Error> {
+        PocketAuth::builder(environment).build()
+    }
+
+    /// Settings for verifying the users of `environment`'s realm: locally with pocket-jwt (the
+    /// default) or by introspection.
+    pub fn builder(environment: impl Into<Environment>) -> PocketAuthBuilder {
+        PocketAuthBuilder::new(environment.into())
+    }
+}
 
 /// Builds a [`PocketAuth`]; made by [`PocketAuth::builder`].
 ///

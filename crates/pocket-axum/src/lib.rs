@@ -8,6 +8,8 @@ mod assets;
 mod auth_builder;
 mod health;
 #[cfg(feature = "openapi")]
+mod notice_schema;
+#[cfg(feature = "openapi")]
 mod openapi;
 mod user;
 mod webhook;

@@ -21,34 +21,16 @@ pub struct PocketAuth {
 }
 
 impl PocketAuth {
-    /// Users are verified by `verifier`; the token comes from `Authorization: Bearer …`.
+    /// Users are verified by `verifier`; the token comes from `Authorization: Bearer …`. An app
+    /// that shares its verifier passes its `Arc` (the trait is implemented for it).
     pub fn new(verifier: impl ConsumerTokenVerifier + 'static) -> PocketAuth {
         PocketAuth { verifier: Arc::new(verifier), header: None }
-    }
-
-    /// Like [`new`](Self::new), sharing a verifier the app already holds.
-    pub fn shared(verifier: Arc<dyn ConsumerTokenVerifier>) -> PocketAuth {
-        PocketAuth { verifier, header: None }
     }
 
     /// Take the token (the bare JWT) from this header instead of `Authorization`.
     pub fn with_token_header(mut self, header: HeaderName) -> PocketAuth {
         self.header = Some(header);
         self
-    }
-
-    /// Users verified locally with pocket-jwt against `environment`'s realm, with the default
-    /// rules; [`PocketAuth::builder`] pins `azp`/`aud`, sets the leeway or uses introspection.
-    #[cfg(feature = "jwt")]
-    pub fn for_environment(environment: impl Into<pocket_core::Environment>) -> Result<PocketAuth, pocket_core::Error> {
-        PocketAuth::builder(environment).build()
-    }
-
-    /// Settings for verifying the users of `environment`'s realm: locally with pocket-jwt (the
-    /// default) or by introspection.
-    #[cfg(feature = "jwt")]
-    pub fn builder(environment: impl Into<pocket_core::Environment>) -> crate::auth_builder::PocketAuthBuilder {
-        crate::auth_builder::PocketAuthBuilder::new(environment.into())
     }
 }
 

@@ -236,7 +236,7 @@ async fn deliver_with_secret(State(route): State<Arc<Route>>, Path(secret): Path
     post,
     path = "/pocket/webhook",
     tag = "webhook",
-    request_body(content = crate::openapi::Notice, description = "Pocket's notice: `{id, amount, info, invoiceId, invoiceState, phoneNumber}` (and `heldId`, `orderNumber` for gateway invoices), numbers or strings, states as text or integer codes"),
+    request_body(content = crate::notice_schema::Notice, description = "Pocket's notice: `{id, amount, info, invoiceId, invoiceState, phoneNumber}` (and `heldId`, `orderNumber` for gateway invoices), numbers or strings, states as text or integer codes"),
     responses(
         (status = 200, description = "Processed now or before, or Pocket says the invoice will not be paid (`not_paid`)", body = WebhookAnswer),
         (status = 400, description = "Not a notice: malformed JSON or no usable invoiceId", body = WebhookAnswer),

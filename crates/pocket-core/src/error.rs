@@ -35,6 +35,9 @@ pub enum ErrorKind {
     Rejected,
     /// Pocket's answer could not be understood; see [`Error::json_path`].
     Protocol,
+    /// The SDK is not set up for the call — a pipeline without a gateway asked to watch an
+    /// order, an HTTP client that could not be built (its TLS backend) — so nothing was sent.
+    Configuration,
 }
 
 /// Why a wallet user's token was not accepted.

@@ -5,6 +5,7 @@
 //! With `POCKET_DATABASE_URL` (and the `postgres` feature) it keeps its orders in PostgreSQL and
 //! marks them paid in the payment's own transaction.
 
+mod app;
 mod desktop;
 mod orders;
 mod settings;
@@ -106,7 +107,7 @@ impl Demo {
                 return Err("POCKET_DATABASE_URL needs the demo built with PostgreSQL: cargo run -p pocket-demo --features postgres".to_owned());
             }
         };
-        let app = shop::router(PocketAuth::new(verifier), client.clone(), gateway, orders);
+        let app = app::router(PocketAuth::new(verifier), client.clone(), gateway, orders);
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             let serving = axum::serve(listener, app).with_graceful_shutdown(async {

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use pocket_axum::{Expected, Payments, PocketAuth, WalletUser, pocket_js_router};
+use pocket_axum::{Expected, Payments, PocketAuth, WalletUser};
 use pocket_core::{Amount, ErrorKind, InvoiceId, InvoiceNote, NewInvoice, TerminalId};
 use pocket_http::PocketClient;
 use serde::{Deserialize, Serialize};
@@ -63,17 +63,20 @@ impl FromRef<ShopState> for PocketAuth {
     }
 }
 
-pub(crate) fn router(auth: PocketAuth, client: PocketClient, gateway: Gateway, orders: OrderBook) -> Router {
-    let (webhook, payments) = orders
-        .webhook(client.clone())
-        .configure(|pipeline| match gateway.terminal {
-            Some(terminal) => pipeline.gateway(client.clone(), [terminal]),
-            None => pipeline,
-        })
-        .into_router_with_payments();
-    let health = pocket_axum::health_router("/pocket/health", payments.clone());
-    let state =
-        ShopState { auth, client, payments, orders, terminal: gateway.terminal, scanner_url: gateway.scanner_url };
+impl ShopState {
+    pub(crate) fn new(
+        auth: PocketAuth,
+        client: PocketClient,
+        payments: Payments,
+        orders: OrderBook,
+        gateway: Gateway,
+    ) -> ShopState {
+        ShopState { auth, client, payments, orders, terminal: gateway.terminal, scanner_url: gateway.scanner_url }
+    }
+}
+
+/// The mini-app's pages and API.
+pub(crate) fn routes() -> Router<ShopState> {
     Router::new()
         .route("/", get(|| async { Html(INDEX) }))
         .route("/app.js", get(|| async { ([("content-type", "application/javascript; charset=utf-8")], APP_JS) }))
@@ -82,12 +85,6 @@ pub(crate) fn router(auth: PocketAuth, client: PocketClient, gateway: Gateway, o
         .route("/api/checkout", post(checkout))
         .route("/api/orders/{invoice}", get(order))
         .route("/api/desktop/wallet", get(wallet))
-        .merge(crate::desktop::routes())
-        .with_state(state)
-        .merge(webhook)
-        .merge(health)
-        .merge(crate::telemetry::routes())
-        .merge(pocket_js_router("/pocket.js"))
 }
 
 async fn me(user: WalletUser) -> Json<serde_json::Value> {

@@ -180,10 +180,9 @@ impl PocketClientBuilder {
     pub fn build(self) -> Result<PocketClient, Error> {
         let http = match self.http {
             Some(http) => http,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout)
-                .build()
-                .map_err(|e| Error::new(ErrorKind::Unavailable, format!("the HTTP client could not be built: {e}")))?,
+            None => reqwest::Client::builder().connect_timeout(self.connect_timeout).build().map_err(|e| {
+                Error::new(ErrorKind::Configuration, format!("the HTTP client could not be built: {e}")).with_source(e)
+            })?,
         };
         let user_agent = reqwest::header::HeaderValue::from_str(&self.user_agent).map_err(|_| {
             Error::from(pocket_core::ValidationError::Invalid {

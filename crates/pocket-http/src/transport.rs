@@ -1,6 +1,7 @@
 //! One HTTP exchange with Pocket, and what its outcome means: an answer to decode, a failure
 //! that can be retried, or an error for the caller. Response bodies are never logged.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use pocket_core::{Error, ErrorKind};
@@ -17,18 +18,50 @@ pub(crate) enum Outcome {
     /// Pocket answered.
     Answered { status: u16, retry_after: Option<Duration>, body: Vec<u8> },
     /// The connection could not be made: the request never left.
-    NotSent(String),
+    NotSent(Cause),
     /// The request was sent, but no complete answer came in time.
     TimedOut,
     /// The request was sent, but the connection broke before a complete answer.
-    Broken(String),
+    Broken(Cause),
+}
+
+/// Why an exchange failed: in words (the error and its causes in one line), and the error
+/// itself when there is one, kept as the `source()` of the error the caller gets.
+#[derive(Debug, Clone)]
+pub(crate) struct Cause {
+    text: String,
+    error: Option<Arc<reqwest::Error>>,
+}
+
+impl Cause {
+    fn of(error: reqwest::Error) -> Cause {
+        Cause { text: describe(&error), error: Some(Arc::new(error)) }
+    }
+
+    fn said(text: String) -> Cause {
+        Cause { text, error: None }
+    }
+
+    /// `error` with this cause as its source, when there is one.
+    fn attached_to(&self, error: Error) -> Error {
+        match &self.error {
+            Some(cause) => error.with_source(cause.clone()),
+            None => error,
+        }
+    }
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
 }
 
 /// Sends a request and reads the whole answer.
 pub(crate) async fn exchange(request: reqwest::RequestBuilder) -> Outcome {
     let response = match request.send().await {
         Ok(response) => response,
-        Err(error) => return failure(&error),
+        Err(error) => return failure(error),
     };
     let status = response.status().as_u16();
     let retry_after = retry_after(response.headers());
@@ -36,7 +69,7 @@ pub(crate) async fn exchange(request: reqwest::RequestBuilder) -> Outcome {
     if response.content_length().is_some_and(|length| length <= MAX_BODY as u64) {
         return match response.bytes().await {
             Ok(body) => Outcome::Answered { status, retry_after, body: body.to_vec() },
-            Err(error) => failure(&error),
+            Err(error) => failure(error),
         };
     }
     let mut response = response;
@@ -44,22 +77,22 @@ pub(crate) async fn exchange(request: reqwest::RequestBuilder) -> Outcome {
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) if body.len() + chunk.len() > MAX_BODY => {
-                return Outcome::Broken(format!("the answer is larger than {MAX_BODY} bytes"));
+                return Outcome::Broken(Cause::said(format!("the answer is larger than {MAX_BODY} bytes")));
             }
             Ok(Some(chunk)) => body.extend_from_slice(&chunk),
             Ok(None) => return Outcome::Answered { status, retry_after, body },
-            Err(error) => return failure(&error),
+            Err(error) => return failure(error),
         }
     }
 }
 
-fn failure(error: &reqwest::Error) -> Outcome {
+fn failure(error: reqwest::Error) -> Outcome {
     if error.is_connect() {
-        Outcome::NotSent(describe(error))
+        Outcome::NotSent(Cause::of(error))
     } else if error.is_timeout() {
         Outcome::TimedOut
     } else {
-        Outcome::Broken(describe(error))
+        Outcome::Broken(Cause::of(error))
     }
 }
 
@@ -107,14 +140,15 @@ pub(crate) fn operation_at(operation: &str, url: &str) -> String {
 /// The error for a failed exchange of `operation`.
 pub(crate) fn error_for(operation: &str, outcome: &Outcome) -> Error {
     match outcome {
-        Outcome::NotSent(cause) => {
-            Error::new(ErrorKind::Unavailable, format!("{operation}: could not connect to Pocket ({cause})"))
-        }
+        Outcome::NotSent(cause) => cause.attached_to(Error::new(
+            ErrorKind::Unavailable,
+            format!("{operation}: could not connect to Pocket ({cause})"),
+        )),
         Outcome::TimedOut => Error::new(ErrorKind::Timeout, format!("{operation}: Pocket did not answer in time")),
-        Outcome::Broken(cause) => Error::new(
+        Outcome::Broken(cause) => cause.attached_to(Error::new(
             ErrorKind::Unavailable,
             format!("{operation}: the connection to Pocket broke before a complete answer ({cause})"),
-        ),
+        )),
         Outcome::Answered { status, retry_after, body } => status_error(operation, *status, *retry_after, body),
     }
 }
@@ -228,8 +262,20 @@ mod tests {
             assert!(!is_transient(&answered(status, "")), "{status}");
         }
         assert!(is_transient(&Outcome::TimedOut));
-        assert!(is_transient(&Outcome::NotSent("refused".into())));
-        assert!(is_transient(&Outcome::Broken("reset".into())));
+        assert!(is_transient(&Outcome::NotSent(Cause::said("refused".into()))));
+        assert!(is_transient(&Outcome::Broken(Cause::said("reset".into()))));
+    }
+
+    #[tokio::test]
+    async fn a_failed_connection_keeps_reqwests_error_as_the_source() {
+        // A port just released on loopback: nothing listens there.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let outcome = exchange(reqwest::Client::new().get(format!("http://127.0.0.1:{port}/"))).await;
+        assert!(matches!(outcome, Outcome::NotSent(_)), "{outcome:?}");
+        let error = error_for("check an invoice", &outcome);
+        let source = std::error::Error::source(&error).expect("the cause is kept");
+        assert!(source.to_string().contains("127.0.0.1"), "reqwest's own message: {source}");
+        assert!(source.source().is_some(), "and its own causes: {source:?}");
     }
 
     #[test]

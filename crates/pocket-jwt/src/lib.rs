@@ -6,6 +6,7 @@
 mod claims;
 mod compact;
 mod discovery;
+mod fetch;
 mod keys;
 mod state;
 mod store;

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use pocket_core::{Error, ErrorKind, TokenRejection};
 
+use crate::fetch::{FetchError, fetch_json};
 use crate::keys::{KeySet, VerifyingKey, parse_jwks};
 
 /// The JWKS is small; anything larger is refused rather than buffered.
@@ -225,24 +226,11 @@ fn unknown_key() -> Error {
 }
 
 async fn fetch_jwks(remote: &Remote) -> Result<(KeySet, Vec<String>), String> {
-    let mut response = remote
-        .http
-        .get(&remote.url)
-        .timeout(remote.timeout)
-        .header(reqwest::header::ACCEPT, "application/json")
-        .send()
-        .await
-        .map_err(|e| format!("{} did not answer: {e}", remote.url))?;
-    if !response.status().is_success() {
-        return Err(format!("{} answered {}", remote.url, response.status()));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| format!("reading the JWKS failed: {e}"))? {
-        if body.len() + chunk.len() > MAX_JWKS {
-            return Err(format!("the JWKS is larger than {MAX_JWKS} bytes"));
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = match fetch_json(&remote.http, &remote.url, remote.timeout, MAX_JWKS).await {
+        Ok(body) => body,
+        Err(FetchError::TooLarge(max)) => return Err(format!("the JWKS is larger than {max} bytes")),
+        Err(error) => return Err(error.to_string()),
+    };
     let (keys, skipped) = parse_jwks(&body)?;
     if keys.is_empty() {
         return Err(format!("the JWKS has no usable RS256 signing key ({})", skipped.join("; ")));

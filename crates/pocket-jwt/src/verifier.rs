@@ -293,7 +293,7 @@ impl JwtVerifierBuilder {
                 }
                 let http = match self.http {
                     Some(http) => http,
-                    None => reqwest::Client::builder().build().map_err(|e| invalid("http client", e.to_string()))?,
+                    None => crate::fetch::default_client()?,
                 };
                 KeyStore::remote(Remote {
                     url,

@@ -33,7 +33,7 @@ fn failed_key(key: &str) -> String {
 
 /// The payment confirmation pipeline: give it every webhook notice ([`receive`](Self::receive))
 /// and the invoices you create ([`reconciler`](Self::reconciler)), and it calls your
-/// [`PaymentHandler`] once for each payment Pocket really received.
+/// [`PaymentHandler`](crate::PaymentHandler) once for each payment Pocket really received.
 ///
 /// Cheap to clone; clones share everything (the store, the reconciler's list, the limits).
 ///

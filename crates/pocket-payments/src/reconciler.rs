@@ -71,7 +71,7 @@ impl Reconciler {
     /// Watches the invoice of an order: looks the order up on `terminal` now, then watches its
     /// invoice like [`watch_gateway`](Self::watch_gateway), and returns the invoice's id. For
     /// an order whose `generate` answer was lost, too. Fails when the pipeline has no gateway
-    /// ([`ErrorKind::Validation`]), when Pocket does not know the order
+    /// ([`ErrorKind::Configuration`]), when Pocket does not know the order
     /// ([`ErrorKind::NotFound`]) or cannot be asked now — then nothing is watched.
     pub async fn watch_order(
         &self,
@@ -81,7 +81,7 @@ impl Reconciler {
     ) -> Result<InvoiceId, Error> {
         let Some(gateway) = &self.gateway else {
             return Err(Error::new(
-                ErrorKind::Validation,
+                ErrorKind::Configuration,
                 "watching an order needs a gateway: build the pipeline with PaymentsBuilder::gateway",
             ));
         };

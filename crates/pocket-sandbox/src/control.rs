@@ -14,11 +14,13 @@ use pocket_core::InvoiceId;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::delivery::send_forged;
 use crate::faults::{Endpoint, Fault};
 use crate::payments::settle;
 use crate::reply::{ApiFailure, api_error};
-use crate::state::{Shared, lock, rfc3339};
-use crate::webhook::{Delivery, DeliveryKind, DeliveryOutcome, Forgery, send_forged};
+use crate::state::Shared;
+use crate::webhook::{Delivery, DeliveryKind, DeliveryOutcome, Forgery};
+use crate::wire::rfc3339;
 use crate::{SandboxError, TestUser};
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
@@ -71,13 +73,13 @@ fn json_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T,
 }
 
 async fn invoices(State(shared): State<Arc<Shared>>) -> Json<Vec<Value>> {
-    let case = shared.webhooks.state_case();
-    Json(lock(&shared.invoices).values().map(|invoice| invoice.check_view(None, case)).collect())
+    let case = shared.webhooks().state_case();
+    Json(shared.invoices().values().map(|invoice| invoice.check_view(None, case)).collect())
 }
 
 /// One invoice as the wallet's pay sheet shows it: Pocket's record, not what the page passed.
 async fn one_invoice(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Result<Json<Value>, ApiFailure> {
-    let case = shared.webhooks.state_case();
+    let case = shared.webhooks().state_case();
     shared
         .invoice(&id)
         .map(|invoice| Json(invoice.check_view(None, case)))
@@ -86,7 +88,7 @@ async fn one_invoice(State(shared): State<Arc<Shared>>, Path(id): Path<String>) 
 
 fn settle_route(shared: &Arc<Shared>, id: &str, pay: bool) -> Result<Json<Value>, ApiFailure> {
     let id = InvoiceId::new(id).map_err(|_| api_error(StatusCode::NOT_FOUND, "SANDBOX", "no such invoice"))?;
-    let case = shared.webhooks.state_case();
+    let case = shared.webhooks().state_case();
     settle(shared, &id, pay).map(|invoice| Json(invoice.check_view(None, case))).map_err(sandbox_failure)
 }
 
@@ -108,11 +110,11 @@ struct MintRequest {
 
 async fn mint(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Json<Value>, ApiFailure> {
     let request: MintRequest = json_body(&body)?;
-    let mut user: TestUser = shared.config.wallet_user.clone();
+    let mut user: TestUser = shared.config().wallet_user.clone();
     if let Some(scopes) = request.scopes {
         user.scopes = scopes;
     }
-    let tokens = crate::server::mint(&shared, &user, shared.config.token_lifetime, serde_json::Map::new())
+    let tokens = crate::consumer::mint(&shared, &user, shared.config().token_lifetime, serde_json::Map::new())
         .map_err(sandbox_failure)?;
     Ok(Json(json!({
         "accessToken": tokens.access_token.expose_secret(),
@@ -148,11 +150,11 @@ pub(crate) fn delivery_json(delivery: &Delivery) -> Value {
 }
 
 async fn deliveries(State(shared): State<Arc<Shared>>) -> Json<Vec<Value>> {
-    Json(shared.webhooks.log().iter().map(delivery_json).collect())
+    Json(shared.webhooks().log().iter().map(delivery_json).collect())
 }
 
 async fn webhook_behaviour(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<StatusCode, ApiFailure> {
-    shared.webhooks.set_behaviour(json_body(&body)?);
+    shared.webhooks().set_behaviour(json_body(&body)?);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -182,7 +184,7 @@ async fn forge(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Json<Va
             return Err(api_error(StatusCode::BAD_REQUEST, "SANDBOX", message));
         }
     };
-    let client_id = shared.config.clients[0].client_id.clone();
+    let client_id = shared.config().clients[0].client_id.clone();
     let delivery = send_forged(&shared, forgery, &client_id)
         .await
         .map_err(|error| api_error(StatusCode::BAD_REQUEST, "SANDBOX", error))?;
@@ -199,28 +201,28 @@ async fn set_fault(
     body: Bytes,
 ) -> Result<StatusCode, ApiFailure> {
     let endpoint = endpoint(&name)?;
-    shared.faults.set(endpoint, json_body::<Fault>(&body)?);
+    shared.faults().set(endpoint, json_body::<Fault>(&body)?);
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn clear_fault(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Result<StatusCode, ApiFailure> {
-    shared.faults.clear(Some(endpoint(&name)?));
+    shared.faults().clear(Some(endpoint(&name)?));
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn clear_faults(State(shared): State<Arc<Shared>>) -> StatusCode {
-    shared.faults.clear(None);
+    shared.faults().clear(None);
     StatusCode::NO_CONTENT
 }
 
 async fn rotate(State(shared): State<Arc<Shared>>) -> Result<Json<Value>, ApiFailure> {
-    let mut keys = lock(&shared.keys);
-    keys.rotate(std::time::SystemTime::now(), shared.config.key_grace_period).map_err(sandbox_failure)?;
+    let mut keys = shared.keys();
+    keys.rotate(std::time::SystemTime::now(), shared.config().key_grace_period).map_err(sandbox_failure)?;
     Ok(Json(json!({ "kid": keys.current().kid() })))
 }
 
 async fn revoke(State(shared): State<Arc<Shared>>) -> Json<Value> {
-    Json(json!({ "revoked": lock(&shared.tokens).revoke_merchant_tokens(None) }))
+    Json(json!({ "revoked": shared.tokens().revoke_merchant_tokens(None) }))
 }
 
 #[derive(Deserialize, Default)]
@@ -234,6 +236,6 @@ async fn mini_app(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Stat
     if !crate::merchant::is_http_url(&url) {
         return Err(api_error(StatusCode::BAD_REQUEST, "SANDBOX", "url must be an http(s) URL"));
     }
-    *lock(&shared.mini_app_url) = Some(url.trim_end_matches('/').to_owned());
+    *shared.mini_app_url() = Some(url.trim_end_matches('/').to_owned());
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,11 +1,11 @@
 //! Faults injected at run time, per endpoint, deterministic for a given seed: error statuses,
 //! latency and dropped connections. Also counts the requests each endpoint receives.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::fmt;
 use std::pin::Pin;
 use std::str::FromStr;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -16,8 +16,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body::Frame;
-
-use crate::state::lock;
 
 /// A Pocket endpoint the sandbox serves, for faults and request counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -215,15 +213,15 @@ impl Faults {
     /// Sets the fault of `endpoint`, restarting its random sequence from the seed.
     pub(crate) fn set(&self, endpoint: Endpoint, fault: Fault) {
         let rng = fastrand::Rng::with_seed(self.seed ^ endpoint.index().wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        lock(&self.rules).insert(endpoint, Rule { fault, rng });
+        self.rules.lock().insert(endpoint, Rule { fault, rng });
     }
 
     pub(crate) fn clear(&self, endpoint: Option<Endpoint>) {
         match endpoint {
             Some(endpoint) => {
-                lock(&self.rules).remove(&endpoint);
+                self.rules.lock().remove(&endpoint);
             }
-            None => lock(&self.rules).clear(),
+            None => self.rules.lock().clear(),
         }
     }
 
@@ -234,7 +232,7 @@ impl Faults {
     /// Counts the request and decides its fate.
     pub(crate) fn judge(&self, endpoint: Endpoint) -> (Duration, Verdict) {
         self.requests[endpoint.index() as usize].fetch_add(1, Ordering::Relaxed);
-        let mut rules = lock(&self.rules);
+        let mut rules = self.rules.lock();
         let Some(rule) = rules.get_mut(&endpoint) else {
             return (Duration::ZERO, Verdict::Proceed);
         };
@@ -268,11 +266,11 @@ impl Faults {
 /// done its work — as when Pocket is slow to reply — so a client that gives up waiting leaves
 /// the work done, which is what makes a timed-out invoice creation ambiguous.
 pub(crate) async fn inject(
-    State((shared, endpoint)): State<(std::sync::Arc<crate::state::Shared>, Endpoint)>,
+    State((faults, endpoint)): State<(std::sync::Arc<Faults>, Endpoint)>,
     request: Request,
     next: Next,
 ) -> Response {
-    let (latency, verdict) = shared.faults.judge(endpoint);
+    let (latency, verdict) = faults.judge(endpoint);
     let response = match verdict {
         Verdict::Proceed => next.run(request).await,
         Verdict::Fail { status, retry_after } => failure(status, retry_after),

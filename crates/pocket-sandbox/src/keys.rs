@@ -1,6 +1,8 @@
 //! The realm's RSA keys: signing, the JWKS document, and rotation with a grace period.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::Mutex;
 use std::time::{Duration, SystemTime};
 
 use aws_lc_rs::encoding::AsDer;
@@ -24,7 +26,7 @@ pub(crate) struct RealmKey {
 /// always generates new material.
 fn shared_initial_key() -> Result<Arc<KeyPair>, SandboxError> {
     static SHARED: OnceLock<Mutex<Option<Arc<KeyPair>>>> = OnceLock::new();
-    let mut slot = SHARED.get_or_init(|| Mutex::new(None)).lock().unwrap_or_else(|e| e.into_inner());
+    let mut slot = SHARED.get_or_init(|| Mutex::new(None)).lock();
     if let Some(pair) = slot.as_ref() {
         return Ok(pair.clone());
     }

@@ -4,9 +4,12 @@
 #![warn(clippy::unwrap_used)]
 
 mod config;
+mod consumer;
 mod control;
+mod delivery;
 mod faults;
 mod gateway;
+mod html;
 mod keys;
 mod limits;
 mod merchant;
@@ -25,10 +28,11 @@ mod webview;
 mod wire;
 
 pub use config::{DuplicateOrders, SandboxConfig, TestBranch, TestClient, TestUser};
+pub use consumer::ConsumerTokens;
 pub use faults::{Endpoint, Fault};
 pub use limits::WalletTier;
 pub use openapi::document as openapi_json;
-pub use server::{ConsumerTokens, Sandbox};
+pub use server::Sandbox;
 pub use signing::TestSignature;
 pub use state::SandboxInvoice;
 pub use webhook::{Delivery, DeliveryKind, DeliveryOutcome, FieldStyle, Forgery, Redelivery, WebhookBehaviour};

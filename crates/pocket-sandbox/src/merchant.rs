@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use crate::reply::{ApiError, ApiFailure, api_error, bearer, has_content_type};
-use crate::state::{Shared, lock};
+use crate::state::Shared;
 use crate::tokens::TokenKind;
 
 /// `POST /merchant/pg/config`'s body.
@@ -49,7 +49,7 @@ pub(crate) fn merchant(shared: &Shared, headers: &HeaderMap) -> Result<String, A
             "a merchant token is required (Authorization: Bearer …)",
         ));
     };
-    let tokens = lock(&shared.tokens);
+    let tokens = shared.tokens();
     match tokens.check(token, TokenKind::Merchant, SystemTime::now()) {
         Ok(issued) => Ok(issued.client_id.clone()),
         Err(refusal) => Err(api_error(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", refusal.describe())),
@@ -100,8 +100,8 @@ pub(crate) async fn check_invoice(
             format!("invoice id {id:?} is not a number"),
         ));
     };
-    let invoice = u64::try_from(number).ok().and_then(|n| lock(&shared.invoices).get(&n).cloned());
-    let behaviour = shared.webhooks.behaviour();
+    let invoice = u64::try_from(number).ok().and_then(|n| shared.invoices().get(&n).cloned());
+    let behaviour = shared.webhooks().behaviour();
     let lag = behaviour.check_lag_ms.map(Duration::from_millis);
     // The sandbox keeps the two APIs apart: a gateway invoice is looked up through the gateway.
     match invoice.filter(|invoice| invoice.client_id == client_id && !invoice.is_gateway()) {
@@ -179,7 +179,7 @@ pub(crate) async fn read_config(
     headers: HeaderMap,
 ) -> Result<Json<PaymentConfigBody>, ApiFailure> {
     let client_id = merchant(&shared, &headers)?;
-    let fall_back_url = lock(&shared.webhook_urls).get(&client_id).cloned();
+    let fall_back_url = shared.webhook_urls().get(&client_id).cloned();
     Ok(Json(PaymentConfigBody { fall_back_url }))
 }
 
@@ -216,7 +216,7 @@ pub(crate) async fn write_config(
         None => return Err(api_error(StatusCode::BAD_REQUEST, "INVALID_URL", "fallBackUrl is required")),
     };
     tracing::info!(client_id = %client_id, url = %url, "webhook address set");
-    lock(&shared.webhook_urls).insert(client_id, url.clone());
+    shared.webhook_urls().insert(client_id, url.clone());
     Ok(Json(PaymentConfigBody { fall_back_url: Some(url) }))
 }
 

@@ -13,9 +13,9 @@ use pocket_core::{InvoiceId, InvoiceState};
 use serde::Deserialize;
 
 use crate::gateway::invoice_of_qr;
+use crate::html::escape;
 use crate::payments::settle;
 use crate::state::Shared;
-use crate::wallet::escape;
 
 const PAGE: &str = include_str!("../assets/pay.html");
 

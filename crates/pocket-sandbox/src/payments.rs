@@ -6,8 +6,8 @@ use std::time::SystemTime;
 use pocket_core::{InvoiceId, InvoiceState};
 
 use crate::SandboxError;
-use crate::state::{SandboxInvoice, Shared, lock};
-use crate::webhook::deliver_payment;
+use crate::delivery::deliver_payment;
+use crate::state::{SandboxInvoice, Shared};
 
 /// Moves a pending invoice to paid (and sends its webhook) or to rejected. A payment over the
 /// wallet's limits fails instead (`unsuccess`, with the reason as its description), and its
@@ -16,12 +16,12 @@ pub(crate) fn settle(shared: &Arc<Shared>, id: &InvoiceId, pay: bool) -> Result<
     let unknown = || SandboxError::UnknownInvoice(id.to_string());
     let number: u64 = id.as_str().parse().map_err(|_| unknown())?;
     let settled = {
-        let mut invoices = lock(&shared.invoices);
+        let mut invoices = shared.invoices();
         let invoice = invoices.get(&number).ok_or_else(unknown)?;
         if invoice.state != InvoiceState::Pending {
             return Err(SandboxError::NotPending { id: id.to_string(), state: invoice.state.to_string() });
         }
-        let user = &shared.config.wallet_user;
+        let user = &shared.config().wallet_user;
         let payer = if invoice.is_scannable() { &user.subject } else { &invoice.payer };
         // Only paid invoices count toward the day's limit, so this one (pending) does not.
         let over_limit = pay.then(|| crate::limits::refusal(user.tier, payer, invoice, invoices.values())).flatten();

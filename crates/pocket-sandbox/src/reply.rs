@@ -9,6 +9,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+/// Request bodies larger than this are refused with 413 before any handler reads them.
+pub(crate) const BODY_LIMIT: usize = 64 * 1024;
+
 /// Keycloak's OAuth error body.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct OAuthError {
@@ -111,7 +114,7 @@ pub(crate) struct SpringFailure {
 
 pub(crate) fn spring_error(status: StatusCode, message: impl Into<String>, path: &str) -> SpringFailure {
     let body = SpringError {
-        timestamp: crate::state::rfc3339(std::time::SystemTime::now()),
+        timestamp: crate::wire::rfc3339(std::time::SystemTime::now()),
         status: status.as_u16(),
         error: status.canonical_reason().unwrap_or("Error").to_owned(),
         message: message.into(),

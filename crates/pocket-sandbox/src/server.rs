@@ -7,31 +7,20 @@ use std::time::{Duration, SystemTime};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, get, post, put};
-use pocket_core::{ConsumerToken, Credentials, Environment, InvoiceId, RefreshToken};
+use pocket_core::{Credentials, Environment, InvoiceId};
 use serde_json::{Map, Value};
 use tokio::sync::watch;
 
+use crate::consumer::{ConsumerTokens, mint};
+use crate::delivery::send_forged;
 use crate::faults::{Endpoint, Fault, inject};
-use crate::state::{SandboxInvoice, Shared, lock};
-use crate::tokens::{Issued, TokenKind, consumer_claims, random_id, refresh_claims};
-use crate::webhook::{Delivery, Forgery, WebhookBehaviour, send_forged};
+use crate::reply::BODY_LIMIT;
+use crate::state::{SandboxInvoice, Shared};
+use crate::webhook::{Delivery, Forgery, WebhookBehaviour};
 use crate::{
     SandboxConfig, SandboxError, TestClient, TestSignature, TestUser, control, gateway, merchant, openapi, payments,
     signing, sso, wallet, webview,
 };
-
-/// Request bodies larger than this are refused with 413 before any handler reads them.
-pub(crate) const BODY_LIMIT: usize = 64 * 1024;
-
-/// A wallet user's tokens, as `Pocket.getToken` hands them to a mini-app.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct ConsumerTokens {
-    /// The access ("ID") token the mini-app sends to its backend.
-    pub access_token: ConsumerToken,
-    /// The wallet's refresh token.
-    pub refresh_token: RefreshToken,
-}
 
 /// A running sandbox on 127.0.0.1. Dropping it stops the server.
 ///
@@ -85,7 +74,7 @@ impl Sandbox {
 
     /// `http://127.0.0.1:PORT`.
     pub fn base_url(&self) -> &str {
-        &self.shared.base_url
+        self.shared.base_url()
     }
 
     /// The socket address the sandbox listens on.
@@ -114,12 +103,12 @@ impl Sandbox {
 
     /// Every merchant client the sandbox knows.
     pub fn clients(&self) -> &[TestClient] {
-        &self.shared.config.clients
+        &self.shared.config().clients
     }
 
     /// Where the wallet's web view shows the mini-app (with the wallet bridge in every page).
     pub fn webview_url(&self) -> &str {
-        &self.shared.webview_url
+        self.shared.webview_url()
     }
 
     /// The wallet simulator's home page.
@@ -157,7 +146,7 @@ impl Sandbox {
     /// Mints the tokens the wallet hands a mini-app after `user` consents, issued to the first
     /// merchant client's mini-app, valid for the configured token lifetime.
     pub fn mint_consumer_token(&self, user: &TestUser) -> Result<ConsumerTokens, SandboxError> {
-        self.mint_consumer_token_with(user, self.shared.config.token_lifetime, Map::new())
+        self.mint_consumer_token_with(user, self.shared.config().token_lifetime, Map::new())
     }
 
     /// Like [`mint_consumer_token`](Self::mint_consumer_token), living `lifetime`, with `overrides`
@@ -176,41 +165,41 @@ impl Sandbox {
     /// token endpoint would): a service account's token, registered like any other — for tests
     /// that a merchant's token is never taken for a wallet user's.
     pub fn mint_merchant_token(&self) -> Result<String, SandboxError> {
-        let client = &self.shared.config.clients[0];
+        let client = &self.shared.config().clients[0];
         Ok(crate::sso::issue(&self.shared, client, crate::tokens::random_id())?.access_token)
     }
 
     /// Signs any header and claims with the realm's current key (RS256), without registering
     /// the token — for verifier tests that need hand-made tokens.
     pub fn sign_token(&self, header: &Value, claims: &Value) -> Result<String, SandboxError> {
-        lock(&self.shared.keys).current().sign(header, claims)
+        self.shared.keys().current().sign(header, claims)
     }
 
     /// Signs any header and payload bytes (not necessarily JSON, not necessarily UTF-8) as
     /// `how` says — for verifier tests that need tokens the realm would never issue. Not registered.
     pub fn sign_token_with(&self, how: TestSignature, header: &[u8], payload: &[u8]) -> Result<String, SandboxError> {
-        let key = lock(&self.shared.keys).current();
+        let key = self.shared.keys().current();
         signing::sign(&key, how, header, payload)
     }
 
     /// The kid of the current signing key.
     pub fn signing_kid(&self) -> String {
-        lock(&self.shared.keys).current().kid().to_owned()
+        self.shared.keys().current().kid().to_owned()
     }
 
     /// The kid of the JWKS's encryption (`use: enc`) entry.
     pub fn encryption_kid(&self) -> String {
-        lock(&self.shared.keys).enc_kid().to_owned()
+        self.shared.keys().enc_kid().to_owned()
     }
 
     /// The current signing key's public half as PEM (`-----BEGIN PUBLIC KEY-----`).
     pub fn public_key_pem(&self) -> Result<String, SandboxError> {
-        lock(&self.shared.keys).current().public_pem()
+        self.shared.keys().current().public_pem()
     }
 
     /// Rotates the signing key; the old one stays published for the grace period.
     pub fn rotate_keys(&self) -> Result<(), SandboxError> {
-        lock(&self.shared.keys).rotate(SystemTime::now(), self.shared.config.key_grace_period)
+        self.shared.keys().rotate(SystemTime::now(), self.shared.config().key_grace_period)
     }
 
     /// The wallet user pays the invoice: it becomes paid and its webhook is sent.
@@ -226,33 +215,33 @@ impl Sandbox {
     /// One invoice, as the sandbox holds it.
     pub fn invoice(&self, id: &InvoiceId) -> Option<SandboxInvoice> {
         let number: u64 = id.as_str().parse().ok()?;
-        lock(&self.shared.invoices).get(&number).cloned()
+        self.shared.invoices().get(&number).cloned()
     }
 
     /// Every invoice, oldest first.
     pub fn invoices(&self) -> Vec<SandboxInvoice> {
-        lock(&self.shared.invoices).values().cloned().collect()
+        self.shared.invoices().values().cloned().collect()
     }
 
     /// The webhook delivery log: every attempt so far.
     pub fn deliveries(&self) -> Vec<Delivery> {
-        self.shared.webhooks.log()
+        self.shared.webhooks().log()
     }
 
     /// Waits until the log holds at least `count` attempts or `timeout` passes; returns the log.
     pub async fn wait_for_deliveries(&self, count: usize, timeout: Duration) -> Vec<Delivery> {
-        self.shared.webhooks.wait_for(count, timeout).await
+        self.shared.webhooks().wait_for(count, timeout).await
     }
 
     /// Changes how webhooks are sent from now on.
     pub fn set_webhook_behaviour(&self, behaviour: WebhookBehaviour) {
-        self.shared.webhooks.set_behaviour(behaviour);
+        self.shared.webhooks().set_behaviour(behaviour);
     }
 
     /// Sets the first merchant's webhook address, as `POST /merchant/pg/config` would.
     pub fn set_webhook_url(&self, url: &str) {
         let client_id = self.clients()[0].client_id.clone();
-        lock(&self.shared.webhook_urls).insert(client_id, url.to_owned());
+        self.shared.webhook_urls().insert(client_id, url.to_owned());
     }
 
     /// Sends a forged notice to the first merchant's webhook address now.
@@ -262,45 +251,45 @@ impl Sandbox {
 
     /// Sets the fault of one endpoint (replacing any earlier one).
     pub fn set_fault(&self, endpoint: Endpoint, fault: Fault) {
-        self.shared.faults.set(endpoint, fault);
+        self.shared.faults().set(endpoint, fault);
     }
 
     /// Removes every fault.
     pub fn clear_faults(&self) {
-        self.shared.faults.clear(None);
+        self.shared.faults().clear(None);
     }
 
     /// Makes the JWKS endpoint fail with 503 (`true`) or work again (`false`).
     pub fn set_jwks_outage(&self, down: bool) {
         match down {
             true => self.set_fault(Endpoint::Certs, Fault::outage()),
-            false => self.shared.faults.clear(Some(Endpoint::Certs)),
+            false => self.shared.faults().clear(Some(Endpoint::Certs)),
         }
     }
 
     /// How many requests `endpoint` has received, faulted ones included.
     pub fn requests(&self, endpoint: Endpoint) -> u64 {
-        self.shared.faults.requests(endpoint)
+        self.shared.faults().requests(endpoint)
     }
 
     /// The `grant_type` of every authenticated token request so far, in order — refused ones too.
     pub fn token_grants(&self) -> Vec<String> {
-        lock(&self.shared.grants).clone()
+        self.shared.grants().clone()
     }
 
     /// Revokes every merchant access and refresh token issued so far; returns how many.
     pub fn revoke_merchant_tokens(&self) -> usize {
-        lock(&self.shared.tokens).revoke_merchant_tokens(None)
+        self.shared.tokens().revoke_merchant_tokens(None)
     }
 
     /// Revokes one token of any kind; returns whether the sandbox had issued it.
     pub fn revoke_token(&self, token: &str) -> bool {
-        lock(&self.shared.tokens).revoke(token)
+        self.shared.tokens().revoke(token)
     }
 
     /// The mini-app the wallet's web view shows.
     pub fn set_mini_app_url(&self, url: &str) {
-        *lock(&self.shared.mini_app_url) = Some(url.trim_end_matches('/').to_owned());
+        *self.shared.mini_app_url() = Some(url.trim_end_matches('/').to_owned());
     }
 
     /// Stops the server and waits for it to finish.
@@ -347,49 +336,9 @@ impl std::fmt::Debug for Sandbox {
     }
 }
 
-/// Mints and registers a wallet user's tokens for the first merchant client's mini-app.
-pub(crate) fn mint(
-    shared: &Shared,
-    user: &TestUser,
-    lifetime: Duration,
-    overrides: Map<String, Value>,
-) -> Result<ConsumerTokens, SandboxError> {
-    let client_id = shared.config.clients[0].client_id.clone();
-    let now = SystemTime::now();
-    let mut claims = consumer_claims(&shared.issuer(), &client_id, user, now, lifetime);
-    for (key, value) in overrides {
-        if value.is_null() {
-            claims.remove(&key);
-        } else {
-            claims.insert(key, value);
-        }
-    }
-    let expires_at =
-        claims.get("exp").and_then(Value::as_u64).map_or(now, |exp| SystemTime::UNIX_EPOCH + Duration::from_secs(exp));
-    let session = claims.get("sid").and_then(Value::as_str).map_or_else(random_id, str::to_owned);
-    let claims = Value::Object(claims);
-    let mut refresh = refresh_claims(&shared.issuer(), &client_id, &session, now, shared.config.refresh_lifetime);
-    refresh["sub"] = Value::String(user.subject.clone());
-    let key = lock(&shared.keys).current();
-    let access = key.sign_keycloak_style(&claims)?;
-    let refresh_token = key.sign_keycloak_style(&refresh)?;
-    let mut tokens = lock(&shared.tokens);
-    tokens.insert(
-        access.clone(),
-        Issued { kind: TokenKind::Consumer, client_id: client_id.clone(), expires_at, revoked: false, claims },
-    );
-    let refresh_expiry = now + shared.config.refresh_lifetime;
-    tokens.insert(
-        refresh_token.clone(),
-        Issued { kind: TokenKind::Refresh, client_id, expires_at: refresh_expiry, revoked: false, claims: refresh },
-    );
-    let access_token = ConsumerToken::new(access).map_err(|e| SandboxError::Token(e.to_string()))?;
-    Ok(ConsumerTokens { access_token, refresh_token: RefreshToken::new(refresh_token) })
-}
-
 /// A route of a Pocket endpoint: faults are injected in front of its handler.
 fn faulty(shared: &Arc<Shared>, endpoint: Endpoint, route: MethodRouter<Arc<Shared>>) -> MethodRouter<Arc<Shared>> {
-    route.layer(axum::middleware::from_fn_with_state((shared.clone(), endpoint), inject))
+    route.layer(axum::middleware::from_fn_with_state((shared.faults().clone(), endpoint), inject))
 }
 
 fn router(shared: Arc<Shared>) -> Router {

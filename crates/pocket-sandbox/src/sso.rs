@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::reply::{OAuthError, OAuthFailure, has_content_type, oauth_error};
-use crate::state::{Shared, lock};
+use crate::state::Shared;
 use crate::tokens::{Issued, TokenKind, merchant_claims, random_id, refresh_claims};
 use crate::{SandboxError, TestClient};
 
@@ -182,7 +182,7 @@ pub(crate) async fn token(
 ) -> Result<Response, OAuthFailure> {
     let form = parse_form(&headers, &body)?;
     let client = authenticate(&shared, &headers, &form)?;
-    lock(&shared.grants).push(form.get("grant_type").cloned().unwrap_or_default());
+    shared.grants().push(form.get("grant_type").cloned().unwrap_or_default());
     let session = match form.get("grant_type").map(String::as_str) {
         None => {
             return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Missing form parameter: grant_type"));
@@ -211,7 +211,7 @@ fn refreshed_session(shared: &Shared, client: &TestClient, refresh: Option<&Stri
     let Some(refresh) = refresh.filter(|r| !r.is_empty()) else {
         return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Missing parameter: refresh_token"));
     };
-    let tokens = lock(&shared.tokens);
+    let tokens = shared.tokens();
     let issued = tokens.check(refresh, TokenKind::Refresh, SystemTime::now()).map_err(|refusal| {
         let description = match refusal {
             crate::tokens::Refusal::Unknown | crate::tokens::Refusal::WrongKind => "Invalid refresh token",
@@ -231,14 +231,14 @@ fn refreshed_session(shared: &Shared, client: &TestClient, refresh: Option<&Stri
 
 pub(crate) fn issue(shared: &Shared, client: &TestClient, session: String) -> Result<TokenResponse, SandboxError> {
     let now = SystemTime::now();
-    let (life, refresh_life) = (shared.config.token_lifetime, shared.config.refresh_lifetime);
+    let (life, refresh_life) = (shared.config().token_lifetime, shared.config().refresh_lifetime);
     let issuer = shared.issuer();
     let access_claims = merchant_claims(&issuer, &client.client_id, &session, now, life);
     let refresh_claims = refresh_claims(&issuer, &client.client_id, &session, now, refresh_life);
-    let key = lock(&shared.keys).current();
+    let key = shared.keys().current();
     let access_token = key.sign_keycloak_style(&access_claims)?;
     let refresh_token = key.sign_keycloak_style(&refresh_claims)?;
-    let mut tokens = lock(&shared.tokens);
+    let mut tokens = shared.tokens();
     let record = |kind, claims: Value, expires_at| Issued {
         kind,
         client_id: client.client_id.clone(),
@@ -287,7 +287,7 @@ pub(crate) async fn introspect(
     let Some(token) = form.get("token").filter(|t| !t.is_empty()) else {
         return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Token not provided"));
     };
-    let tokens = lock(&shared.tokens);
+    let tokens = shared.tokens();
     let Some(issued) = tokens.active(token, SystemTime::now()) else {
         return Ok(Json(json!({"active": false})));
     };
@@ -307,7 +307,7 @@ pub(crate) async fn introspect(
     responses((status = 200, description = "The JWKS: RS256 signing keys and an RSA-OAEP encryption key", body = Object))
 )]
 pub(crate) async fn certs(State(shared): State<Arc<Shared>>) -> Response {
-    Json(lock(&shared.keys).jwks(SystemTime::now())).into_response()
+    Json(shared.keys().jwks(SystemTime::now())).into_response()
 }
 
 /// OpenID Connect discovery.

@@ -2,8 +2,10 @@
 //! delivery log, behind short-lived locks (never held across an `.await`).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+
+use parking_lot::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use pocket_core::{Amount, InvoiceId, InvoiceState};
@@ -13,33 +15,27 @@ use crate::faults::Faults;
 use crate::keys::KeyRing;
 use crate::tokens::TokenRegistry;
 use crate::webhook::Webhooks;
-use crate::wire::{StateCase, state_text};
+use crate::wire::{StateCase, numeric_id, rfc3339, state_text};
 use crate::{SandboxConfig, SandboxError, TestClient};
 
 pub(crate) struct Shared {
-    pub config: SandboxConfig,
-    pub base_url: String,
+    config: SandboxConfig,
+    base_url: String,
     /// The web view's origin, where the mini-app is shown with the wallet bridge.
-    pub webview_url: String,
-    pub keys: Mutex<KeyRing>,
-    pub tokens: Mutex<TokenRegistry>,
-    pub invoices: Mutex<BTreeMap<u64, SandboxInvoice>>,
-    pub webhook_urls: Mutex<HashMap<String, String>>,
-    pub faults: Faults,
-    pub webhooks: Webhooks,
-    pub http: reqwest::Client,
-    pub mini_app_url: Mutex<Option<String>>,
+    webview_url: String,
+    keys: Mutex<KeyRing>,
+    tokens: Mutex<TokenRegistry>,
+    invoices: Mutex<BTreeMap<u64, SandboxInvoice>>,
+    webhook_urls: Mutex<HashMap<String, String>>,
+    faults: Arc<Faults>,
+    webhooks: Webhooks,
+    http: reqwest::Client,
+    mini_app_url: Mutex<Option<String>>,
     /// The grant of every token request that authenticated, in order, answered or refused.
-    pub grants: Mutex<Vec<String>>,
+    grants: Mutex<Vec<String>>,
     next_invoice_id: AtomicU64,
     next_transaction_id: AtomicU64,
     next_hold_id: AtomicU64,
-}
-
-/// Locks a mutex, carrying on if a panicking thread poisoned it: every update here leaves the
-/// data consistent, so the data is still good.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Shared {
@@ -50,7 +46,7 @@ impl Shared {
             tokens: Mutex::default(),
             invoices: Mutex::default(),
             webhook_urls: Mutex::default(),
-            faults: Faults::new(seed),
+            faults: Arc::new(Faults::new(seed)),
             webhooks: Webhooks::new(seed),
             // Neither webhooks nor the mini-app pass-through follow redirects: the browser does.
             http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap_or_default(),
@@ -65,6 +61,66 @@ impl Shared {
         })
     }
 
+    /// How the sandbox was configured.
+    pub(crate) fn config(&self) -> &SandboxConfig {
+        &self.config
+    }
+
+    /// Where the sandbox serves Pocket's API.
+    pub(crate) fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The web view's origin.
+    pub(crate) fn webview_url(&self) -> &str {
+        &self.webview_url
+    }
+
+    /// The realm's signing keys.
+    pub(crate) fn keys(&self) -> MutexGuard<'_, KeyRing> {
+        self.keys.lock()
+    }
+
+    /// Every token issued.
+    pub(crate) fn tokens(&self) -> MutexGuard<'_, TokenRegistry> {
+        self.tokens.lock()
+    }
+
+    /// Every invoice, by number.
+    pub(crate) fn invoices(&self) -> MutexGuard<'_, BTreeMap<u64, SandboxInvoice>> {
+        self.invoices.lock()
+    }
+
+    /// Each merchant client's webhook address.
+    pub(crate) fn webhook_urls(&self) -> MutexGuard<'_, HashMap<String, String>> {
+        self.webhook_urls.lock()
+    }
+
+    /// Where the wallet opens the mini-app.
+    pub(crate) fn mini_app_url(&self) -> MutexGuard<'_, Option<String>> {
+        self.mini_app_url.lock()
+    }
+
+    /// The grant of every token request that authenticated, in order.
+    pub(crate) fn grants(&self) -> MutexGuard<'_, Vec<String>> {
+        self.grants.lock()
+    }
+
+    /// The faults injected in front of Pocket's endpoints (shared with their middleware).
+    pub(crate) fn faults(&self) -> &Arc<Faults> {
+        &self.faults
+    }
+
+    /// Webhook deliveries: how they behave and what was sent.
+    pub(crate) fn webhooks(&self) -> &Webhooks {
+        &self.webhooks
+    }
+
+    /// The client that posts webhooks and passes the mini-app through (no redirects followed).
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     pub(crate) fn issuer(&self) -> String {
         format!("{}/auth/realms/invescore", self.base_url)
     }
@@ -76,7 +132,7 @@ impl Shared {
     /// The invoice a path segment names (surrounding whitespace ignored), if there is one.
     pub(crate) fn invoice(&self, id: &str) -> Option<SandboxInvoice> {
         let number: u64 = id.trim().parse().ok()?;
-        lock(&self.invoices).get(&number).cloned()
+        self.invoices.lock().get(&number).cloned()
     }
 
     pub(crate) fn next_invoice_id(&self) -> u64 {
@@ -221,48 +277,5 @@ impl SandboxInvoice {
             view["paidAt"] = Value::String(rfc3339(paid_at));
         }
         view
-    }
-}
-
-/// Ids are numbers on the wire, as Pocket sends them.
-pub(crate) fn numeric_id(id: &InvoiceId) -> Value {
-    id.as_str().parse::<u64>().map(Value::from).unwrap_or_else(|_| Value::String(id.to_string()))
-}
-
-/// `2026-11-26T10:00:00.000Z`.
-pub(crate) fn rfc3339(time: SystemTime) -> String {
-    let since = time.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-    let secs = since.as_secs();
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        since.subsec_millis()
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats_utc_timestamps() {
-        assert_eq!(rfc3339(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
-        let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_689_296_789);
-        assert_eq!(rfc3339(t), "2026-11-26T10:34:56.789Z");
-        let leap = SystemTime::UNIX_EPOCH + Duration::from_secs(951_782_400);
-        assert_eq!(rfc3339(leap), "2000-02-29T00:00:00.000Z");
     }
 }

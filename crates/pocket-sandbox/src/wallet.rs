@@ -9,7 +9,8 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 
-use crate::state::{Shared, lock};
+use crate::html::escape;
+use crate::state::Shared;
 
 const SHIM: &str = include_str!("../assets/pocket-mobile.js");
 const HOME: &str = include_str!("../assets/wallet.html");
@@ -26,16 +27,12 @@ async fn shim() -> impl IntoResponse {
 }
 
 async fn home(State(shared): State<Arc<Shared>>) -> Html<String> {
-    let user = &shared.config.wallet_user;
-    let mini_app = lock(&shared.mini_app_url).clone().unwrap_or_else(|| "none configured".to_owned());
-    let webview = shared.webview_url.clone();
+    let user = &shared.config().wallet_user;
+    let mini_app = shared.mini_app_url().clone().unwrap_or_else(|| "none configured".to_owned());
+    let webview = shared.webview_url().to_owned();
     Html(
         HOME.replace("{{USER}}", &escape(&format!("{} {} ({})", user.given_name, user.family_name, user.phone_number)))
             .replace("{{MINI_APP}}", &escape(&mini_app))
             .replace("{{WEBVIEW}}", &escape(&webview)),
     )
-}
-
-pub(crate) fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }

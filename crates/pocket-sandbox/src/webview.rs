@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::Response;
 
 use crate::reply::{ApiFailure, api_error};
-use crate::state::{Shared, lock};
+use crate::state::Shared;
 
 /// Mini-app responses larger than this are not passed through.
 const PROXY_LIMIT: usize = 8 * 1024 * 1024;
@@ -38,7 +38,7 @@ fn hop_by_hop(name: &HeaderName) -> bool {
 }
 
 async fn proxy(State(shared): State<Arc<Shared>>, request: Request) -> Result<Response, ApiFailure> {
-    let Some(base) = lock(&shared.mini_app_url).clone() else {
+    let Some(base) = shared.mini_app_url().clone() else {
         return Err(api_error(
             StatusCode::NOT_FOUND,
             "NO_MINI_APP",
@@ -48,10 +48,10 @@ async fn proxy(State(shared): State<Arc<Shared>>, request: Request) -> Result<Re
     let (parts, body) = request.into_parts();
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let target = format!("{base}{path_and_query}");
-    let body = axum::body::to_bytes(body, crate::server::BODY_LIMIT)
+    let body = axum::body::to_bytes(body, crate::reply::BODY_LIMIT)
         .await
         .map_err(|_| api_error(StatusCode::PAYLOAD_TOO_LARGE, "TOO_LARGE", "the request body is too large"))?;
-    let mut outgoing = shared.http.request(parts.method, &target).body(body);
+    let mut outgoing = shared.http().request(parts.method, &target).body(body);
     for (name, value) in parts.headers.iter().filter(|(name, _)| !hop_by_hop(name)) {
         outgoing = outgoing.header(name, value);
     }
@@ -69,7 +69,7 @@ async fn proxy(State(shared): State<Arc<Shared>>, request: Request) -> Result<Re
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().starts_with("text/html"));
     let body = if is_html {
-        let tag = format!(r#"<script src="{}/wallet/pocket-mobile.js"></script>"#, shared.base_url);
+        let tag = format!(r#"<script src="{}/wallet/pocket-mobile.js"></script>"#, shared.base_url());
         Bytes::from(inject_shim(&String::from_utf8_lossy(&bytes), &tag))
     } else {
         bytes

@@ -8,7 +8,7 @@ use crate::failure::Failure;
 use crate::output::{Output, Record, Table, Tone, emit, to_json};
 use crate::place::Place;
 
-use super::invoice::{amount, note};
+use super::values::{amount, note};
 
 pub async fn run(command: GatewayCommand, place: &Place, out: Output) -> Result<(), Failure> {
     let client = place.merchant()?.client;

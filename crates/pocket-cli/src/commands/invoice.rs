@@ -3,15 +3,15 @@
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use pocket_core::{
-    Amount, ConsumerToken, InvoiceId, InvoiceNote, InvoiceState, InvoiceStatus, NewInvoice, NewMerchantInvoice,
-};
+use pocket_core::{ConsumerToken, InvoiceId, InvoiceState, InvoiceStatus, NewInvoice, NewMerchantInvoice};
 use pocket_http::PocketClient;
 
 use crate::cli::{CreateInvoiceArgs, InvoiceCommand};
 use crate::failure::{Exit, Failure};
 use crate::output::{Output, Record, Tone, emit, to_json};
 use crate::place::Place;
+
+use super::values::{amount, invoice_id, note};
 
 pub async fn run(command: InvoiceCommand, place: &Place, out: Output) -> Result<(), Failure> {
     match command {
@@ -22,8 +22,8 @@ pub async fn run(command: InvoiceCommand, place: &Place, out: Output) -> Result<
             Ok(())
         }
         InvoiceCommand::Watch { id, every, timeout } => {
-            let every = super::seconds(every, "--every")?.max(Duration::from_millis(200));
-            let timeout = timeout.map(|t| super::seconds(t, "--timeout")).transpose()?;
+            let every = super::values::seconds(every, "--every")?.max(Duration::from_millis(200));
+            let timeout = timeout.map(|t| super::values::seconds(t, "--timeout")).transpose()?;
             let id = invoice_id(&id)?;
             let client = place.merchant()?.client;
             let watched = tokio::select! {
@@ -42,18 +42,6 @@ pub async fn run(command: InvoiceCommand, place: &Place, out: Output) -> Result<
         }
         InvoiceCommand::Create(args) => create(args, place, out).await,
     }
-}
-
-pub fn invoice_id(text: &str) -> Result<InvoiceId, Failure> {
-    InvoiceId::new(text).map_err(|e| Failure::usage(format!("invoice id {text:?}: {e}")))
-}
-
-pub fn amount(text: &str) -> Result<Amount, Failure> {
-    text.parse::<Amount>().map_err(|e| Failure::usage(format!("--amount {text:?}: {e}")))
-}
-
-pub fn note(text: &str) -> Result<InvoiceNote, Failure> {
-    InvoiceNote::new(text).map_err(|e| Failure::usage(format!("--note: {e}")))
 }
 
 fn status_record(id: &InvoiceId, status: &InvoiceStatus) -> Record {
@@ -136,8 +124,8 @@ async fn create(args: CreateInvoiceArgs, place: &Place, out: Output) -> Result<(
     let amount = amount(&args.amount)?;
     let note = note(&args.note)?;
     let token = match &args.consumer_token {
-        Some(value) => super::secret_argument(value, "consumer token")?,
-        None => super::trigger::mint_consumer_token(place).await.map_err(|failure| {
+        Some(value) => super::values::secret_argument(value, "consumer token")?,
+        None => super::control::mint_consumer_token(place).await.map_err(|failure| {
             Failure::usage(format!("give the wallet user's token with --consumer-token ({})", failure.message))
         })?,
     };

@@ -1,16 +1,18 @@
 //! One module per command group; this one dispatches and holds what several share.
 
+mod control;
 mod gateway;
 mod invoice;
 mod payments;
 mod sandbox;
 mod token;
 mod trigger;
+mod values;
 mod webhook;
 mod whoami;
 
-use std::io::{BufRead, IsTerminal, Read, Write};
-use std::time::{Duration, SystemTime};
+use std::io::{BufRead, IsTerminal, Write};
+use std::time::SystemTime;
 
 use clap::CommandFactory;
 
@@ -45,27 +47,6 @@ pub async fn run(cli: Cli, out: Output) -> Result<(), Failure> {
     }
 }
 
-/// A secret given as an argument, or `-` for the first line of standard input (which keeps
-/// it out of shell history and `ps`).
-fn secret_argument(value: &str, what: &str) -> Result<String, Failure> {
-    let text = if value == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .lock()
-            .take(64 * 1024)
-            .read_to_string(&mut text)
-            .map_err(|e| Failure::usage(format!("could not read the {what} from standard input: {e}")))?;
-        text
-    } else {
-        value.to_owned()
-    };
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(Failure::usage(format!("the {what} is empty")));
-    }
-    Ok(text.to_owned())
-}
-
 /// Asks before a change to production; `--yes` answers for the user.
 fn confirm_production(place: &Place, yes: bool, question: &str) -> Result<(), Failure> {
     if yes || place.environment != pocket_core::Environment::Production {
@@ -89,14 +70,6 @@ fn ask(question: &str, refusal: String) -> Result<(), Failure> {
     } else {
         Err(Failure::usage("not confirmed; nothing was changed"))
     }
-}
-
-/// Seconds given on the command line as a duration.
-fn seconds(value: f64, flag: &str) -> Result<Duration, Failure> {
-    Duration::try_from_secs_f64(value)
-        .ok()
-        .filter(|d| *d <= Duration::from_secs(7 * 24 * 3600))
-        .ok_or_else(|| Failure::usage(format!("{flag}: {value} is not a number of seconds between 0 and a week")))
 }
 
 /// A moment as people read it (`Sat, 28 Nov 2026 05:00:00 GMT`) and as scripts do (Unix seconds).

@@ -21,7 +21,7 @@ pub async fn run(args: PaymentsArgs, out: Output) -> Result<(), Failure> {
         PaymentsCommand::Unresolved => unresolved(ledger, out).await,
         PaymentsCommand::Rewatch { id, for_seconds, yes } => {
             let id = invoice(&id)?;
-            let watch_for = super::seconds(for_seconds, "--for")?;
+            let watch_for = super::values::seconds(for_seconds, "--for")?;
             rewatch(ledger, &id, watch_for, yes, out).await
         }
     }

@@ -21,7 +21,7 @@ pub async fn verify(
     place: &Place,
     out: Output,
 ) -> Result<(), Failure> {
-    let token = super::secret_argument(token, "token")?;
+    let token = super::values::secret_argument(token, "token")?;
     let mut builder = JwtVerifier::builder(&place.environment).fetch_timeout(Duration::from_secs(10));
     if let Some(azp) = azp {
         builder = builder.authorized_party(azp);
@@ -70,7 +70,7 @@ pub async fn verify(
 /// Shows a token's header and claims as they are written — signature, issuer and expiry
 /// unchecked — under a label that says so.
 pub fn decode(token: &str, out: Output) -> Result<(), Failure> {
-    let token = super::secret_argument(token, "token")?;
+    let token = super::values::secret_argument(token, "token")?;
     let parts: Vec<&str> = token.split('.').collect();
     if parts.len() != 3 {
         return Err(Failure::usage(format!(

@@ -114,6 +114,66 @@ async fn discovery_names_the_issuer_and_the_keys() {
 }
 
 #[tokio::test]
+async fn discovery_stops_reading_an_oversized_document_and_uses_the_apps_client() {
+    // 300 KiB streamed without a length: refused once the limit is passed, not buffered whole.
+    let huge = axum::Router::new().route(
+        "/auth/realms/invescore/.well-known/openid-configuration",
+        axum::routing::get(|| async {
+            let chunks = (0..300).map(|_| Ok::<_, std::io::Error>(vec![b' '; 1024]));
+            axum::body::Body::from_stream(futures_util::stream::iter(chunks))
+        }),
+    );
+    let huge = pocket_core::Environment::custom()
+        .sso_base(pocket_test_support::serve(huge).await)
+        .api_base("http://127.0.0.1:9/merchant")
+        .build()
+        .unwrap();
+    let error = JwtVerifier::discover(huge).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Protocol, "{error}");
+    assert!(error.to_string().contains("too large"), "{error}");
+
+    // The app's client fetches the document, and then the keys: a realm that answers only
+    // requests carrying the header that client sets serves both.
+    let sandbox = sandbox().await;
+    let certs = reqwest::get(format!("{}/protocol/openid-connect/certs", sandbox.realm_url())).await.unwrap();
+    let jwks: serde_json::Value = serde_json::from_slice(&certs.bytes().await.unwrap()).unwrap();
+    let issuer = sandbox.realm_url();
+    let only_mine = |headers: &axum::http::HeaderMap| headers.get("x-app-client").is_some_and(|v| v == "mine");
+    let keys_url_slot = std::sync::Arc::new(std::sync::OnceLock::<String>::new());
+    let slot = keys_url_slot.clone();
+    let realm = axum::Router::new()
+        .route(
+            "/auth/realms/invescore/.well-known/openid-configuration",
+            axum::routing::get(move |headers: axum::http::HeaderMap| async move {
+                if !only_mine(&headers) {
+                    return Err(axum::http::StatusCode::FORBIDDEN);
+                }
+                Ok(axum::Json(json!({"issuer": issuer, "jwks_uri": slot.get().unwrap()})))
+            }),
+        )
+        .route(
+            "/keys",
+            axum::routing::get(move |headers: axum::http::HeaderMap| async move {
+                if !only_mine(&headers) {
+                    return Err(axum::http::StatusCode::FORBIDDEN);
+                }
+                Ok(axum::Json(jwks))
+            }),
+        );
+    let base = pocket_test_support::serve(realm).await;
+    keys_url_slot.set(format!("{base}/keys")).unwrap();
+    let realm =
+        pocket_core::Environment::custom().sso_base(&base).api_base("http://127.0.0.1:9/merchant").build().unwrap();
+    let error = JwtVerifier::discover(realm.clone()).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Unavailable, "a default client is refused: {error}");
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-app-client", reqwest::header::HeaderValue::from_static("mine"));
+    let app_client = reqwest::Client::builder().default_headers(headers).build().unwrap();
+    let verifier = JwtVerifier::discover_with(realm, app_client).await.unwrap().build().unwrap();
+    verifier.verify(&token_with(&sandbox, json!({}))).await.unwrap();
+}
+
+#[tokio::test]
 async fn a_static_key_ignores_kid_and_a_jwks_requires_one() {
     let sandbox = sandbox().await;
     let without_kid = sign(&sandbox, &json!({"alg": "RS256"}), &claims(&sandbox));

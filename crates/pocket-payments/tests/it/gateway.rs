@@ -98,5 +98,5 @@ async fn the_reconciler_watches_an_order_by_its_number() {
 async fn watching_an_order_needs_a_gateway() {
     let payments = Payments::builder(FakePocket::default(), Recorder::default()).build();
     let error = payments.reconciler().watch_order(TERMINAL, &"SHOP-1".parse().unwrap(), None).await.unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::Validation);
+    assert_eq!(error.kind(), ErrorKind::Configuration);
 }

@@ -17,7 +17,8 @@ use super::{
 use crate::DuplicateOrders;
 use crate::merchant::creation::read_amount;
 use crate::reply::{SpringError, SpringFailure, spring_error};
-use crate::state::{SandboxInvoice, Shared, lock, numeric_id};
+use crate::state::{SandboxInvoice, Shared};
+use crate::wire::numeric_id;
 use crate::wire::state_text;
 
 /// `POST v2/invoicing/generate-invoice`'s body.
@@ -171,7 +172,7 @@ pub(crate) async fn generate_invoice(
     let channel = one_of(&fields, "channel", &["ecommerce", "pos", "merchant"], path)?;
 
     let id = {
-        let mut invoices = lock(&shared.invoices);
+        let mut invoices = shared.invoices();
         let same_order = |invoice: &SandboxInvoice| {
             invoice.client_id == client_id
                 && invoice.terminal_id == terminal_id
@@ -182,7 +183,7 @@ pub(crate) async fn generate_invoice(
         }
         let pending = |invoice: &SandboxInvoice| same_order(invoice) && invoice.state == InvoiceState::Pending;
         if invoices.values().any(pending) {
-            match shared.config.duplicate_orders {
+            match shared.config().duplicate_orders {
                 DuplicateOrders::Refuse => {
                     let message = format!("order {order:?} already has an invoice (DUPLICATE_ORDER_NUMBER)");
                     return Err(spring_error(StatusCode::CONFLICT, message, path));
@@ -214,7 +215,7 @@ pub(crate) async fn generate_invoice(
         id: numeric_id(&invoice_id),
         qr: qr_text(&invoice_id),
         order_number: order,
-        deeplink: format!("{}/wallet/pay/{id}", shared.base_url),
+        deeplink: format!("{}/wallet/pay/{id}", shared.base_url()),
     }))
 }
 
@@ -225,7 +226,8 @@ fn find_detail(
     terminal_id: u64,
     matches: impl Fn(&SandboxInvoice) -> bool,
 ) -> Option<(SandboxInvoice, Value)> {
-    let invoice = lock(&shared.invoices)
+    let invoice = shared
+        .invoices()
         .values()
         .rev()
         .find(|invoice| {
@@ -236,7 +238,7 @@ fn find_detail(
         })
         .cloned()?;
     let branch = branch_of_terminal(shared, client_id, terminal_id).map(|branch| (branch.id, branch.name.as_str()));
-    let view = invoice.detail_view(branch, shared.webhooks.state_case());
+    let view = invoice.detail_view(branch, shared.webhooks().state_case());
     Some((invoice, view))
 }
 
@@ -358,7 +360,7 @@ pub(crate) async fn cancel(
     let path = format!("/merchant/payment-gateway/transaction/cancel/{held_id}");
     let client_id = caller(&shared, &headers, &path)?;
     let hold: Option<u64> = held_id.trim().parse().ok();
-    let mut invoices = lock(&shared.invoices);
+    let mut invoices = shared.invoices();
     let held = invoices
         .values_mut()
         .find(|invoice| invoice.client_id == client_id && hold.is_some() && invoice.hold_id == hold);
@@ -367,6 +369,6 @@ pub(crate) async fn cancel(
     };
     invoice.state = InvoiceState::Cancelled;
     tracing::info!(invoice_id = %invoice.id, held_id = %held_id, "held payment cancelled");
-    let state = state_text(&invoice.state, shared.webhooks.state_case());
+    let state = state_text(&invoice.state, shared.webhooks().state_case());
     Ok(Json(json!({"heldId": hold, "state": state})))
 }

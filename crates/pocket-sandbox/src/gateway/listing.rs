@@ -42,7 +42,7 @@ fn paging(query: &HashMap<String, String>, path: &str) -> Result<(usize, usize),
 
 /// One Spring page of `items`, as asked (the size capped by the sandbox's limit).
 fn spring_page<T: Serialize>(shared: &Shared, items: &[T], (number, size): (usize, usize)) -> Value {
-    let size = size.min(shared.config.page_size_limit as usize);
+    let size = size.min(shared.config().page_size_limit as usize);
     let content: Vec<&T> = items.iter().skip(number.saturating_mul(size)).take(size).collect();
     let total_pages = items.len().div_ceil(size);
     json!({

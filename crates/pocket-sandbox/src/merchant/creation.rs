@@ -15,9 +15,10 @@ use utoipa::ToSchema;
 
 use super::{json_object, merchant};
 use crate::reply::{ApiError, ApiFailure, api_error};
-use crate::state::{SandboxInvoice, Shared, lock, numeric_id, rfc3339};
+use crate::state::{SandboxInvoice, Shared};
 use crate::tokens::TokenKind;
 use crate::wire::state_text;
+use crate::wire::{numeric_id, rfc3339};
 
 /// `POST /merchant/consumer/invoice`'s body.
 #[derive(ToSchema)]
@@ -64,7 +65,7 @@ impl InvoiceCreated {
             amount: invoice.amount,
             terminal_id: invoice.terminal_id,
             created_at: rfc3339(invoice.created_at),
-            state: state_text(&InvoiceState::Pending, shared.webhooks.state_case()),
+            state: state_text(&InvoiceState::Pending, shared.webhooks().state_case()),
         }
     }
 }
@@ -95,7 +96,8 @@ pub(crate) async fn create_invoice(
     let Some(Value::String(token)) = fields.remove("consumerToken") else {
         return Err(bad("INVALID_CONSUMER_TOKEN", "consumerToken is required".to_owned()));
     };
-    let payer = lock(&shared.tokens)
+    let payer = shared
+        .tokens()
         .check(&token, TokenKind::Consumer, SystemTime::now())
         .map(|issued| issued.claims.clone())
         .map_err(|refusal| bad("INVALID_CONSUMER_TOKEN", format!("consumerToken: {}", refusal.describe())))?;
@@ -106,7 +108,7 @@ pub(crate) async fn create_invoice(
     invoice.payer_phone = payer["phone_number"].as_str().map(str::to_owned);
     let created = InvoiceCreated::of(&invoice, &shared);
     tracing::info!(invoice_id = id, amount = %amount, client_id = %invoice.client_id, "invoice created");
-    lock(&shared.invoices).insert(id, invoice);
+    shared.invoices().insert(id, invoice);
     Ok(Json(created))
 }
 
@@ -197,7 +199,7 @@ pub(crate) async fn create_qr_invoice(
     invoice.qr = Some(qr.clone());
     let created = QrInvoiceCreated { invoice: InvoiceCreated::of(&invoice, &shared), qr };
     tracing::info!(invoice_id = id, amount = %amount, client_id = %invoice.client_id, "QR invoice created");
-    lock(&shared.invoices).insert(id, invoice);
+    shared.invoices().insert(id, invoice);
     Ok(Json(created))
 }
 
