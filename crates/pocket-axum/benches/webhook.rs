@@ -1,8 +1,10 @@
 //! The webhook router's own cost: a delivery through the full verification path — with an
 //! in-process `MerchantApi` stub that says "paid" at once, the store, the handler, the span —
-//! against a bare axum handler that only parses the same JSON, in the same run: first in
-//! process through `tower::oneshot` (the router's cost alone), then served on 127.0.0.1 and
-//! posted to over HTTP (what a delivery costs). The notice rate limit is lifted: every
+//! against a bare axum handler that only parses the same JSON, and against the *naive correct*
+//! route a careful integrator writes by hand (parse, the same check call, the same amount rule,
+//! the same no-op handler, no store, no once-only guarantee), in the same run: first in process
+//! through `tower::oneshot` (the router's cost alone), then served on 127.0.0.1 and posted to
+//! over HTTP (what a delivery costs). The notice rate limit is lifted: every
 //! delivery here is a fresh, genuine payment. (The store and the flood limits are measured by
 //! `cargo bench -p pocket-payments --bench flood`.)
 //!
@@ -77,6 +79,21 @@ async fn bare(body: Bytes) -> StatusCode {
     }
 }
 
+/// What a careful integrator writes by hand: parse the notice, ask Pocket, act only on "paid"
+/// with the notice's amount equal to Pocket's — but no store, so a replayed notice runs the
+/// handler again.
+async fn naive(body: Bytes) -> StatusCode {
+    let Ok(notice) = serde_json::from_slice::<WebhookNotice>(&body) else { return StatusCode::BAD_REQUEST };
+    let pocket: &dyn MerchantApi = &PaidStub;
+    let Ok(status) = pocket.check_invoice(&notice.invoice_id).await else { return StatusCode::SERVICE_UNAVAILABLE };
+    let amount_ok = notice.amount.is_none_or(|claimed| Some(claimed) == status.amount);
+    if !status.state.is_paid() || !amount_ok {
+        return StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    black_box((notice, status));
+    StatusCode::OK
+}
+
 fn request(body: Bytes) -> Request<Body> {
     Request::post("/pocket/webhook").header("content-type", "application/json").body(Body::from(body)).unwrap()
 }
@@ -94,16 +111,19 @@ fn webhook(c: &mut Criterion) {
     .configure(|pipeline| pipeline.checks_per_second(None, 0))
     .into_router();
     let plain: Router = Router::new().route("/pocket/webhook", post(bare));
+    let by_hand: Router = Router::new().route("/pocket/webhook", post(naive));
     let next = AtomicU64::new(1);
 
     let mut group = c.benchmark_group("webhook delivery");
-    group.bench_function("bare axum handler, parse only", |b| {
-        b.to_async(&runtime).iter(|| async {
-            let body = notice(next.fetch_add(1, Ordering::Relaxed));
-            let response = plain.clone().oneshot(request(body)).await.unwrap();
-            assert_eq!(response.status(), StatusCode::OK);
-        })
-    });
+    for (name, route) in [("bare axum handler, parse only", &plain), ("naive correct route, no store", &by_hand)] {
+        group.bench_function(name, |b| {
+            b.to_async(&runtime).iter(|| async {
+                let body = notice(next.fetch_add(1, Ordering::Relaxed));
+                let response = route.clone().oneshot(request(body)).await.unwrap();
+                assert_eq!(response.status(), StatusCode::OK);
+            })
+        });
+    }
     let router = |group: &mut criterion::BenchmarkGroup<'_, _>, name: &str| {
         group.bench_function(name, |b| {
             b.to_async(&runtime).iter(|| async {
@@ -134,10 +154,15 @@ fn webhook(c: &mut Criterion) {
         })
     };
     let plain_url = serve(plain);
+    let naive_url = serve(by_hand);
     let verified_url = serve(verified);
     let client = reqwest::Client::new();
     let mut group = c.benchmark_group("webhook delivery over loopback HTTP");
-    let mut runs = vec![("bare axum handler, parse only", &plain_url), ("verified webhook router", &verified_url)];
+    let mut runs = vec![
+        ("bare axum handler, parse only", &plain_url),
+        ("naive correct route, no store", &naive_url),
+        ("verified webhook router", &verified_url),
+    ];
     if cfg!(feature = "metrics") {
         runs.push(("verified webhook router, metrics to Prometheus", &verified_url));
     }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::header::RETRY_AFTER;
+use axum::http::header::{self, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -189,7 +189,22 @@ fn answer(status: StatusCode, word: &'static str, detail: impl Into<Cow<'static,
     (status, axum::Json(WebhookAnswer { status: word, detail: detail.into() })).into_response()
 }
 
+/// The answer to a payment processed now, the same every time: written once.
+fn processed_answer() -> Response {
+    static BODY: std::sync::LazyLock<Bytes> = std::sync::LazyLock::new(|| {
+        let outcome = Outcome::Processed;
+        let answer = WebhookAnswer { status: outcome.word(), detail: outcome.to_string().into() };
+        Bytes::from(serde_json::to_vec(&answer).unwrap_or_default())
+    });
+    let mut response = Response::new(Body::from(BODY.clone()));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
 fn respond(payments: &Payments, outcome: &Outcome) -> Response {
+    if *outcome == Outcome::Processed {
+        return processed_answer();
+    }
     let status = StatusCode::from_u16(outcome.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = answer(status, outcome.word(), outcome.to_string());
     if let Some(wait) = payments.retry_after(outcome) {

@@ -84,16 +84,27 @@ enum Field {
 
 impl Field {
     fn of(name: &str) -> Option<Field> {
-        let folded: String = name.chars().filter(|c| !matches!(c, '_' | '-')).flat_map(char::to_lowercase).collect();
-        Some(match folded.as_str() {
-            "id" => Field::Id,
-            "amount" => Field::Amount,
-            "info" => Field::Info,
-            "invoiceid" => Field::InvoiceId,
-            "invoicestate" => Field::InvoiceState,
-            "phonenumber" => Field::PhoneNumber,
-            "heldid" => Field::HeldId,
-            "ordernumber" => Field::OrderNumber,
+        // Folded without allocating: `_` and `-` dropped, ASCII lower-cased. Every field name is
+        // ASCII, and no other character lower-cases to a letter of one (the Kelvin sign's `k`
+        // is in none), so a name with any other character is no field.
+        let mut buffer = [0u8; 16];
+        let mut len = 0;
+        for byte in name.bytes().filter(|b| !matches!(b, b'_' | b'-')) {
+            if !byte.is_ascii() || len == buffer.len() {
+                return None;
+            }
+            buffer[len] = byte.to_ascii_lowercase();
+            len += 1;
+        }
+        Some(match &buffer[..len] {
+            b"id" => Field::Id,
+            b"amount" => Field::Amount,
+            b"info" => Field::Info,
+            b"invoiceid" => Field::InvoiceId,
+            b"invoicestate" => Field::InvoiceState,
+            b"phonenumber" => Field::PhoneNumber,
+            b"heldid" => Field::HeldId,
+            b"ordernumber" => Field::OrderNumber,
             _ => return None,
         })
     }
@@ -247,5 +258,21 @@ impl PaymentConfig {
     /// A configuration whose webhook address is `url`.
     pub fn with_fall_back_url(url: impl Into<String>) -> PaymentConfig {
         PaymentConfig { fall_back_url: Some(url.into()), extra: Map::new() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Field;
+
+    #[test]
+    fn field_names_are_read_in_any_case_with_or_without_separators() {
+        for name in ["invoiceId", "invoice_id", "INVOICE-ID", "InvoiceID", "invoice__id", "_invoiceid_"] {
+            assert!(matches!(Field::of(name), Some(Field::InvoiceId)), "{name}");
+        }
+        assert!(matches!(Field::of("phone_number"), Some(Field::PhoneNumber)));
+        for other in ["invoiceİd", "invoice id", "invoiceidentifiers", "", "x".repeat(40).as_str(), "ınfo"] {
+            assert!(Field::of(other).is_none(), "{other:?}");
+        }
     }
 }

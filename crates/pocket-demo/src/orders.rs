@@ -3,7 +3,9 @@
 //! transaction that records the payment, so that an order turns paid exactly once.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use pocket_axum::{PocketWebhook, VerifiedPayment, handler_fn};
 use pocket_core::Amount;
@@ -61,14 +63,10 @@ impl OrderBook {
         Ok(OrderBook::Postgres(store))
     }
 
-    fn memory(orders: &Mutex<HashMap<String, Order>>) -> std::sync::MutexGuard<'_, HashMap<String, Order>> {
-        orders.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     pub(crate) async fn insert(&self, order: Order) -> Result<(), String> {
         match self {
             OrderBook::Memory(orders) => {
-                Self::memory(orders).insert(order.invoice_id.clone(), order);
+                orders.lock().insert(order.invoice_id.clone(), order);
                 Ok(())
             }
             #[cfg(feature = "postgres")]
@@ -89,7 +87,7 @@ impl OrderBook {
     pub(crate) async fn find(&self, by: Find<'_>) -> Result<Option<Order>, String> {
         match self {
             OrderBook::Memory(orders) => {
-                let orders = Self::memory(orders);
+                let orders = orders.lock();
                 Ok(match by {
                     Find::Invoice(id) => orders.get(id).cloned(),
                     Find::Customer(customer) => orders.values().find(|order| order.customer == customer).cloned(),
@@ -132,7 +130,7 @@ impl OrderBook {
                     client,
                     handler_fn(move |payment| {
                         let orders = orders.clone();
-                        async move { mark_paid(&mut Self::memory(&orders), &payment) }
+                        async move { mark_paid(&mut orders.lock(), &payment) }
                     }),
                 )
             }

@@ -8,7 +8,6 @@ mod compact;
 mod discovery;
 mod fetch;
 mod keys;
-mod state;
 mod store;
 mod telemetry;
 mod verifier;

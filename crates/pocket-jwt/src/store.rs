@@ -13,10 +13,11 @@
 //!   obtained is the answer "keys unavailable" instead of "invalid token".
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
+use parking_lot::Mutex;
 use pocket_core::{Error, ErrorKind, TokenRejection};
 
 use crate::fetch::{FetchError, fetch_json};
@@ -184,17 +185,17 @@ impl KeyStore {
         crate::telemetry::jwks_fetched(result.is_ok(), held);
         let (keys, _) = result?;
         self.keys.store(Arc::new(keys));
-        crate::state::lock(&self.unknown).clear();
+        self.unknown.lock().clear();
         self.start_background_refresh(remote);
         Ok(())
     }
 
     fn recently_unknown(&self, kid: &str, cooldown: Duration) -> bool {
-        crate::state::lock(&self.unknown).get(kid).is_some_and(|at| at.elapsed() < cooldown)
+        self.unknown.lock().get(kid).is_some_and(|at| at.elapsed() < cooldown)
     }
 
     fn remember_unknown(&self, kid: &str) {
-        let mut unknown = crate::state::lock(&self.unknown);
+        let mut unknown = self.unknown.lock();
         if unknown.len() >= NEGATIVE_CACHE_SIZE {
             unknown.clear();
         }

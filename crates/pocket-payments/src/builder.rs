@@ -6,11 +6,12 @@ use std::time::Duration;
 use pocket_core::{GatewayApi, MerchantApi, TerminalId};
 
 use crate::checks::Gateway;
+use crate::counted::Backend;
 use crate::handler::{Handler, OrderCheck, PaymentHandler};
 use crate::journal::WatchJournal;
 use crate::pipeline::{Parts, Payments};
 use crate::settings::{MissingAmount, ProcessedState, Settings};
-use crate::store::{InMemoryStore, PaymentStore};
+use crate::store::PaymentStore;
 
 impl Payments {
     /// A pipeline that asks `merchant` (Pocket's merchant API) about invoices and calls `handler`.
@@ -39,7 +40,7 @@ pub struct PaymentsBuilder {
     merchant: Arc<dyn MerchantApi>,
     gateway: Option<Gateway>,
     handler: Handler,
-    store: Arc<dyn PaymentStore>,
+    store: Backend,
     order: Option<Arc<dyn OrderCheck>>,
     journal: Option<Arc<dyn WatchJournal>>,
     settings: Settings,
@@ -47,10 +48,10 @@ pub struct PaymentsBuilder {
 
 impl PaymentsBuilder {
     pub(crate) fn new(merchant: Arc<dyn MerchantApi>, handler: Handler) -> PaymentsBuilder {
-        let (store, journal): (Arc<dyn PaymentStore>, Option<Arc<dyn WatchJournal>>) = match &handler {
-            Handler::Plain(_) => (Arc::new(InMemoryStore::default()), None),
+        let (store, journal): (Backend, Option<Arc<dyn WatchJournal>>) = match &handler {
+            Handler::Plain(_) => (Backend::of(crate::InMemoryStore::default()), None),
             #[cfg(feature = "postgres")]
-            Handler::InTransaction { store, .. } => (Arc::new(store.clone()), Some(Arc::new(store.clone()))),
+            Handler::InTransaction { store, .. } => (Backend::of(store.clone()), Some(Arc::new(store.clone()))),
         };
         PaymentsBuilder { merchant, gateway: None, handler, store, order: None, journal, settings: Settings::default() }
     }
@@ -62,7 +63,7 @@ impl PaymentsBuilder {
     /// `PgStore`, in the handler's transaction: there this setting is ignored (with a warning).
     pub fn store(mut self, store: impl PaymentStore) -> Self {
         match self.handler {
-            Handler::Plain(_) => self.store = Arc::new(store),
+            Handler::Plain(_) => self.store = Backend::of(store),
             #[cfg(feature = "postgres")]
             Handler::InTransaction { .. } => {
                 tracing::warn!(

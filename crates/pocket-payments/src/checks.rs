@@ -10,10 +10,11 @@
 //! API (or none) is never the reason a real payment is missed.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
+use parking_lot::Mutex;
 use pocket_core::{Error, ErrorKind, GatewayApi, InvoiceId, InvoiceStatus, MerchantApi, TerminalId};
 use tokio::sync::{OnceCell, Semaphore};
 
@@ -71,7 +72,7 @@ struct SharedCheck<'a> {
 impl<'a> SharedCheck<'a> {
     fn join(map: &'a InFlightMap, (asker, key): (Asker, &str)) -> SharedCheck<'a> {
         let key = (asker, key.to_owned());
-        let cell = lock(map).entry(key.clone()).or_default().clone();
+        let cell = map.lock().entry(key.clone()).or_default().clone();
         SharedCheck { map, key, cell: Some(cell) }
     }
 
@@ -83,7 +84,7 @@ impl<'a> SharedCheck<'a> {
 impl Drop for SharedCheck<'_> {
     fn drop(&mut self) {
         let Some(cell) = self.cell.take() else { return };
-        let mut map = lock(self.map);
+        let mut map = self.map.lock();
         // The map holds one reference and this share another: nobody else waits on it. Every
         // share is taken and given back under the lock, so two shares dropped at once on two
         // threads cannot each see the other's reference and both leave the entry behind (it
@@ -109,11 +110,6 @@ pub(crate) struct Checker {
     /// Milliseconds since the epoch of Pocket's last answer; 0 for never.
     last_answer: AtomicU64,
     meters: Arc<Meters>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Each critical section below leaves its data consistent, even if a panic interrupted another.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Checker {
@@ -151,14 +147,14 @@ impl Checker {
         // The memory refuses only the very spelling Pocket did not know: another spelling of
         // the same number, or the same number once it exists, is asked about afresh.
         let (spelling, remember) = (id.as_str(), remember && asker == Asker::Notice);
-        if remember && lock(&self.unknown).contains(spelling, Instant::now()) {
+        if remember && self.unknown.lock().contains(spelling, Instant::now()) {
             return Checked::RecentlyUnknown;
         }
         let shared = SharedCheck::join(&self.in_flight, (asker, key));
         let checked = shared.cell().get_or_init(|| self.ask(id, asker, prefer)).await.clone();
         drop(shared);
         if remember && matches!(checked, Checked::Unknown) {
-            lock(&self.unknown).insert(spelling, Instant::now() + self.unknown_ttl);
+            self.unknown.lock().insert(spelling, Instant::now() + self.unknown_ttl);
         }
         checked
     }
@@ -185,7 +181,7 @@ impl Checker {
     /// the rate limit, one token each; the app's own polls do not.
     fn may_call(&self, asker: Asker) -> bool {
         match (&self.rate, asker) {
-            (Some(rate), Asker::Notice) => lock(rate).take(Instant::now()),
+            (Some(rate), Asker::Notice) => rate.lock().take(Instant::now()),
             _ => true,
         }
     }
@@ -262,12 +258,12 @@ impl Checker {
 
     /// How many unknown spellings are remembered now.
     pub(crate) fn remembered_unknown(&self) -> usize {
-        lock(&self.unknown).len()
+        self.unknown.lock().len()
     }
 
     /// How many checks are in flight now (for tests of memory under cancellation).
     pub(crate) fn in_flight(&self) -> usize {
-        lock(&self.in_flight).len()
+        self.in_flight.lock().len()
     }
 }
 
@@ -371,9 +367,9 @@ mod tests {
             for _ in 0..rounds {
                 barrier.wait();
                 barrier.wait();
-                if !lock(&map).is_empty() {
+                if !map.lock().is_empty() {
                     leftovers += 1;
-                    lock(&map).clear();
+                    map.lock().clear();
                 }
                 barrier.wait();
             }

@@ -74,6 +74,11 @@ impl ClaimGuard {
     /// payment whose handler succeeded must not look unfinished while it can still be recorded.
     async fn complete(mut self) -> Option<Recorded> {
         let token = self.token.take()?;
+        // The in-memory store answers at once: nothing to wait for or finish in the background
+        // (a lapsed claim takes the full way below, which takes it again if nobody else has).
+        if let Some(Ok(true)) = self.store.complete_at_once(&self.key, &token) {
+            return Some(Recorded::Stored);
+        }
         let (store, key, lease, lease_ends) =
             (self.store.clone(), std::mem::take(&mut self.key), self.lease, self.lease_ends);
         let mut recording = Detached::new(record(store, key, token, lease, lease_ends));

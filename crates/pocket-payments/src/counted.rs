@@ -6,15 +6,37 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::store::{Claim, ClaimToken, PaymentStore, StoreError};
+use crate::store::{Claim, ClaimToken, InMemoryStore, PaymentStore, StoreError};
 use crate::telemetry::{Meters, StoreOp};
 use crate::{Unresolved, WatchJournal, Watched};
 
 /// The pipeline's payment store.
 #[derive(Clone)]
 pub(crate) struct Store {
-    inner: Arc<dyn PaymentStore>,
+    inner: Backend,
     meters: Arc<Meters>,
+}
+
+/// The store behind the pipeline: its own in-memory one, called directly, or the app's.
+#[derive(Clone)]
+pub(crate) enum Backend {
+    Memory(Arc<InMemoryStore>),
+    Shared(Arc<dyn PaymentStore>),
+}
+
+impl Backend {
+    /// `store` as the pipeline holds it: an `InMemoryStore` is recognised and called directly.
+    pub(crate) fn of<S: PaymentStore>(store: S) -> Backend {
+        let mut store = Some(store);
+        let any: &mut dyn std::any::Any = &mut store;
+        if let Some(memory) = any.downcast_mut::<Option<InMemoryStore>>().and_then(Option::take) {
+            return Backend::Memory(Arc::new(memory));
+        }
+        match store {
+            Some(store) => Backend::Shared(Arc::new(store)),
+            None => Backend::Memory(Arc::new(InMemoryStore::default())),
+        }
+    }
 }
 
 /// The pipeline's watch journal.
@@ -30,24 +52,51 @@ fn counted<T>(meters: &Meters, operation: StoreOp, result: Result<T, StoreError>
 }
 
 impl Store {
-    pub(crate) fn new(inner: Arc<dyn PaymentStore>, meters: &Arc<Meters>) -> Store {
+    pub(crate) fn new(inner: Backend, meters: &Arc<Meters>) -> Store {
         Store { inner, meters: meters.clone() }
     }
 
     pub(crate) async fn claim(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
-        counted(&self.meters, StoreOp::Claim, self.inner.claim(key, lease).await)
+        let result = match &self.inner {
+            Backend::Memory(store) => Ok(store.claim_now(key, lease)),
+            Backend::Shared(store) => store.claim(key, lease).await,
+        };
+        counted(&self.meters, StoreOp::Claim, result)
     }
 
     pub(crate) async fn complete(&self, key: &str, token: &ClaimToken) -> Result<bool, StoreError> {
-        counted(&self.meters, StoreOp::Complete, self.inner.complete(key, token).await)
+        let result = match &self.inner {
+            Backend::Memory(store) => Ok(store.complete_now(key, token)),
+            Backend::Shared(store) => store.complete(key, token).await,
+        };
+        counted(&self.meters, StoreOp::Complete, result)
+    }
+
+    /// Completes in the in-memory store, which answers at once (counted); `None` for a shared
+    /// store, whose answer must be awaited.
+    pub(crate) fn complete_at_once(&self, key: &str, token: &ClaimToken) -> Option<Result<bool, StoreError>> {
+        match &self.inner {
+            Backend::Memory(store) => {
+                Some(counted(&self.meters, StoreOp::Complete, Ok(store.complete_now(key, token))))
+            }
+            Backend::Shared(_) => None,
+        }
     }
 
     pub(crate) async fn release(&self, key: &str, token: &ClaimToken) -> Result<bool, StoreError> {
-        counted(&self.meters, StoreOp::Release, self.inner.release(key, token).await)
+        let result = match &self.inner {
+            Backend::Memory(store) => Ok(store.release_now(key, token)),
+            Backend::Shared(store) => store.release(key, token).await,
+        };
+        counted(&self.meters, StoreOp::Release, result)
     }
 
     pub(crate) async fn is_done(&self, key: &str) -> Result<bool, StoreError> {
-        counted(&self.meters, StoreOp::IsDone, self.inner.is_done(key).await)
+        let result = match &self.inner {
+            Backend::Memory(store) => Ok(store.is_done_now(key)),
+            Backend::Shared(store) => store.is_done(key).await,
+        };
+        counted(&self.meters, StoreOp::IsDone, result)
     }
 }
 

@@ -17,17 +17,19 @@ pub(crate) enum Abnormal {
 /// Runs `future` with its panics caught and its time bounded by `timeout`: the one way every
 /// callback — handler, order check, `unresolved`, a whole poll — is run.
 pub(crate) async fn guarded<T>(timeout: Duration, future: impl Future<Output = T>) -> Result<T, Abnormal> {
-    match tokio::time::timeout(timeout, CatchPanic(Box::pin(future))).await {
+    let future = std::pin::pin!(future);
+    match tokio::time::timeout(timeout, CatchPanic(future)).await {
         Ok(Ok(output)) => Ok(output),
         Ok(Err(())) => Err(Abnormal::Panicked),
         Err(_) => Err(Abnormal::TimedOut),
     }
 }
 
-/// A future that turns a panic while polling `inner` into `Err(())`.
-struct CatchPanic<F>(Pin<Box<F>>);
+/// A future that turns a panic while polling the future it holds (pinned where the caller put
+/// it, not boxed) into `Err(())`.
+struct CatchPanic<'a, F>(Pin<&'a mut F>);
 
-impl<F: Future> Future for CatchPanic<F> {
+impl<F: Future> Future for CatchPanic<'_, F> {
     type Output = Result<F::Output, ()>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {

@@ -8,13 +8,12 @@ use pocket_core::{InvoiceId, InvoiceState, InvoiceStatus, MerchantApi, TerminalI
 
 use crate::checks::{Asker, Checked, Checker, Gateway, Prefer};
 use crate::claim::{OnAbandon, Run, run_once};
-use crate::counted::{Journal, Store};
+use crate::counted::{Backend, Journal, Store};
 use crate::guard::{Abnormal, guarded};
 use crate::handler::{Handler, Job};
 use crate::journal::{WatchJournal, Watched};
 use crate::reconciler::Reconciler;
 use crate::settings::{MissingAmount, ProcessedState, Settings};
-use crate::store::PaymentStore;
 use crate::telemetry::{Callback, Meters, Ran, Started};
 use crate::watching::{Pending, Poller, Watcher};
 use crate::{Expected, FailedPayment, OrderCheck, Outcome, Refusal, Source, Unresolved, VerifiedPayment};
@@ -24,11 +23,11 @@ use crate::{Expected, FailedPayment, OrderCheck, Outcome, Refusal, Source, Unres
 // no number.
 
 fn paid_key(key: &str) -> String {
-    format!("paid:{key}")
+    ["paid:", key].concat()
 }
 
 fn failed_key(key: &str) -> String {
-    format!("failed:{key}")
+    ["failed:", key].concat()
 }
 
 /// The payment confirmation pipeline: give it every webhook notice ([`receive`](Self::receive))
@@ -208,7 +207,8 @@ impl Payments {
     async fn decide(&self, seen: Seen) -> Outcome {
         let settings = &self.inner.settings;
         let (invoice_id, key) = match &seen.status.id {
-            Some(pockets) if pockets.key() != seen.key => {
+            // Pocket usually writes the id as it was asked: then it is the same key.
+            Some(pockets) if pockets != &seen.asked && pockets.key() != seen.key => {
                 tracing::warn!(pockets = %pockets, "Pocket's answer names another invoice than the one asked about");
                 return Outcome::Refused(Refusal::OtherInvoice);
             }
@@ -406,7 +406,7 @@ impl Inner {
 pub(crate) struct Parts {
     pub merchant: Arc<dyn MerchantApi>,
     pub gateway: Option<Gateway>,
-    pub store: Arc<dyn PaymentStore>,
+    pub store: Backend,
     pub handler: Handler,
     pub order: Option<Arc<dyn OrderCheck>>,
     pub journal: Option<Arc<dyn WatchJournal>>,

@@ -2,11 +2,11 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use parking_lot::Mutex;
 
 /// Proof of owning a claim: only its holder can complete or release it, and once its lease has
 /// lapsed and someone else claimed the key, it proves nothing any more (fencing).
@@ -159,9 +159,8 @@ impl InMemoryStore {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
-        // Every update below leaves the map consistent, so a poisoned lock still holds good data.
-        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn lock(&self) -> parking_lot::MutexGuard<'_, Entries> {
+        self.entries.lock()
     }
 
     fn held_by(entries: &Entries, key: &str, token: &ClaimToken, now: Instant) -> bool {
@@ -181,7 +180,13 @@ impl Entries {
         let stamp = self.next_stamp;
         self.next_stamp += 1;
         self.order.push_back((stamp, key.to_owned()));
-        self.by_key.insert(key.to_owned(), Stamped { entry, stamp });
+        // A claim being completed is replaced in place: no second copy of its key.
+        match self.by_key.get_mut(key) {
+            Some(current) => *current = Stamped { entry, stamp },
+            None => {
+                self.by_key.insert(key.to_owned(), Stamped { entry, stamp });
+            }
+        }
         self.compact();
     }
 
@@ -225,48 +230,65 @@ impl Entry {
     }
 }
 
-#[async_trait]
-impl PaymentStore for InMemoryStore {
-    async fn claim(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
+/// The operations themselves, synchronous: the pipeline calls them directly on its in-memory
+/// store (no boxed future on the path of every delivery); the trait hands on to them.
+impl InMemoryStore {
+    pub(crate) fn claim_now(&self, key: &str, lease: Duration) -> Claim {
         let now = Instant::now();
         let mut entries = self.lock();
         match entries.by_key.get(key).map(|stamped| &stamped.entry) {
-            Some(Entry::Done { until }) if now < *until => return Ok(Claim::Done),
-            Some(Entry::Held { until, .. }) if now < *until => return Ok(Claim::InProgress),
+            Some(Entry::Done { until }) if now < *until => return Claim::Done,
+            Some(Entry::Held { until, .. }) if now < *until => return Claim::InProgress,
             _ => {}
         }
         let token = ClaimToken(format!("mem-{}", self.next_token.fetch_add(1, Ordering::Relaxed)));
         entries.put(key, Entry::Held { token: token.clone(), until: now + lease }, self.capacity, now);
-        Ok(Claim::Acquired(token))
+        Claim::Acquired(token)
     }
 
-    async fn complete(&self, key: &str, token: &ClaimToken) -> Result<bool, StoreError> {
+    pub(crate) fn complete_now(&self, key: &str, token: &ClaimToken) -> bool {
         let now = Instant::now();
         let mut entries = self.lock();
         if !Self::held_by(&entries, key, token, now) {
-            return Ok(false);
+            return false;
         }
         // Completed now: the newest completion, the last to be forgotten.
         entries.put(key, Entry::Done { until: now + self.retention }, self.capacity, now);
-        Ok(true)
+        true
     }
 
-    async fn release(&self, key: &str, token: &ClaimToken) -> Result<bool, StoreError> {
+    pub(crate) fn release_now(&self, key: &str, token: &ClaimToken) -> bool {
         let now = Instant::now();
         let mut entries = self.lock();
         if !Self::held_by(&entries, key, token, now) {
-            return Ok(false);
+            return false;
         }
         entries.by_key.remove(key);
-        Ok(true)
+        true
+    }
+
+    pub(crate) fn is_done_now(&self, key: &str) -> bool {
+        let now = Instant::now();
+        matches!(self.lock().by_key.get(key), Some(Stamped { entry: Entry::Done { until }, .. }) if now < *until)
+    }
+}
+
+#[async_trait]
+impl PaymentStore for InMemoryStore {
+    async fn claim(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
+        Ok(self.claim_now(key, lease))
+    }
+
+    async fn complete(&self, key: &str, token: &ClaimToken) -> Result<bool, StoreError> {
+        Ok(self.complete_now(key, token))
+    }
+
+    async fn release(&self, key: &str, token: &ClaimToken) -> Result<bool, StoreError> {
+        Ok(self.release_now(key, token))
     }
 
     async fn is_done(&self, key: &str) -> Result<bool, StoreError> {
-        let now = Instant::now();
-        Ok(matches!(
-            self.lock().by_key.get(key),
-            Some(Stamped { entry: Entry::Done { until }, .. }) if now < *until
-        ))
+        Ok(self.is_done_now(key))
     }
 }
 

@@ -1,11 +1,12 @@
 //! A merchant's payment handler for tests: it records what it was told and can be slow, fail
 //! or panic on its next calls.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use parking_lot::Mutex;
 use pocket_payments::{FailedPayment, HandlerError, PaymentHandler, Unresolved, VerifiedPayment};
 
 /// What the handler does on one of its next calls instead of succeeding.
@@ -32,10 +33,6 @@ pub struct Recorder {
     misbehave: Arc<Mutex<Vec<Misbehave>>>,
 }
 
-fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 impl Recorder {
     /// A handler that takes `delay` over each `paid` — long enough, say, for concurrent
     /// duplicates to meet a claim in progress.
@@ -47,12 +44,12 @@ impl Recorder {
 
     /// From now on each `paid` takes `delay`.
     pub fn set_delay(&self, delay: Duration) {
-        *locked(&self.delay) = delay;
+        *self.delay.lock() = delay;
     }
 
     /// The next calls of `paid` misbehave as listed, in order.
     pub fn then(&self, misbehave: &[Misbehave]) {
-        locked(&self.misbehave).extend_from_slice(misbehave);
+        self.misbehave.lock().extend_from_slice(misbehave);
     }
 
     /// Calls of `paid` so far.
@@ -62,22 +59,22 @@ impl Recorder {
 
     /// Payments accepted so far.
     pub fn successes(&self) -> usize {
-        locked(&self.paid).len()
+        self.paid.lock().len()
     }
 
     /// The `n`th payment accepted.
     pub fn payment(&self, n: usize) -> VerifiedPayment {
-        locked(&self.paid)[n].clone()
+        self.paid.lock()[n].clone()
     }
 
     /// Failed payments told so far.
     pub fn failures(&self) -> usize {
-        locked(&self.failed).len()
+        self.failed.lock().len()
     }
 
     /// The invoices reported unresolved so far.
     pub fn unresolved(&self) -> Vec<Unresolved> {
-        locked(&self.unresolved).clone()
+        self.unresolved.lock().clone()
     }
 }
 
@@ -85,28 +82,28 @@ impl Recorder {
 impl PaymentHandler for Recorder {
     async fn paid(&self, payment: VerifiedPayment) -> Result<(), HandlerError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
-        let delay = *locked(&self.delay);
+        let delay = *self.delay.lock();
         tokio::time::sleep(delay).await;
         let next = {
-            let mut misbehave = locked(&self.misbehave);
+            let mut misbehave = self.misbehave.lock();
             (!misbehave.is_empty()).then(|| misbehave.remove(0))
         };
         match next {
             Some(Misbehave::Fail) => Err("the order database is down".into()),
             Some(Misbehave::Panic) => panic!("the handler has a bug"),
             None => {
-                locked(&self.paid).push(payment);
+                self.paid.lock().push(payment);
                 Ok(())
             }
         }
     }
 
     async fn failed(&self, payment: FailedPayment) -> Result<(), HandlerError> {
-        locked(&self.failed).push(payment);
+        self.failed.lock().push(payment);
         Ok(())
     }
 
     async fn unresolved(&self, invoice: Unresolved) {
-        locked(&self.unresolved).push(invoice);
+        self.unresolved.lock().push(invoice);
     }
 }

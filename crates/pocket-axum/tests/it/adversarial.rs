@@ -73,7 +73,7 @@ async fn a_webhook_that_never_comes_is_caught_by_the_reconciler() {
     let log = shop.sandbox.wait_for_deliveries(1, WAIT).await;
     assert_eq!(log[0].outcome, DeliveryOutcome::Dropped);
     eventually(WAIT, "the poll confirms it", || shop.recorder.successes() == 1).await;
-    let paid = shop.recorder.paid.lock().unwrap()[0].clone();
+    let paid = shop.recorder.paid.lock()[0].clone();
     assert_eq!(paid.invoice_id(), &id);
     assert!(paid.unverified_notice().is_none());
     eventually(WAIT, "the reconciler lets go", || shop.payments.reconciler().watched().is_empty()).await;

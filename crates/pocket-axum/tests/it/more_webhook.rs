@@ -79,7 +79,7 @@ async fn pockets_word_wins_over_the_notices_claims() {
     shop.sandbox.pay(&paid).unwrap();
     let (status, _) = shop.post(json!({"invoiceId": paid.as_str(), "invoiceState": "pending"}).to_string()).await;
     assert_eq!(status, 200, "a notice without an amount and with a stale state is still checked with Pocket");
-    let payment = shop.recorder.paid.lock().unwrap()[0].clone();
+    let payment = shop.recorder.paid.lock()[0].clone();
     assert_eq!(payment.amount(), Some(pocket_core::Amount::from_tugrik(1200).unwrap()), "the amount is Pocket's");
     assert_eq!(shop.recorder.calls(), 1);
 }

@@ -18,7 +18,7 @@ async fn a_genuine_payment_runs_the_handler_once() {
     let log = shop.sandbox.wait_for_deliveries(1, WAIT).await;
     assert_eq!(log[0].outcome, DeliveryOutcome::Answered(200));
     assert_eq!(shop.recorder.calls(), 1);
-    let paid = shop.recorder.paid.lock().unwrap()[0].clone();
+    let paid = shop.recorder.paid.lock()[0].clone();
     assert_eq!(paid.invoice_id(), &id);
     assert_eq!(paid.amount(), Some(Amount::from_tugrik(560).unwrap()));
     assert!(paid.status().state.is_paid());
@@ -39,7 +39,7 @@ async fn a_merchant_qr_invoice_is_confirmed_through_the_v1_check_and_shipped_onc
     assert!(log.iter().any(|d| d.outcome == DeliveryOutcome::Answered(200)), "{log:?}");
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(shop.recorder.successes(), 1, "three copies, one shipment");
-    let paid = shop.recorder.paid.lock().unwrap()[0].clone();
+    let paid = shop.recorder.paid.lock()[0].clone();
     assert_eq!((paid.invoice_id(), paid.amount()), (&id, Some(Amount::from_tugrik(4_500).unwrap())));
 }
 
@@ -226,7 +226,7 @@ async fn a_notice_with_odd_fields_still_names_the_invoice_pocket_is_asked_about(
         ids.push(id);
     }
     shop.sandbox.wait_for_deliveries(7, WAIT).await;
-    shop.recorder.paid.lock().unwrap().clear();
+    shop.recorder.paid.lock().clear();
     let odd = [
         r#""amount": """#,
         r#""amount": "560,00""#,

@@ -2,8 +2,10 @@
 //! whether each is written down in the journal yet.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, MutexGuard};
+
+use parking_lot::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::{Notify, Semaphore, watch};
@@ -120,8 +122,7 @@ impl WatchList {
     }
 
     pub fn lock(&self) -> MutexGuard<'_, HashMap<String, Slot>> {
-        // Updates leave the map consistent; a panic elsewhere does not spoil it.
-        self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.slots.lock()
     }
 
     pub fn len(&self) -> usize {

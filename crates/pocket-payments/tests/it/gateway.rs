@@ -34,7 +34,7 @@ async fn a_gateway_notice_is_confirmed_through_the_gateway_once() {
     assert_eq!(payments.receive(gateway_notice("09001", 12_500)).await, Outcome::AlreadyProcessed);
     assert_eq!(pocket.checks(), 0, "the merchant API's check was not needed");
     assert_eq!(gateway.lookups(), 2, "terminal 1 does not know it, the invoice's terminal does");
-    let paid = recorder.paid.lock().unwrap()[0].clone();
+    let paid = recorder.paid.lock()[0].clone();
     assert_eq!(paid.status().order_number.as_deref(), Some("SHOP-9001"), "Pocket's order number reaches the handler");
     assert_eq!(paid.status().extra["holdId"], "330001");
     assert_eq!(recorder.calls(), 1);

@@ -28,7 +28,7 @@ async fn a_paid_invoice_runs_the_handler_once_with_pockets_word() {
     notice.phone_number = Some("99112233".into());
     assert_eq!(payments.receive(notice.clone()).await, Outcome::Processed);
     assert_eq!(payments.receive(notice).await, Outcome::AlreadyProcessed);
-    let paid = recorder.paid.lock().unwrap()[0].clone();
+    let paid = recorder.paid.lock()[0].clone();
     assert_eq!(paid.invoice_id().as_str(), "4242");
     assert_eq!(paid.amount(), Some(tugrik(560)));
     assert_eq!(paid.state(), &InvoiceState::Paid);
@@ -87,7 +87,7 @@ async fn a_check_that_lags_the_webhook_loses_nothing() {
     assert_eq!(recorder.calls(), 0);
     pocket.paid(5, 560);
     eventually(WAIT, "the reconciler confirms the payment", || recorder.successes() == 1).await;
-    let paid = recorder.paid.lock().unwrap()[0].clone();
+    let paid = recorder.paid.lock()[0].clone();
     assert_eq!(paid.source(), Source::Poll);
     assert!(paid.unverified_notice().is_none());
     eventually(WAIT, "the reconciler forgets it", || !payments.reconciler().is_watching(&InvoiceId::from(5))).await;
@@ -110,7 +110,7 @@ async fn final_unpaid_states_tell_the_failed_callback_once_and_are_acknowledged(
     assert_eq!(payments.receive(forged).await, Outcome::NotPaid(InvoiceState::Failed));
     assert_eq!(payments.receive(notice("7")).await, Outcome::NotPaid(InvoiceState::Cancelled));
     assert_eq!(payments.receive(notice("8")).await, Outcome::NotPaid(InvoiceState::Rejected));
-    let failed = recorder.failed.lock().unwrap().clone();
+    let failed = recorder.failed.lock().clone();
     assert_eq!(failed.len(), 3, "once per invoice");
     assert_eq!(failed[0].description(), Some("Үлдэгдэл хүрэлцэхгүй"));
     assert_eq!(recorder.calls(), 0, "never the paid handler");
@@ -144,7 +144,7 @@ async fn processed_is_not_final_unless_the_app_says_it_means_paid() {
     assert_eq!(cautious.receive(notice("70")).await, Outcome::NotFinal(InvoiceState::Processed));
     let trusting = pipeline(&pocket, &recorder).processed(ProcessedState::Paid).build();
     assert_eq!(trusting.receive(notice("71")).await, Outcome::Processed);
-    assert_eq!(recorder.paid.lock().unwrap()[0].state(), &InvoiceState::Processed);
+    assert_eq!(recorder.paid.lock()[0].state(), &InvoiceState::Processed);
 }
 
 struct Orders(Option<Expected>);
@@ -176,7 +176,7 @@ async fn a_missing_amount_is_confirmed_only_against_the_apps_order() {
         .order_check(Orders(Some(Expected::amount(tugrik(560)))))
         .build();
     assert_eq!(with_order.receive(notice("32")).await, Outcome::Processed);
-    let paid = recorder.paid.lock().unwrap()[0].clone();
+    let paid = recorder.paid.lock()[0].clone();
     assert_eq!(paid.amount(), None, "Pocket reported none");
     assert_eq!(paid.expected(), Some(&Expected::amount(tugrik(560))));
     assert_eq!(recorder.calls(), 1);
@@ -224,7 +224,7 @@ async fn a_cancelled_delivery_releases_its_claim_and_the_reconciler_finishes_the
     assert_eq!(recorder.successes(), 0, "cut short");
     assert!(payments.reconciler().is_watching(&InvoiceId::from(60)), "handed to the reconciler");
     eventually(WAIT, "the reconciler's poll finishes it", || recorder.successes() == 1).await;
-    assert_eq!(recorder.paid.lock().unwrap()[0].source(), Source::Poll);
+    assert_eq!(recorder.paid.lock()[0].source(), Source::Poll);
     assert_eq!(settled(&payments, "60").await, Outcome::AlreadyProcessed);
     assert_eq!((recorder.calls(), recorder.successes()), (2, 1));
 }

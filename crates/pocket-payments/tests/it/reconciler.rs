@@ -27,7 +27,7 @@ async fn a_payment_without_a_webhook_is_confirmed_once_by_polling() {
     assert_eq!(recorder.calls(), 0);
     pocket.paid(1, 560);
     eventually(WAIT, "the poll confirms it", || recorder.successes() == 1).await;
-    let paid = recorder.paid.lock().unwrap()[0].clone();
+    let paid = recorder.paid.lock()[0].clone();
     assert_eq!((paid.source(), paid.expected().map(|e| e.amount)), (Source::Poll, Some(tugrik(560))));
     eventually(WAIT, "it leaves the list", || payments.reconciler().watched().is_empty()).await;
     let checks = pocket.checks();

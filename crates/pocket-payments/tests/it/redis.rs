@@ -66,7 +66,7 @@ async fn three_replicas_with_their_own_connections_run_each_payment_once() {
         assert!(matches!(outcome, Outcome::Processed | Outcome::AlreadyProcessed | Outcome::InProgress), "{outcome:?}");
     }
     assert_eq!(recorder.calls(), 100, "3 000 deliveries of 100 payments");
-    let mut ids: Vec<String> = recorder.paid.lock().unwrap().iter().map(|p| p.invoice_id().to_string()).collect();
+    let mut ids: Vec<String> = recorder.paid.lock().iter().map(|p| p.invoice_id().to_string()).collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 100);
