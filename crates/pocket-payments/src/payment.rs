@@ -49,8 +49,8 @@ impl VerifiedPayment {
         &self.status.state
     }
 
-    /// Pocket's whole check answer.
-    pub fn status(&self) -> &InvoiceStatus {
+    /// Pocket's whole answer about the invoice (its state, amount, ids and every other field).
+    pub fn answer(&self) -> &InvoiceStatus {
         &self.status
     }
 
@@ -96,8 +96,8 @@ impl FailedPayment {
         self.status.description.as_deref()
     }
 
-    /// Pocket's whole check answer.
-    pub fn status(&self) -> &InvoiceStatus {
+    /// Pocket's whole answer about the invoice (its state, amount, ids and every other field).
+    pub fn answer(&self) -> &InvoiceStatus {
         &self.status
     }
 

@@ -24,7 +24,7 @@ fn notice_body(
     // A gateway invoice's notice also names its order and the payment's hold.
     if let Some(order) = &invoice.order_number {
         body["orderNumber"] = json!(order);
-        body["heldId"] = match (style, invoice.hold_id) {
+        body["heldId"] = match (style, invoice.held_id) {
             (FieldStyle::Strings, Some(hold)) => json!(hold.to_string()),
             (_, hold) => json!(hold),
         };

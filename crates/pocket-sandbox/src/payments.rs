@@ -34,7 +34,7 @@ pub(crate) fn settle(shared: &Arc<Shared>, id: &InvoiceId, pay: bool) -> Result<
             invoice.paid_at = Some(SystemTime::now());
             invoice.transaction_id = Some(shared.next_transaction_id());
             if invoice.is_gateway() {
-                invoice.hold_id = Some(shared.next_hold_id());
+                invoice.held_id = Some(shared.next_held_id());
             }
             if invoice.is_scannable() {
                 // Anyone may scan a QR code: the payer is whoever pays — the wallet's user here.

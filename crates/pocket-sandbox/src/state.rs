@@ -35,7 +35,7 @@ pub(crate) struct Shared {
     grants: Mutex<Vec<String>>,
     next_invoice_id: AtomicU64,
     next_transaction_id: AtomicU64,
-    next_hold_id: AtomicU64,
+    next_held_id: AtomicU64,
 }
 
 impl Shared {
@@ -54,7 +54,7 @@ impl Shared {
             grants: Mutex::default(),
             next_invoice_id: AtomicU64::new(10_001),
             next_transaction_id: AtomicU64::new(880_001),
-            next_hold_id: AtomicU64::new(330_001),
+            next_held_id: AtomicU64::new(330_001),
             config,
             base_url,
             webview_url,
@@ -143,8 +143,8 @@ impl Shared {
         self.next_transaction_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    pub(crate) fn next_hold_id(&self) -> u64 {
-        self.next_hold_id.fetch_add(1, Ordering::Relaxed)
+    pub(crate) fn next_held_id(&self) -> u64 {
+        self.next_held_id.fetch_add(1, Ordering::Relaxed)
     }
 }
 
@@ -181,7 +181,7 @@ pub struct SandboxInvoice {
     /// For a gateway invoice: `ecommerce`, `pos` or `merchant`.
     pub channel: Option<String>,
     /// For a paid gateway invoice: the hold of the payment (what `cancel` takes).
-    pub hold_id: Option<u64>,
+    pub held_id: Option<u64>,
     /// The payer's name, once a wallet user paid it.
     pub payer_name: Option<String>,
     /// For an invoice anyone may pay by scanning it (a merchant QR invoice or a gateway
@@ -215,7 +215,7 @@ impl SandboxInvoice {
             order_number: None,
             invoice_type: None,
             channel: None,
-            hold_id: None,
+            held_id: None,
             payer_name: None,
             qr: None,
             failure: None,
@@ -244,7 +244,7 @@ impl SandboxInvoice {
             "receiverName": self.client_id,
             "amount": self.amount,
             "info": self.info,
-            "holdId": self.hold_id,
+            "holdId": self.held_id,
             "createdAt": rfc3339(self.created_at),
             "aliasName": self.client_id,
             "terminalId": self.terminal_id,

@@ -22,7 +22,7 @@ async fn the_shorthand_router_with_a_closure_handler() {
         handler_fn(move |payment| {
             let seen = seen.clone();
             async move {
-                assert!(payment.status().state.is_paid());
+                assert!(payment.answer().state.is_paid());
                 seen.fetch_add(1, Ordering::SeqCst);
                 Ok(())
             }

@@ -21,7 +21,7 @@ async fn a_genuine_payment_runs_the_handler_once() {
     let paid = shop.recorder.paid.lock()[0].clone();
     assert_eq!(paid.invoice_id(), &id);
     assert_eq!(paid.amount(), Some(Amount::from_tugrik(560).unwrap()));
-    assert!(paid.status().state.is_paid());
+    assert!(paid.answer().state.is_paid());
     assert_eq!(paid.unverified_notice().unwrap().phone_number.as_deref(), Some("99112233"));
 }
 

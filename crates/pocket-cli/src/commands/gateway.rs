@@ -97,7 +97,7 @@ fn detail_record(detail: &InvoiceDetail) -> Record {
         .field("info", "note", detail.info.clone())
         .field("terminalId", "terminal", detail.terminal_id.map(|t| t.to_string()))
         .field("branchName", "branch", detail.branch_name.clone())
-        .field("heldId", "hold", detail.hold_id.clone())
+        .field("heldId", "hold", detail.held_id.clone())
         .field("createdAt", "created", detail.created_at.clone())
         .json_as(to_json(detail))
 }

@@ -239,8 +239,8 @@ pub struct InvoiceDetail {
     pub info: Option<String>,
     /// The hold of the payment (`holdId`, or `heldId` as the webhook spells it; with both,
     /// `holdId` wins and `heldId` is kept in `extra`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hold_id: Option<String>,
+    #[serde(rename = "holdId", default, skip_serializing_if = "Option::is_none")]
+    pub held_id: Option<String>,
     /// When the invoice was created, as Pocket wrote it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
@@ -322,7 +322,7 @@ impl From<DetailWire> for InvoiceDetail {
             receiver_name: wire.receiver_name,
             amount: wire.amount,
             info: wire.info,
-            hold_id,
+            held_id: hold_id,
             created_at: wire.created_at,
             alias_name: wire.alias_name,
             terminal_id: wire.terminal_id,
@@ -372,7 +372,7 @@ impl InvoiceDetail {
         status.terminal_id = self.terminal_id.map(|id| id.to_string());
         status.order_number = self.order_number.clone();
         status.extra = self.extra.clone();
-        if let Some(hold) = &self.hold_id {
+        if let Some(hold) = &self.held_id {
             status.extra.insert("holdId".to_owned(), Value::String(hold.clone()));
         }
         status
@@ -387,7 +387,7 @@ impl fmt::Debug for InvoiceDetail {
             .field("amount", &self.amount)
             .field("order_number", &self.order_number)
             .field("terminal_id", &self.terminal_id)
-            .field("hold_id", &self.hold_id)
+            .field("held_id", &self.held_id)
             .field("invoice_type", &self.invoice_type)
             .field("sender_name", &crate::user::presence(&self.sender_name))
             .field("receiver_name", &self.receiver_name)
@@ -458,12 +458,12 @@ mod tests {
                 "terminalId": 74686381183671, "branchId": 3, "invoiceType": "zero", "createdAt": null}"#,
         );
         assert_eq!(detail.state, InvoiceState::Paid);
-        assert_eq!(detail.hold_id.as_deref(), Some("55"));
+        assert_eq!(detail.held_id.as_deref(), Some("55"));
         assert_eq!(detail.branch_id.as_deref(), Some("3"));
         assert_eq!(detail.invoice_type, Some(InvoiceType::Zero));
         assert_eq!(read("{}").state, InvoiceState::default());
         let spelt_twice = read(r#"{"holdId": "1", "heldId": "2"}"#);
-        assert_eq!((spelt_twice.hold_id.as_deref(), &spelt_twice.extra["heldId"]), (Some("1"), &Value::from("2")));
+        assert_eq!((spelt_twice.held_id.as_deref(), &spelt_twice.extra["heldId"]), (Some("1"), &Value::from("2")));
         let both = read(r#"{"state": "PENDING", "invoiceState": "PAID"}"#);
         assert_eq!(both.state, InvoiceState::Pending, "`state` wins, as in the check answer");
         let status = detail.to_status();

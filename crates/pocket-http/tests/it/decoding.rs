@@ -136,7 +136,7 @@ async fn gateway_answers_of_every_observed_shape_are_read() {
 
     let detail = client.invoice_by_order_number(terminal, &order).await.unwrap();
     assert_eq!(detail.state, InvoiceState::Paid, "an integer code under invoiceState, state null");
-    assert_eq!((detail.terminal_id, detail.hold_id.as_deref()), (Some(terminal), Some("55")));
+    assert_eq!((detail.terminal_id, detail.held_id.as_deref()), (Some(terminal), Some("55")));
     assert_eq!(detail.amount, Some(Amount::from_tugrik(12_500).unwrap()));
     assert!(detail.extra.contains_key("newField"));
 

@@ -50,7 +50,7 @@ async fn an_order_is_generated_looked_up_paid_and_cancelled() {
     assert!(client.is_paid(TERMINAL, &order("SHOP-117")).await.unwrap());
     let paid = client.invoice_by_id(TERMINAL, &generated.id).await.unwrap();
     assert_eq!(paid.state, InvoiceState::Paid);
-    let hold = paid.hold_id.clone().expect("a paid gateway invoice has a hold");
+    let hold = paid.held_id.clone().expect("a paid gateway invoice has a hold");
     assert!(
         paid.sender_name.is_some() && !format!("{paid:?}").contains("Бат-Эрдэнэ"),
         "the payer's name is kept out of Debug"

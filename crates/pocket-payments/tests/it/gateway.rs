@@ -35,8 +35,8 @@ async fn a_gateway_notice_is_confirmed_through_the_gateway_once() {
     assert_eq!(pocket.checks(), 0, "the merchant API's check was not needed");
     assert_eq!(gateway.lookups(), 2, "terminal 1 does not know it, the invoice's terminal does");
     let paid = recorder.paid.lock()[0].clone();
-    assert_eq!(paid.status().order_number.as_deref(), Some("SHOP-9001"), "Pocket's order number reaches the handler");
-    assert_eq!(paid.status().extra["holdId"], "330001");
+    assert_eq!(paid.answer().order_number.as_deref(), Some("SHOP-9001"), "Pocket's order number reaches the handler");
+    assert_eq!(paid.answer().extra["holdId"], "330001");
     assert_eq!(recorder.calls(), 1);
 }
 

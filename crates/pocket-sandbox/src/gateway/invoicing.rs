@@ -363,7 +363,7 @@ pub(crate) async fn cancel(
     let mut invoices = shared.invoices();
     let held = invoices
         .values_mut()
-        .find(|invoice| invoice.client_id == client_id && hold.is_some() && invoice.hold_id == hold);
+        .find(|invoice| invoice.client_id == client_id && hold.is_some() && invoice.held_id == hold);
     let Some(invoice) = held else {
         return Err(spring_error(StatusCode::NOT_FOUND, format!("no payment is held as {held_id:?}"), &path));
     };
