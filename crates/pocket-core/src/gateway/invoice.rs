@@ -133,13 +133,13 @@ pub struct GatewayInvoice {
     /// Pocket's id of the invoice.
     pub id: InvoiceId,
     /// The text to show as a QR code for the wallet's scanner (render it, don't parse it).
-    #[serde(default, deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub qr: Option<String>,
     /// The order number, as Pocket stored it.
-    #[serde(default, deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_number: Option<String>,
     /// A link that opens the wallet's pay screen on a phone (`deeplink`, or `deepLink`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub deeplink: Option<String>,
     /// Every other field of the answer.
     #[serde(flatten)]
@@ -217,50 +217,49 @@ impl GatewayInvoice {
 #[non_exhaustive]
 pub struct InvoiceDetail {
     /// Pocket's id of the invoice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<InvoiceId>,
     /// The invoice's state.
-    #[serde(default)]
     pub state: InvoiceState,
     /// Text Pocket adds (the failure text of an unsuccessful payment).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The payer's name (personal data).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sender_name: Option<String>,
     /// The receiving merchant's name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub receiver_name: Option<String>,
     /// The amount of the invoice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<Amount>,
     /// The note.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub info: Option<String>,
     /// The hold of the payment (`holdId`, or `heldId` as the webhook spells it; with both,
     /// `holdId` wins and `heldId` is kept in `extra`).
     #[serde(rename = "holdId", default, skip_serializing_if = "Option::is_none")]
     pub held_id: Option<String>,
     /// When the invoice was created, as Pocket wrote it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// The merchant's name as the payer sees it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias_name: Option<String>,
     /// The terminal.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub terminal_id: Option<TerminalId>,
     /// The branch's name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub branch_name: Option<String>,
     /// The branch's id, as text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub branch_id: Option<String>,
     /// The merchant's order number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_number: Option<String>,
     /// How it is paid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_type: Option<InvoiceType>,
     /// Every other field of the answer.
     #[serde(flatten)]
