@@ -56,7 +56,7 @@ impl PaymentsBuilder {
         PaymentsBuilder { merchant, gateway: None, handler, store, order: None, journal, settings: Settings::default() }
     }
 
-    /// Where claims and processed payments are kept (default: [`InMemoryStore::default`], one
+    /// Where claims and processed payments are kept (default: [`InMemoryStore::default`](crate::InMemoryStore), one
     /// process only). Share one store between every pipeline that may see the same payment.
     ///
     /// A [transactional](Payments::transactional) pipeline records its payments in its
