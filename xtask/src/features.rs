@@ -46,7 +46,9 @@ pub fn features() -> Result<(), String> {
         }
     }
     // `cargo test -p <crate>` is what a contributor runs first: every crate's tests build and
-    // pass with its default features, no other crate's dev-dependencies unified in.
+    // pass with its default features, no other crate's dev-dependencies unified in. (A test
+    // build unifies the crate's own dev-dependencies' features into it, so the `check` with
+    // defaults above stays: it is what proves a user's build of the crate alone.)
     for package in &declared {
         run_args(&format!("{} tests with its defaults", package.name), &["test", "--quiet", "-p", &package.name])?;
     }
