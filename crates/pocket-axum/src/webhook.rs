@@ -28,7 +28,7 @@ pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookAnswer {
-    /// `processed`, `already_processed`, `not_paid`, `malformed`, `too_large`, `body_timeout`,
+    /// `handled`, `already_handled`, `not_paid`, `malformed`, `too_large`, `body_timeout`,
     /// `refused`, `not_final`, `amount_unconfirmed`, `not_yet_known`, `in_progress`,
     /// `pocket_unavailable`, `store_unavailable`,
     /// `overloaded` or `handler_failed`.
@@ -192,7 +192,7 @@ fn answer(status: StatusCode, word: &'static str, detail: impl Into<Cow<'static,
 /// The answer to a payment processed now, the same every time: written once.
 fn processed_answer() -> Response {
     static BODY: std::sync::LazyLock<Bytes> = std::sync::LazyLock::new(|| {
-        let outcome = Outcome::Processed;
+        let outcome = Outcome::Handled;
         let answer = WebhookAnswer { status: outcome.word(), detail: outcome.to_string().into() };
         Bytes::from(serde_json::to_vec(&answer).unwrap_or_default())
     });
@@ -202,7 +202,7 @@ fn processed_answer() -> Response {
 }
 
 fn respond(payments: &Payments, outcome: &Outcome) -> Response {
-    if *outcome == Outcome::Processed {
+    if *outcome == Outcome::Handled {
         return processed_answer();
     }
     let status = StatusCode::from_u16(outcome.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -253,7 +253,7 @@ async fn deliver_with_secret(State(route): State<Arc<Route>>, Path(secret): Path
     tag = "webhook",
     request_body(content = crate::notice_schema::Notice, description = "Pocket's notice: `{id, amount, info, invoiceId, invoiceState, phoneNumber}` (and `heldId`, `orderNumber` for gateway invoices), numbers or strings, states as text or integer codes"),
     responses(
-        (status = 200, description = "Processed now or before, or Pocket says the invoice will not be paid (`not_paid`)", body = WebhookAnswer),
+        (status = 200, description = "Handled now or before (`handled`, `already_handled`), or Pocket says the invoice will not be paid (`not_paid`)", body = WebhookAnswer),
         (status = 400, description = "Not a notice: malformed JSON or no usable invoiceId", body = WebhookAnswer),
         (status = 408, description = "The body did not arrive within the body timeout (10 s by default)"),
         (status = 413, description = "Larger than 64 KiB"),

@@ -204,7 +204,7 @@ where
     let asked_at = Instant::now();
     let token = match run.store.claim(&run.key, run.lease).await {
         Ok(Claim::Acquired(token)) => token,
-        Ok(Claim::Done) => return Outcome::AlreadyProcessed,
+        Ok(Claim::Done) => return Outcome::AlreadyHandled,
         Ok(Claim::InProgress) => return Outcome::InProgress,
         Err(error) => {
             tracing::error!(key = %run.key, %error, "the payment store could not be used");

@@ -35,10 +35,11 @@ impl Refusal {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Outcome {
-    /// Pocket confirmed the payment and the handler succeeded now.
-    Processed,
-    /// The payment was processed before (by any delivery, spelling, replica or poll).
-    AlreadyProcessed,
+    /// Pocket confirmed the payment and the merchant's handler took it, now.
+    Handled,
+    /// The merchant's handler took the payment before (by any delivery, spelling, replica or
+    /// poll).
+    AlreadyHandled,
     /// Pocket says the invoice will not be paid; the `failed` callback has been told (now or
     /// before).
     NotPaid(InvoiceState),
@@ -71,7 +72,7 @@ impl Outcome {
     /// failed; 503 (with [`Payments::retry_after`](crate::Payments::retry_after)) when a later delivery may succeed.
     pub fn http_status(&self) -> u16 {
         match self {
-            Outcome::Processed | Outcome::AlreadyProcessed | Outcome::NotPaid(_) => 200,
+            Outcome::Handled | Outcome::AlreadyHandled | Outcome::NotPaid(_) => 200,
             Outcome::Refused(_) => 422,
             Outcome::HandlerFailed => 500,
             Outcome::NotFinal(_)
@@ -92,8 +93,8 @@ impl Outcome {
     /// A short word for the answer body and logs.
     pub fn word(&self) -> &'static str {
         match self {
-            Outcome::Processed => "processed",
-            Outcome::AlreadyProcessed => "already_processed",
+            Outcome::Handled => "handled",
+            Outcome::AlreadyHandled => "already_handled",
             Outcome::NotPaid(_) => "not_paid",
             Outcome::NotFinal(_) => "not_final",
             Outcome::Refused(_) => "refused",
@@ -111,8 +112,8 @@ impl Outcome {
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Outcome::Processed => f.write_str("the payment was processed"),
-            Outcome::AlreadyProcessed => f.write_str("this payment was processed before"),
+            Outcome::Handled => f.write_str("the payment was processed"),
+            Outcome::AlreadyHandled => f.write_str("this payment was processed before"),
             Outcome::NotPaid(state) => write!(f, "Pocket says the invoice is {state}; it will not be paid"),
             Outcome::NotFinal(state) if state.as_str().is_empty() => {
                 f.write_str("Pocket gave no state yet; deliver again later")

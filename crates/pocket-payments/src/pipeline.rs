@@ -131,7 +131,7 @@ impl Payments {
     }
 
     /// The invoice's key and Pocket's answer about it — or the outcome already, when the payment
-    /// was processed before or Pocket could not (or need not) be asked.
+    /// was handled before or Pocket could not (or need not) be asked.
     async fn ask_pocket(
         &self,
         invoice: &InvoiceId,
@@ -195,7 +195,7 @@ impl Payments {
 
     async fn already_done(&self, key: &str) -> Option<Outcome> {
         match self.inner.store.is_done(&paid_key(key)).await {
-            Ok(true) => Some(Outcome::AlreadyProcessed),
+            Ok(true) => Some(Outcome::AlreadyHandled),
             Ok(false) => None,
             Err(error) => {
                 tracing::error!(%error, "the payment store could not be used");
@@ -239,9 +239,9 @@ impl Payments {
             notice: seen.notice,
         };
         let on_abandon = self.watch_if_abandoned(&payment.invoice_id, payment.expected.clone());
-        let outcome = self.execute(paid_key(&key), Job::Paid(payment), Outcome::Processed, on_abandon).await;
-        if outcome == Outcome::Processed {
-            tracing::info!("payment confirmed by Pocket and processed");
+        let outcome = self.execute(paid_key(&key), Job::Paid(payment), Outcome::Handled, on_abandon).await;
+        if outcome == Outcome::Handled {
+            tracing::info!("payment confirmed by Pocket and handled");
         }
         outcome
     }
@@ -274,7 +274,7 @@ impl Payments {
                 tracing::error!(
                     reported = ?reported.map(|a| a.to_string()),
                     expected = %order.amount,
-                    "Pocket's paid invoice does not match the app's order; not processed"
+                    "Pocket's paid invoice does not match the app's order; not handled"
                 );
                 return Err(Outcome::Refused(Refusal::OrderMismatch));
             }
@@ -390,7 +390,7 @@ impl Payments {
         let done = Outcome::NotPaid(state.clone());
         let outcome = self.execute(failed_key(&key), Job::Failed(failed), done, on_abandon).await;
         match outcome {
-            Outcome::AlreadyProcessed => Outcome::NotPaid(state),
+            Outcome::AlreadyHandled => Outcome::NotPaid(state),
             other => other,
         }
     }

@@ -45,8 +45,8 @@ const STORE_OPERATIONS: &str = "pocket_payments_store_operations_total";
 /// Each label's words, in the order of the enums below (an enum's value is its index).
 const SOURCES: [&str; 2] = ["webhook", "poll"];
 const OUTCOMES: [&str; 12] = [
-    "processed",
-    "already_processed",
+    "handled",
+    "already_handled",
     "not_paid",
     "not_final",
     "refused",
@@ -72,8 +72,8 @@ const STORE_RESULTS: [&str; 2] = ["ok", "error"];
 /// The index of an outcome's word in [`OUTCOMES`].
 fn outcome_index(outcome: &Outcome) -> usize {
     match outcome {
-        Outcome::Processed => 0,
-        Outcome::AlreadyProcessed => 1,
+        Outcome::Handled => 0,
+        Outcome::AlreadyHandled => 1,
         Outcome::NotPaid(_) => 2,
         Outcome::NotFinal(_) => 3,
         Outcome::Refused(_) => 4,
@@ -367,8 +367,8 @@ mod tests {
     #[test]
     fn every_word_is_where_its_enum_says() {
         for outcome in [
-            Outcome::Processed,
-            Outcome::AlreadyProcessed,
+            Outcome::Handled,
+            Outcome::AlreadyHandled,
             Outcome::NotPaid(pocket_core::InvoiceState::Cancelled),
             Outcome::NotFinal(pocket_core::InvoiceState::Pending),
             Outcome::Refused(Refusal::OrderMismatch),

@@ -39,7 +39,7 @@ async fn a_paid_invoice_replayed_under_other_spellings_runs_once() {
     }
     for spelling in &spellings {
         let (status, body) = shop.post(json!({"invoiceId": spelling}).to_string()).await;
-        assert_eq!((status, body["status"].as_str()), (200, Some("already_processed")), "{spelling}");
+        assert_eq!((status, body["status"].as_str()), (200, Some("already_handled")), "{spelling}");
     }
     assert_eq!(shop.recorder.calls(), 1);
 }

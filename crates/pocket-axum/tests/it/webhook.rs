@@ -71,7 +71,7 @@ async fn a_delivery_after_success_is_answered_without_the_handler() {
     shop.sandbox.pay(&id).unwrap();
     let log = shop.sandbox.wait_for_deliveries(1, WAIT).await;
     let (status, body) = shop.post(log[0].body.to_string()).await;
-    assert_eq!((status, body["status"].as_str()), (200, Some("already_processed")));
+    assert_eq!((status, body["status"].as_str()), (200, Some("already_handled")));
     assert_eq!(shop.recorder.calls(), 1);
 }
 
@@ -238,7 +238,7 @@ async fn a_notice_with_odd_fields_still_names_the_invoice_pocket_is_asked_about(
     ];
     for (id, field) in ids.iter().zip(odd) {
         let (status, answer) = shop.post(format!(r#"{{"invoiceId": {id}, {field}}}"#)).await;
-        assert_eq!((status, answer["status"].as_str()), (200, Some("already_processed")), "{field}");
+        assert_eq!((status, answer["status"].as_str()), (200, Some("already_handled")), "{field}");
     }
     let (status, answer) = shop.post(r#"{"invoiceId": 987654, "amount": ""}"#).await;
     assert_eq!((status, answer["status"].as_str()), (422, Some("refused")), "Pocket was asked, and does not know it");

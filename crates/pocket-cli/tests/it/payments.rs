@@ -89,7 +89,7 @@ where
         .watch_journal(store.clone())
         .poll_schedule(Duration::from_millis(20), Duration::from_millis(50))
         .build();
-    assert_eq!(payments.poll(&InvoiceId::from(1001), None).await, Outcome::Processed);
+    assert_eq!(payments.poll(&InvoiceId::from(1001), None).await, Outcome::Handled);
     assert!(matches!(store.claim("paid:1002", Duration::from_secs(300)).await.unwrap(), Claim::Acquired(_)));
     let reconciler = payments.reconciler();
     let short =

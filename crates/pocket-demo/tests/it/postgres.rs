@@ -35,6 +35,6 @@ async fn a_paid_order_is_marked_paid_in_postgres_once() {
             .unwrap();
         (answer.status().as_u16(), answer.json::<serde_json::Value>().await.unwrap())
     };
-    assert_eq!((status, answer["status"].as_str()), (200, Some("already_processed")), "{answer}");
+    assert_eq!((status, answer["status"].as_str()), (200, Some("already_handled")), "{answer}");
     demo.shutdown().await;
 }

@@ -163,7 +163,7 @@ pub(crate) async fn run_in_transaction(
     // Returning drops the transaction, which rolls it back (and frees the advisory lock).
     match (row.try_get("got"), row.try_get("taken"), row.try_get::<Option<bool>, _>("was_done")) {
         (Ok(true), Ok(true), _) => {}
-        (Ok(true), Ok(false), Ok(Some(true))) => return Outcome::AlreadyProcessed,
+        (Ok(true), Ok(false), Ok(Some(true))) => return Outcome::AlreadyHandled,
         _ => return Outcome::InProgress,
     }
     let unsettled = Unsettled(Some(run.on_abandon));

@@ -203,7 +203,7 @@ enum Verdict {
 
 fn verdict(outcome: &Outcome, watched: &Watched) -> Verdict {
     match outcome {
-        Outcome::Processed | Outcome::AlreadyProcessed | Outcome::NotPaid(_) => Verdict::Settled,
+        Outcome::Handled | Outcome::AlreadyHandled | Outcome::NotPaid(_) => Verdict::Settled,
         Outcome::Refused(refusal @ (Refusal::OtherInvoice | Refusal::AmountMismatch | Refusal::OrderMismatch)) => {
             Verdict::GiveUp(refusal.describe().to_owned(), GiveUpReason::Refused(*refusal))
         }

@@ -60,7 +60,7 @@ async fn a_forged_spelling_that_pocket_refuses_never_poisons_the_genuine_invoice
         assert_eq!(outcome, Outcome::Refused(Refusal::UnknownInvoice), "{forged:?}: Spring answers 400 for it");
     }
     pocket.paid(4242, 560);
-    assert_eq!(payments.receive(notice_for("4242", 560)).await, Outcome::Processed, "the genuine notice");
+    assert_eq!(payments.receive(notice_for("4242", 560)).await, Outcome::Handled, "the genuine notice");
     assert_eq!(recorder.calls(), 1);
 }
 
@@ -286,15 +286,15 @@ async fn a_store_away_when_the_success_is_recorded_is_retried_within_the_lease()
             .store(store.clone())
             .handler_timeout(Duration::from_millis(400))
             .build();
-    assert_eq!(payments.receive(notice("800")).await, Outcome::Processed, "answered once it is recorded");
+    assert_eq!(payments.receive(notice("800")).await, Outcome::Handled, "answered once it is recorded");
     assert!(store.complete_attempts.load(Ordering::SeqCst) > 2, "kept trying through the outage");
     tokio::time::sleep(Duration::from_millis(700)).await; // past the lease
-    assert_eq!(payments.receive(notice("800")).await, Outcome::AlreadyProcessed);
+    assert_eq!(payments.receive(notice("800")).await, Outcome::AlreadyHandled);
     assert_eq!(recorder.calls(), 1);
 }
 
 #[tokio::test]
-async fn a_success_that_could_not_be_recorded_is_never_answered_processed() {
+async fn a_success_that_could_not_be_recorded_is_never_answered_handled() {
     let (pocket, recorder, store) = (FakePocket::default(), Recorder::default(), FaultyStore::new());
     pocket.paid(801, 560);
     let payments = Payments::builder(pocket.clone(), handler_during_outage(&store, &recorder, Duration::from_secs(30)))
@@ -327,7 +327,7 @@ async fn a_slow_claim_reply_never_lets_a_second_replica_run_the_payment() {
     let second = b.receive(notice("802")).await;
     let first = first.await.unwrap();
     assert_eq!(first, Outcome::HandlerFailed, "A's handler only had what was left of the lease");
-    assert_eq!(second, Outcome::Processed);
+    assert_eq!(second, Outcome::Handled);
     assert_eq!(recorder.successes(), 1, "never two runs at once");
 }
 

@@ -30,8 +30,8 @@ async fn a_gateway_notice_is_confirmed_through_the_gateway_once() {
     let (pocket, gateway, recorder) = (FakePocket::default(), FakeGateway::default(), Recorder::default());
     gateway.detail(9001, "PAID", 12_500);
     let payments = pipeline(&pocket, &gateway, &recorder);
-    assert_eq!(payments.receive(gateway_notice("9001", 12_500)).await, Outcome::Processed);
-    assert_eq!(payments.receive(gateway_notice("09001", 12_500)).await, Outcome::AlreadyProcessed);
+    assert_eq!(payments.receive(gateway_notice("9001", 12_500)).await, Outcome::Handled);
+    assert_eq!(payments.receive(gateway_notice("09001", 12_500)).await, Outcome::AlreadyHandled);
     assert_eq!(pocket.checks(), 0, "the merchant API's check was not needed");
     assert_eq!(gateway.lookups(), 2, "terminal 1 does not know it, the invoice's terminal does");
     let paid = recorder.paid.lock()[0].clone();
@@ -47,11 +47,11 @@ async fn a_notice_that_names_the_wrong_api_is_still_confirmed_by_the_other() {
     pocket.paid(9003, 700);
     let payments = pipeline(&pocket, &gateway, &recorder);
     // A gateway payment whose notice lacks orderNumber/heldId: the check does not know it.
-    assert_eq!(payments.receive(notice_for("9002", 5_000)).await, Outcome::Processed);
+    assert_eq!(payments.receive(notice_for("9002", 5_000)).await, Outcome::Handled);
     // A mini-app payment whose notice carries an order number: the gateway does not know it.
     let mut v1 = notice_for("9003", 700);
     v1.order_number = Some("ORD-9003".to_owned());
-    assert_eq!(payments.receive(v1).await, Outcome::Processed);
+    assert_eq!(payments.receive(v1).await, Outcome::Handled);
     assert_eq!(recorder.successes(), 2);
 }
 
@@ -87,7 +87,7 @@ async fn the_reconciler_watches_an_order_by_its_number() {
     eventually(WAIT, "the watch ends", || reconciler.watched().is_empty()).await;
     assert_eq!(pocket.checks(), 0, "a watched gateway invoice is asked about through the gateway");
     // The webhook arriving late changes nothing.
-    assert_eq!(payments.receive(gateway_notice("9006", 3_000)).await, Outcome::AlreadyProcessed);
+    assert_eq!(payments.receive(gateway_notice("9006", 3_000)).await, Outcome::AlreadyHandled);
 
     let missing = reconciler.watch_order(TERMINAL, &"SHOP-1".parse().unwrap(), None).await.unwrap_err();
     assert_eq!(missing.kind(), ErrorKind::NotFound);

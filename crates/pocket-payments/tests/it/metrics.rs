@@ -36,9 +36,9 @@ fn a_paid_webhook_and_its_duplicate_count_one_check_and_one_handler_run() {
         let payments = payments(&pocket, &recorder);
         (payments.receive(notice_for("7", 560)).await, payments.receive(notice("07")).await)
     });
-    assert_eq!((first, second), (Outcome::Processed, Outcome::AlreadyProcessed));
-    assert_eq!(delivered(&metrics, "webhook", "processed"), 1);
-    assert_eq!(delivered(&metrics, "webhook", "already_processed"), 1);
+    assert_eq!((first, second), (Outcome::Handled, Outcome::AlreadyHandled));
+    assert_eq!(delivered(&metrics, "webhook", "handled"), 1);
+    assert_eq!(delivered(&metrics, "webhook", "already_handled"), 1);
     assert_eq!(metrics.counter_total(DELIVERIES), 2);
     assert_eq!(metrics.counter(CHECKS, &[("api", "merchant"), ("result", "found")]), 1, "the duplicate asks nobody");
     assert_eq!(metrics.counter_total(CHECKS), 1);
@@ -98,7 +98,7 @@ fn an_outage_and_a_failing_handler_are_counted_apart() {
         outcomes
     });
     use Outcome::*;
-    assert_eq!(outcomes, [PocketUnavailable, HandlerFailed, HandlerFailed, Processed]);
+    assert_eq!(outcomes, [PocketUnavailable, HandlerFailed, HandlerFailed, Handled]);
     assert_eq!(delivered(&metrics, "webhook", "pocket_unavailable"), 1);
     assert_eq!(delivered(&metrics, "webhook", "handler_failed"), 2);
     assert_eq!(metrics.counter(CHECKS, &[("api", "merchant"), ("result", "error")]), 1);
@@ -143,7 +143,7 @@ fn a_watch_resolved_by_a_poll_and_one_given_up_are_counted() {
     assert_eq!(watching.reconciler.watched, 2);
     assert!(watching.ready && watching.reconciler.alive);
     assert_eq!(after.reconciler.watched, 0);
-    assert_eq!(delivered(&metrics, "poll", "processed"), 1);
+    assert_eq!(delivered(&metrics, "poll", "handled"), 1);
     assert!(delivered(&metrics, "poll", "not_final") >= 4);
     let polls = |result| metrics.counter("pocket_payments_reconciler_polls_total", &[("result", result)]);
     assert_eq!((polls("settled"), polls("gave_up")), (1, 1));

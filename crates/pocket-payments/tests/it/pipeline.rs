@@ -26,8 +26,8 @@ async fn a_paid_invoice_runs_the_handler_once_with_pockets_word() {
     let payments = pipeline(&pocket, &recorder).build();
     let mut notice = notice_for("4242", 560);
     notice.phone_number = Some("99112233".into());
-    assert_eq!(payments.receive(notice.clone()).await, Outcome::Processed);
-    assert_eq!(payments.receive(notice).await, Outcome::AlreadyProcessed);
+    assert_eq!(payments.receive(notice.clone()).await, Outcome::Handled);
+    assert_eq!(payments.receive(notice).await, Outcome::AlreadyHandled);
     let paid = recorder.paid.lock()[0].clone();
     assert_eq!(paid.invoice_id().as_str(), "4242");
     assert_eq!(paid.amount(), Some(tugrik(560)));
@@ -53,13 +53,13 @@ async fn one_invoice_under_many_spellings_concurrently_runs_once() {
         outcomes.push(delivery.await.unwrap());
     }
     assert_eq!(recorder.calls(), 1, "{outcomes:?}");
-    assert_eq!(outcomes.iter().filter(|o| **o == Outcome::Processed).count(), 1);
+    assert_eq!(outcomes.iter().filter(|o| **o == Outcome::Handled).count(), 1);
     assert!(
-        outcomes.iter().all(|o| matches!(o, Outcome::Processed | Outcome::AlreadyProcessed | Outcome::InProgress)),
+        outcomes.iter().all(|o| matches!(o, Outcome::Handled | Outcome::AlreadyHandled | Outcome::InProgress)),
         "{outcomes:?}"
     );
     for spelling in spellings {
-        assert_eq!(payments.receive(notice(spelling)).await, Outcome::AlreadyProcessed, "{spelling}");
+        assert_eq!(payments.receive(notice(spelling)).await, Outcome::AlreadyHandled, "{spelling}");
     }
 }
 
@@ -70,7 +70,7 @@ async fn pockets_answer_about_another_invoice_is_refused() {
     pocket.answer(79, json!({"id": "0079", "state": "PAID", "amount": 560}));
     let payments = pipeline(&pocket, &recorder).build();
     assert_eq!(payments.receive(notice("77")).await, Outcome::Refused(Refusal::OtherInvoice));
-    assert_eq!(payments.receive(notice("79")).await, Outcome::Processed, "the same number, spelled otherwise");
+    assert_eq!(payments.receive(notice("79")).await, Outcome::Handled, "the same number, spelled otherwise");
     assert_eq!(recorder.successes(), 1);
 }
 
@@ -91,7 +91,7 @@ async fn a_check_that_lags_the_webhook_loses_nothing() {
     assert_eq!(paid.source(), Source::Poll);
     assert!(paid.unverified_notice().is_none());
     eventually(WAIT, "the reconciler forgets it", || !payments.reconciler().is_watching(&InvoiceId::from(5))).await;
-    assert_eq!(payments.receive(notice_for("5", 560)).await, Outcome::AlreadyProcessed);
+    assert_eq!(payments.receive(notice_for("5", 560)).await, Outcome::AlreadyHandled);
     assert_eq!(recorder.calls(), 1);
 }
 
@@ -126,8 +126,8 @@ async fn integer_null_and_unknown_states_from_pocket() {
     pocket.state(24, json!("ON_HOLD"), 560);
     pocket.state(25, json!(10), 560);
     let payments = pipeline(&pocket, &recorder).watch_deadline(Duration::from_millis(1)).build();
-    assert_eq!(payments.receive(notice("20")).await, Outcome::Processed);
-    assert_eq!(payments.receive(notice("21")).await, Outcome::Processed);
+    assert_eq!(payments.receive(notice("20")).await, Outcome::Handled);
+    assert_eq!(payments.receive(notice("21")).await, Outcome::Handled);
     assert_eq!(payments.receive(notice("22")).await, Outcome::NotFinal(InvoiceState::default()));
     assert_eq!(payments.receive(notice("23")).await, Outcome::NotFinal(InvoiceState::default()));
     assert_eq!(payments.receive(notice("24")).await, Outcome::NotFinal(InvoiceState::Unknown("ON_HOLD".into())));
@@ -143,7 +143,7 @@ async fn processed_is_not_final_unless_the_app_says_it_means_paid() {
     let cautious = pipeline(&pocket, &recorder).watch_deadline(Duration::from_millis(1)).build();
     assert_eq!(cautious.receive(notice("70")).await, Outcome::NotFinal(InvoiceState::Processed));
     let trusting = pipeline(&pocket, &recorder).processed(ProcessedState::Paid).build();
-    assert_eq!(trusting.receive(notice("71")).await, Outcome::Processed);
+    assert_eq!(trusting.receive(notice("71")).await, Outcome::Handled);
     assert_eq!(recorder.paid.lock()[0].state(), &InvoiceState::Processed);
 }
 
@@ -175,7 +175,7 @@ async fn a_missing_amount_is_confirmed_only_against_the_apps_order() {
         .missing_amount(MissingAmount::AgainstOrder)
         .order_check(Orders(Some(Expected::amount(tugrik(560)))))
         .build();
-    assert_eq!(with_order.receive(notice("32")).await, Outcome::Processed);
+    assert_eq!(with_order.receive(notice("32")).await, Outcome::Handled);
     let paid = recorder.paid.lock()[0].clone();
     assert_eq!(paid.amount(), None, "Pocket reported none");
     assert_eq!(paid.expected(), Some(&Expected::amount(tugrik(560))));
@@ -189,7 +189,7 @@ async fn amounts_must_agree_with_pocket_and_with_the_order() {
     pocket.paid(41, 700);
     let payments = pipeline(&pocket, &recorder).build();
     assert_eq!(payments.receive(notice_for("40", 7000)).await, Outcome::Refused(Refusal::AmountMismatch));
-    assert_eq!(payments.receive(notice_for("40", 700)).await, Outcome::Processed);
+    assert_eq!(payments.receive(notice_for("40", 700)).await, Outcome::Handled);
     let vetoed = pipeline(&pocket, &recorder).order_check(Orders(Some(Expected::amount(tugrik(999))))).build();
     assert_eq!(vetoed.receive(notice("41")).await, Outcome::Refused(Refusal::OrderMismatch));
     let wrong_note =
@@ -207,8 +207,8 @@ async fn a_failing_or_panicking_handler_releases_its_claim() {
     assert_eq!(payments.receive(notice("50")).await, Outcome::HandlerFailed);
     // The panic's claim is released in the background.
     assert_eq!(settled(&payments, "50").await, Outcome::HandlerFailed, "the second try fails on its own");
-    assert_eq!(payments.receive(notice("50")).await, Outcome::Processed);
-    assert_eq!(payments.receive(notice("50")).await, Outcome::AlreadyProcessed);
+    assert_eq!(payments.receive(notice("50")).await, Outcome::Handled);
+    assert_eq!(payments.receive(notice("50")).await, Outcome::AlreadyHandled);
     assert_eq!((recorder.calls(), recorder.successes()), (3, 1));
 }
 
@@ -225,7 +225,7 @@ async fn a_cancelled_delivery_releases_its_claim_and_the_reconciler_finishes_the
     assert!(payments.reconciler().is_watching(&InvoiceId::from(60)), "handed to the reconciler");
     eventually(WAIT, "the reconciler's poll finishes it", || recorder.successes() == 1).await;
     assert_eq!(recorder.paid.lock()[0].source(), Source::Poll);
-    assert_eq!(settled(&payments, "60").await, Outcome::AlreadyProcessed);
+    assert_eq!(settled(&payments, "60").await, Outcome::AlreadyHandled);
     assert_eq!((recorder.calls(), recorder.successes()), (2, 1));
 }
 
@@ -236,7 +236,7 @@ async fn a_cancelled_delivery_frees_the_invoice_for_the_next_one_at_once() {
     let payments = pipeline(&pocket, &recorder).poll_schedule(Duration::from_secs(30), Duration::from_secs(30)).build();
     let cut = tokio::time::timeout(Duration::from_millis(50), payments.receive(notice("61"))).await;
     assert!(cut.is_err());
-    assert_eq!(settled(&payments, "61").await, Outcome::Processed, "the next delivery is not held off by a lease");
+    assert_eq!(settled(&payments, "61").await, Outcome::Handled, "the next delivery is not held off by a lease");
     assert_eq!((recorder.calls(), recorder.successes()), (2, 1));
 }
 
@@ -260,7 +260,7 @@ async fn a_handler_past_its_timeout_is_cut_and_the_payment_tried_again() {
     assert_eq!(payments.receive(notice("62")).await, Outcome::HandlerFailed);
     assert_eq!(recorder.successes(), 0, "cut before it finished");
     recorder.set_delay(Duration::ZERO);
-    assert_eq!(payments.receive(notice("62")).await, Outcome::Processed, "its claim was released");
+    assert_eq!(payments.receive(notice("62")).await, Outcome::Handled, "its claim was released");
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(recorder.successes(), 1, "the cut run never completes later");
 }
@@ -317,7 +317,7 @@ async fn an_unknown_invoice_is_remembered_briefly() {
     assert_eq!(pocket.checks(), 1);
     tokio::time::sleep(Duration::from_millis(150)).await;
     pocket.paid(404, 560);
-    assert_eq!(payments.receive(notice("404")).await, Outcome::Processed, "after the memory lapses");
+    assert_eq!(payments.receive(notice("404")).await, Outcome::Handled, "after the memory lapses");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -356,7 +356,7 @@ async fn an_unavailable_pocket_or_store_asks_for_redelivery_and_runs_nothing() {
     let outcome = payments.receive(notice("80")).await;
     assert_eq!((outcome.clone(), outcome.http_status()), (Outcome::PocketUnavailable, 503));
     assert_eq!(recorder.calls(), 0);
-    assert_eq!(payments.receive(notice("80")).await, Outcome::Processed);
+    assert_eq!(payments.receive(notice("80")).await, Outcome::Handled);
 
     let broken = pipeline(&pocket, &recorder).store(BrokenStore).build();
     assert_eq!(broken.receive(notice("80")).await, Outcome::StoreUnavailable);

@@ -166,7 +166,7 @@ async fn three_replicas_with_the_plain_handler_run_each_payment_once() {
     }
     for delivery in deliveries {
         let outcome = delivery.await.unwrap();
-        assert!(matches!(outcome, Outcome::Processed | Outcome::AlreadyProcessed | Outcome::InProgress), "{outcome:?}");
+        assert!(matches!(outcome, Outcome::Handled | Outcome::AlreadyHandled | Outcome::InProgress), "{outcome:?}");
     }
     assert_eq!(recorder.calls(), 50, "600 deliveries of 50 payments");
 }
@@ -190,13 +190,13 @@ async fn concurrent_deliveries_in_transactions_write_one_order_each() {
             deliveries.push(tokio::spawn(async move { replica.receive(notice(&invoice.to_string())).await }));
         }
     }
-    let mut processed = 0;
+    let mut handled = 0;
     for delivery in deliveries {
         let outcome = delivery.await.unwrap();
-        assert!(matches!(outcome, Outcome::Processed | Outcome::AlreadyProcessed | Outcome::InProgress), "{outcome:?}");
-        processed += usize::from(outcome == Outcome::Processed);
+        assert!(matches!(outcome, Outcome::Handled | Outcome::AlreadyHandled | Outcome::InProgress), "{outcome:?}");
+        handled += usize::from(outcome == Outcome::Handled);
     }
-    assert_eq!(processed, 100, "3 000 deliveries, 100 answered processed");
+    assert_eq!(handled, 100, "3 000 deliveries, 100 answered handled");
     assert_eq!(count(server, "tx_concurrent", "SELECT count(*) FROM orders"), 100);
     assert_eq!(count(server, "tx_concurrent", "SELECT count(DISTINCT invoice_id) FROM orders"), 100);
     assert_eq!(count(server, "tx_concurrent", "SELECT count(*) FROM pocket_payments WHERE state = 'done'"), 100);
@@ -240,7 +240,7 @@ async fn a_delivery_while_another_holds_the_payment_does_not_wait_for_it() {
     assert_eq!(payments.receive(notice("7")).await, Outcome::InProgress);
     assert!(asked.elapsed() < Duration::from_secs(1), "answered at once, not after the first: {:?}", asked.elapsed());
     assert_eq!(first.await.unwrap(), Outcome::HandlerFailed, "the first ran out of time");
-    assert_eq!(payments.receive(notice("7")).await, Outcome::Processed);
+    assert_eq!(payments.receive(notice("7")).await, Outcome::Handled);
     assert_eq!(count(server, "tx_busy", "SELECT count(*) FROM orders"), 1, "the timed-out run's row was rolled back");
 }
 
@@ -266,8 +266,8 @@ async fn a_failing_panicking_or_hanging_handler_leaves_nothing_and_the_redeliver
         let orders = format!("SELECT count(*) FROM orders WHERE invoice_id = '{id}'");
         let done = format!("SELECT count(*) FROM pocket_payments WHERE key = 'paid:{id}'");
         assert_eq!((count(server, "tx_misbehave", &orders), count(server, "tx_misbehave", &done)), (0, 0));
-        assert_eq!(payments.receive(notice(&id)).await, Outcome::Processed, "{misbehaviour:?}: the redelivery runs it");
-        assert_eq!(payments.receive(notice(&id)).await, Outcome::AlreadyProcessed);
+        assert_eq!(payments.receive(notice(&id)).await, Outcome::Handled, "{misbehaviour:?}: the redelivery runs it");
+        assert_eq!(payments.receive(notice(&id)).await, Outcome::AlreadyHandled);
         assert_eq!((count(server, "tx_misbehave", &orders), count(server, "tx_misbehave", &done)), (1, 1));
     }
     // The hung statement was ended with its connection: nothing of it is left on the server.
@@ -352,9 +352,9 @@ async fn a_commit_whose_reply_is_lost_is_answered_503_and_the_redelivery_finds_i
     cutter.armed.store(true, Ordering::SeqCst);
     let outcome = payments.receive(notice("42")).await;
     assert_eq!(cutter.cut.load(Ordering::SeqCst), 1, "the COMMIT went through and its reply was cut");
-    assert_eq!((outcome.clone(), outcome.http_status()), (Outcome::StoreUnavailable, 503), "never `processed`");
+    assert_eq!((outcome.clone(), outcome.http_status()), (Outcome::StoreUnavailable, 503), "never `handled`");
     assert_eq!(count(server, "tx_lost_commit", "SELECT count(*) FROM orders"), 1, "the server did commit");
-    assert_eq!(payments.receive(notice("42")).await, Outcome::AlreadyProcessed);
+    assert_eq!(payments.receive(notice("42")).await, Outcome::AlreadyHandled);
     assert_eq!(count(server, "tx_lost_commit", "SELECT count(*) FROM orders"), 1);
     assert_eq!(handler.calls.load(Ordering::SeqCst), 1);
     assert!(
@@ -392,7 +392,7 @@ fn replicas_killed_inside_the_transactional_handler_leave_exactly_one_order_per_
     for invoice in 0..total {
         let answered = format!("outcome {invoice} ");
         let line = heir.seen.iter().find(|line| line.starts_with(&answered)).unwrap();
-        assert!(line.ends_with(" processed") || line.ends_with(" already_processed"), "{line}");
+        assert!(line.ends_with(" handled") || line.ends_with(" already_handled"), "{line}");
     }
     let orders = count(server, "tx_kills", "SELECT count(*) FROM orders");
     let distinct = count(server, "tx_kills", "SELECT count(DISTINCT invoice_id) FROM orders");
@@ -417,8 +417,8 @@ fn two_processes_sharing_postgres_write_one_order_per_invoice() {
     }
     let answered: usize = replicas.iter().map(|replica| replica.count("outcome ")).sum();
     assert_eq!(answered, 3_000);
-    let answered_processed = replicas.iter().flat_map(|r| r.seen.iter()).filter(|l| l.ends_with(" processed")).count();
-    assert_eq!(answered_processed, 100, "each invoice answered `processed` once, by one process");
+    let answered_handled = replicas.iter().flat_map(|r| r.seen.iter()).filter(|l| l.ends_with(" handled")).count();
+    assert_eq!(answered_handled, 100, "each invoice answered `handled` once, by one process");
     assert_eq!(count(server, "tx_two_processes", "SELECT count(*) FROM orders"), 100);
     assert_eq!(count(server, "tx_two_processes", "SELECT count(DISTINCT invoice_id) FROM orders"), 100);
 }
@@ -435,7 +435,7 @@ async fn postgres_restarted_mid_run_answers_503_meanwhile_and_nothing_runs_twice
         pocket.paid(invoice, 560);
     }
     for invoice in 0..10 {
-        assert_eq!(payments.receive(notice(&invoice.to_string())).await, Outcome::Processed);
+        assert_eq!(payments.receive(notice(&invoice.to_string())).await, Outcome::Handled);
     }
     let deliver_all = |payments: Payments| async move {
         let mut outcomes = Vec::new();
@@ -459,7 +459,7 @@ async fn postgres_restarted_mid_run_answers_503_meanwhile_and_nothing_runs_twice
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let outcomes = deliver_all(payments.clone()).await;
-        if outcomes.iter().all(|outcome| matches!(outcome, Outcome::Processed | Outcome::AlreadyProcessed)) {
+        if outcomes.iter().all(|outcome| matches!(outcome, Outcome::Handled | Outcome::AlreadyHandled)) {
             break;
         }
         assert!(Instant::now() < deadline, "not back within 20 s: {outcomes:?}");

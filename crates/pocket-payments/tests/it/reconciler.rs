@@ -155,7 +155,7 @@ async fn an_invoice_pocket_does_not_know_yet_is_polled_on_and_its_webhook_is_not
     pocket.paid(8, 560);
     assert_eq!(
         payments.receive(notice_for("8", 560)).await,
-        Outcome::Processed,
+        Outcome::Handled,
         "the polls' 404s are not held against it"
     );
     assert_eq!(recorder.calls(), 1);

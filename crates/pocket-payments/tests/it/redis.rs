@@ -63,7 +63,7 @@ async fn three_replicas_with_their_own_connections_run_each_payment_once() {
     }
     for delivery in deliveries {
         let outcome = delivery.await.unwrap();
-        assert!(matches!(outcome, Outcome::Processed | Outcome::AlreadyProcessed | Outcome::InProgress), "{outcome:?}");
+        assert!(matches!(outcome, Outcome::Handled | Outcome::AlreadyHandled | Outcome::InProgress), "{outcome:?}");
     }
     assert_eq!(recorder.calls(), 100, "3 000 deliveries of 100 payments");
     let mut ids: Vec<String> = recorder.paid.lock().iter().map(|p| p.invoice_id().to_string()).collect();
@@ -79,7 +79,7 @@ async fn while_redis_is_down_deliveries_get_503_and_nothing_runs_twice_after_it_
     pocket.paid(1, 560);
     pocket.paid(2, 560);
     let payments = Payments::builder(pocket.clone(), recorder.clone()).store(store(&server).await).build();
-    assert_eq!(payments.receive(notice("1")).await, Outcome::Processed);
+    assert_eq!(payments.receive(notice("1")).await, Outcome::Handled);
 
     server.stop();
     for id in ["1", "2"] {
@@ -108,9 +108,9 @@ async fn while_redis_is_down_deliveries_get_503_and_nothing_runs_twice_after_it_
         }
     };
     let outcome = once_reachable("1").await;
-    assert_eq!(outcome, Outcome::AlreadyProcessed, "reconnected by itself; the done payment survived (AOF)");
+    assert_eq!(outcome, Outcome::AlreadyHandled, "reconnected by itself; the done payment survived (AOF)");
     let outcome = once_reachable("2").await;
-    assert_eq!(outcome, Outcome::Processed, "{outcome:?}");
+    assert_eq!(outcome, Outcome::Handled, "{outcome:?}");
     assert_eq!(recorder.calls(), 2);
 }
 
@@ -130,7 +130,7 @@ fn two_processes_sharing_redis_run_each_payment_once() {
     for invoice in 0..50 {
         for replica in &mut replicas {
             replica.deliver(&invoice.to_string());
-            replica.wait_for(&format!("outcome {invoice} already_processed"));
+            replica.wait_for(&format!("outcome {invoice} already_handled"));
         }
     }
     let runs = replicas[0].count("ran ") + replicas[1].count("ran ");
@@ -155,9 +155,9 @@ fn a_replica_killed_mid_handler_lets_its_lease_lapse_and_the_payment_runs_once_m
     survivor.wait_for("outcome 777 in_progress");
     std::thread::sleep(Duration::from_millis(1_700));
     survivor.deliver("777");
-    survivor.wait_for("outcome 777 processed");
+    survivor.wait_for("outcome 777 handled");
     survivor.deliver("777");
-    survivor.wait_for("outcome 777 already_processed");
+    survivor.wait_for("outcome 777 already_handled");
     assert_eq!((doomed.count("ran 777"), survivor.count("ran 777")), (0, 1));
 }
 
@@ -348,9 +348,9 @@ async fn redis_away_while_the_handler_runs_and_back_after_it_returned_runs_it_on
     let payments =
         Payments::builder(pocket.clone(), handler).store(store.clone()).handler_timeout(Duration::from_secs(1)).build();
     let outcome = payments.receive(notice("5000")).await;
-    assert_eq!(outcome, Outcome::Processed, "recorded once Redis was back, within the lease");
+    assert_eq!(outcome, Outcome::Handled, "recorded once Redis was back, within the lease");
     tokio::time::sleep(Duration::from_millis(1_800)).await; // past the lease (1.5 s)
-    assert_eq!(payments.receive(notice("5000")).await, Outcome::AlreadyProcessed);
+    assert_eq!(payments.receive(notice("5000")).await, Outcome::AlreadyHandled);
     assert!(store.is_done("paid:5000").await.unwrap());
     assert_eq!(recorder.calls(), 1);
 }
