@@ -254,9 +254,14 @@ impl Watcher {
                 runtime.spawn(polling::work(self.clone(), poller));
                 true
             }
-            _ => {
+            (Err(_), _) => {
                 self.list.running.store(false, Ordering::Release);
                 tracing::error!("no tokio runtime: the reconciler cannot run, watched invoices are not polled");
+                false
+            }
+            (Ok(_), None) => {
+                self.list.running.store(false, Ordering::Release);
+                tracing::error!("the pipeline is gone: watched invoices are no longer polled");
                 false
             }
         }
