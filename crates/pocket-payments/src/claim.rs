@@ -76,7 +76,7 @@ impl ClaimGuard {
         let token = self.token.take()?;
         // The in-memory store answers at once: nothing to wait for or finish in the background
         // (a lapsed claim takes the full way below, which takes it again if nobody else has).
-        if let Some(Ok(true)) = self.store.complete_at_once(&self.key, &token) {
+        if self.store.complete_at_once(&self.key, &token) == Some(true) {
             return Some(Recorded::Stored);
         }
         let (store, key, lease, lease_ends) =

@@ -72,15 +72,11 @@ impl Store {
         counted(&self.meters, StoreOp::Complete, result)
     }
 
-    /// Completes in the in-memory store, which answers at once (counted); `None` for a shared
-    /// store, whose answer must be awaited.
-    pub(crate) fn complete_at_once(&self, key: &str, token: &ClaimToken) -> Option<Result<bool, StoreError>> {
-        match &self.inner {
-            Backend::Memory(store) => {
-                Some(counted(&self.meters, StoreOp::Complete, Ok(store.complete_now(key, token))))
-            }
-            Backend::Shared(_) => None,
-        }
+    /// Completes in the in-memory store, which answers at once and never fails (counted);
+    /// `None` for a shared store, whose answer must be awaited.
+    pub(crate) fn complete_at_once(&self, key: &str, token: &ClaimToken) -> Option<bool> {
+        let Backend::Memory(store) = &self.inner else { return None };
+        counted(&self.meters, StoreOp::Complete, Ok(store.complete_now(key, token))).ok()
     }
 
     pub(crate) async fn release(&self, key: &str, token: &ClaimToken) -> Result<bool, StoreError> {

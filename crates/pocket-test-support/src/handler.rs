@@ -62,11 +62,6 @@ impl Recorder {
         self.paid.lock().len()
     }
 
-    /// The `n`th payment accepted.
-    pub fn payment(&self, n: usize) -> VerifiedPayment {
-        self.paid.lock()[n].clone()
-    }
-
     /// Failed payments told so far.
     pub fn failures(&self) -> usize {
         self.failed.lock().len()

@@ -248,22 +248,16 @@ impl Watcher {
         if self.list.running.swap(true, Ordering::AcqRel) {
             return true;
         }
-        let poller = self.poller.upgrade();
-        match (tokio::runtime::Handle::try_current(), poller) {
+        let why = match (tokio::runtime::Handle::try_current(), self.poller.upgrade()) {
             (Ok(runtime), Some(poller)) => {
                 runtime.spawn(polling::work(self.clone(), poller));
-                true
+                return true;
             }
-            (Err(_), _) => {
-                self.list.running.store(false, Ordering::Release);
-                tracing::error!("no tokio runtime: the reconciler cannot run, watched invoices are not polled");
-                false
-            }
-            (Ok(_), None) => {
-                self.list.running.store(false, Ordering::Release);
-                tracing::error!("the pipeline is gone: watched invoices are no longer polled");
-                false
-            }
-        }
+            (Err(_), _) => "no tokio runtime: the reconciler cannot run, watched invoices are not polled",
+            (Ok(_), None) => "the pipeline is gone: watched invoices are no longer polled",
+        };
+        self.list.running.store(false, Ordering::Release);
+        tracing::error!("{why}");
+        false
     }
 }
